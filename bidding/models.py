@@ -1,0 +1,1 @@
+"""Sealed bids: sealing keys and custody, bid envelopes, receipts, the deadline and the opening."""

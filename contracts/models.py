@@ -1,0 +1,1 @@
+"""Contracts from awards: electronic signatures, milestones, deliveries, amendments."""

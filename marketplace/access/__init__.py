@@ -1,0 +1,121 @@
+"""Who may do what to which object. This package is the only place such rules live.
+
+Views and API endpoints ask `can(user, "<verb>_<noun>", obj)`, or `require(...)` which
+raises `PermissionDenied`; the websocket consumer asks `may_hear(user, subject)`. Each area's
+rules sit in a module of this package and register themselves with `@rule`.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from marketplace.models import Membership, Organisation, Role
+
+Rule = Callable[[Any, Any], bool]
+RULES: dict[str, Rule] = {}
+
+
+def rule(name: str) -> Callable[[Rule], Rule]:
+    def register(fn: Rule) -> Rule:
+        if name in RULES:
+            raise RuntimeError(f"access rule {name!r} is defined twice")
+        RULES[name] = fn
+        return fn
+
+    return register
+
+
+def can(user, action: str, obj: Any = None) -> bool:
+    """True when `user` may perform `action` on `obj`. Unknown actions are refused."""
+    check = RULES.get(action)
+    if check is None:
+        return False
+    if user is None or not getattr(user, "is_active", False):
+        user = ANONYMOUS
+    return bool(check(user, obj))
+
+
+def require(user, action: str, obj: Any = None) -> None:
+    if not can(user, action, obj):
+        raise PermissionDenied(action)
+
+
+class _Anonymous:
+    """Stands in for a visitor without an account (or an inactive one)."""
+
+    is_authenticated = False
+    is_active = False
+    is_staff = False
+    pk = None
+
+
+ANONYMOUS = _Anonymous()
+
+
+def memberships(user) -> list[Membership]:
+    """The user's memberships, read once per user object (i.e. once per request)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached = getattr(user, "_access_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).select_related("organisation"))
+        user._access_memberships = cached
+    return cached
+
+
+def forget(user) -> None:
+    """Drop the cached memberships after they change."""
+    if hasattr(user, "_access_memberships"):
+        del user._access_memberships
+
+
+def roles_in(user, organisation: Organisation | int | None) -> set[str]:
+    org_id = organisation.pk if isinstance(organisation, Organisation) else organisation
+    return {m.role for m in memberships(user) if m.organisation_id == org_id}
+
+
+def has_role(user, organisation: Organisation | int | None, *roles: str) -> bool:
+    return bool(roles_in(user, organisation) & set(roles))
+
+
+def is_member(user, organisation: Organisation | int | None) -> bool:
+    return bool(roles_in(user, organisation))
+
+
+def organisations_where(user, *roles: str) -> list[Organisation]:
+    seen: dict[int, Organisation] = {}
+    for m in memberships(user):
+        if not roles or m.role in roles:
+            seen.setdefault(m.organisation_id, m.organisation)
+    return list(seen.values())
+
+
+def holds_role_anywhere(user, *roles: str) -> bool:
+    return any(m.role in roles for m in memberships(user))
+
+
+def is_auditor(user) -> bool:
+    return holds_role_anywhere(user, Role.AUDITOR)
+
+
+def may_hear(user, subject: str) -> bool:
+    """May this connection hear live events on `subject`? One answer for absent and forbidden."""
+    kind, _, rest = subject.partition(".")
+    check = SUBJECT_RULES.get(kind)
+    return bool(check and check(user if user is not None else ANONYMOUS, rest))
+
+
+SUBJECT_RULES: dict[str, Callable[[Any, str], bool]] = {}
+
+
+def subject_rule(kind: str):
+    def register(fn):
+        SUBJECT_RULES[kind] = fn
+        return fn
+
+    return register
+
+
+# Each area registers its rules on import.
+from marketplace.access import people, tenders  # noqa: E402, F401

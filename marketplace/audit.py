@@ -1,0 +1,108 @@
+"""Appending to and verifying the audit chain.
+
+Every action that changes state calls `record()` inside its transaction, after its own row
+locks (lock order: domain rows first, then the chain head). Only `record()` writes the chain.
+"""
+
+import contextvars
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import rfc8785
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+
+from marketplace.models import GENESIS_HASH, AuditEvent, ChainHead
+
+# The address of the request being served, set by RequestContextMiddleware.
+client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
+
+
+def lock_head() -> ChainHead:
+    """Lock the chain head for the rest of the transaction, creating it on first use."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("the chain head may only be locked inside a transaction")
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        try:
+            with transaction.atomic():
+                ChainHead.objects.create(pk=1)
+        except IntegrityError:
+            pass  # another writer created it first; its lock below makes us wait our turn
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def link_hash(prev_hash: str, fields: dict) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + rfc8785.dumps(fields)).hexdigest()
+
+
+def json_safe(value) -> dict:
+    """Decimals, dates and UUIDs become strings, as they will read back from the database."""
+    return json.loads(json.dumps(value or {}, cls=DjangoJSONEncoder))
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    organisation=None,
+    obj: models.Model | None = None,
+    payload: dict | None = None,
+    now: datetime | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain. Must run inside the action's transaction."""
+    head = lock_head()
+    event = AuditEvent(
+        seq=head.audit_length + 1,
+        created_at=now or timezone.now(),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        organisation=organisation,
+        action=action,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        payload=json_safe(payload),
+        ip=ip or client_ip.get(),
+        prev_hash=head.audit_hash,
+    )
+    event.hash = link_hash(event.prev_hash, event.canonical_fields())
+    event.save(force_insert=True)
+    head.audit_length, head.audit_hash = event.seq, event.hash
+    head.save(update_fields=["audit_length", "audit_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    length: int
+    head_hash: str
+    broken_seq: int | None = None
+    reason: str = ""
+
+
+def verify_chain(chunk_size: int = 2000) -> Verification:
+    """Walk the whole chain in order and report the first row that does not hold."""
+    expected_seq, prev_hash = 1, GENESIS_HASH
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
+        if event.seq != expected_seq:
+            return Verification(
+                False, expected_seq - 1, prev_hash, expected_seq, f"event #{expected_seq} is missing (next stored is #{event.seq})"
+            )
+        if event.prev_hash != prev_hash:
+            return Verification(
+                False, expected_seq - 1, prev_hash, event.seq, f"event #{event.seq} does not link to event #{event.seq - 1}"
+            )
+        if link_hash(event.prev_hash, event.canonical_fields()) != event.hash:
+            return Verification(False, expected_seq - 1, prev_hash, event.seq, f"event #{event.seq} was altered after it was written")
+        expected_seq, prev_hash = expected_seq + 1, event.hash
+    length = expected_seq - 1
+    head = ChainHead.objects.filter(pk=1).first()
+    head_length, head_hash = (head.audit_length, head.audit_hash) if head else (0, GENESIS_HASH)
+    if (head_length, head_hash) != (length, prev_hash):
+        return Verification(False, length, prev_hash, length + 1, f"the chain head records {head_length} events but {length} are stored")
+    return Verification(True, length, prev_hash)

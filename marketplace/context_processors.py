@@ -1,0 +1,31 @@
+"""Navigation by role: each link shows only to those who can use it."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from marketplace import access
+from marketplace.models import Notification, Role
+
+# (label, url name, roles that see it; None = everyone signed in, () = everyone)
+NAVIGATION = [
+    (_("Home"), "home", ()),
+]
+
+
+def navigation(request) -> dict:
+    user = request.user
+    items = []
+    for label, url_name, roles in NAVIGATION:
+        if roles == () or (user.is_authenticated and (roles is None or access.holds_role_anywhere(user, *roles))):
+            items.append(
+                {"label": label, "url": reverse(url_name), "active": request.resolver_match and request.resolver_match.url_name == url_name}
+            )
+    unread = 0
+    if user.is_authenticated:
+        unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return {
+        "nav_items": items,
+        "unread_notifications": unread,
+        "user_roles": sorted({m.get_role_display() for m in access.memberships(user)}) if user.is_authenticated else [],
+        "is_auditor": user.is_authenticated and access.holds_role_anywhere(user, Role.AUDITOR),
+    }

@@ -1,0 +1,75 @@
+"""Demo people and organisations for `manage.py seed_demo`. Every call leaves the same result."""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from marketplace import actions
+from marketplace.models import Organisation, Role, User
+
+DEMO_PASSWORD = "tenderhall-demo"
+
+
+@dataclass
+class DemoWorld:
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    logins: list[tuple[str, str, str]] = field(default_factory=list)  # (email, role, organisation)
+
+
+ORGANISATIONS = [
+    # key, kind, name, code, country
+    ("platform", Organisation.Kind.PLATFORM, "Tenderhall Platform", "platform", "EU"),
+    ("review", Organisation.Kind.REVIEW_BODY, "Public Procurement Review Board", "pprb", "EU"),
+    ("agency", Organisation.Kind.AGENCY, "Ministry of Public Works", "mpw", "IE"),
+    ("lotus", Organisation.Kind.SUPPLIER, "Lotus Engineering Ltd", "lotus", "IE"),
+    ("harbour", Organisation.Kind.SUPPLIER, "Harbour Tech Co.", "harbour", "CN"),
+    ("continental", Organisation.Kind.SUPPLIER, "Continental Build Group", "continental", "DE"),
+]
+
+PEOPLE = [
+    # email, full name, organisation key, role
+    ("registry@platform.example", "Rita Registry", "platform", Role.REGISTRY_OFFICER),
+    ("auditor@platform.example", "Aldo Auditor", "platform", Role.AUDITOR),
+    ("review@pprb.example", "Rosa Review", "review", Role.REVIEW_OFFICER),
+    ("officer@mpw.example", "Oona Officer", "agency", Role.PROCUREMENT_OFFICER),
+    ("evaluator@mpw.example", "Evan Evaluator", "agency", Role.EVALUATOR),
+    ("finance@mpw.example", "Fiona Finance", "agency", Role.FINANCE_OFFICER),
+    ("custodian1@mpw.example", "Cian Custodian", "agency", Role.CUSTODIAN),
+    ("custodian2@mpw.example", "Cora Custodian", "agency", Role.CUSTODIAN),
+    ("custodian3@mpw.example", "Colm Custodian", "agency", Role.CUSTODIAN),
+    ("admin@lotus.example", "Liam Lotus", "lotus", Role.SUPPLIER_ADMIN),
+    ("bidder@lotus.example", "Lena Lotus", "lotus", Role.BIDDER),
+    ("admin@harbour.example", "Hui Harbour", "harbour", Role.SUPPLIER_ADMIN),
+    ("bidder@harbour.example", "Hao Harbour", "harbour", Role.BIDDER),
+    ("admin@continental.example", "Carl Continental", "continental", Role.SUPPLIER_ADMIN),
+    ("bidder@continental.example", "Clara Continental", "continental", Role.BIDDER),
+]
+
+STAFF = ("staff@platform.example", "Sam Staff")
+
+
+@transaction.atomic
+def seed_people() -> DemoWorld:
+    world = DemoWorld()
+    for key, kind, name, code, country in ORGANISATIONS:
+        organisation = Organisation.objects.filter(code=code).first()
+        if organisation is None:
+            organisation = actions.create_organisation(None, kind=kind, name=name, code=code, country=country)
+        world.organisations[key] = organisation
+    for email, full_name, org_key, role in PEOPLE:
+        user = _user(email, full_name)
+        actions.grant_role(None, user, world.organisations[org_key], role)
+        world.users[email] = user
+        world.logins.append((email, Role(role).label, world.organisations[org_key].name))
+    staff = _user(*STAFF, is_staff=True, is_superuser=True)
+    world.users[staff.email] = staff
+    world.logins.append((staff.email, "Platform staff (Django admin)", "—"))
+    return world
+
+
+def _user(email: str, full_name: str, **flags) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email, DEMO_PASSWORD, full_name=full_name, **flags)
+    return user

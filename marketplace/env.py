@@ -1,0 +1,129 @@
+"""Typed readers for settings that come from the environment.
+
+Each reader raises `SettingsError` naming the variable when its value is malformed, so a bad
+deployment stops at start-up with one clear line instead of failing later at request time.
+"""
+
+import os
+import secrets
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ImproperlyConfigured):
+    """A setting read from the environment has a value Tenderhall cannot use."""
+
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(name)
+    return None if value is None else value.strip()
+
+
+def env_str(name: str, default: str = "") -> str:
+    value = _raw(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = _raw(name)
+    if value is None:
+        return default
+    if value.lower() in TRUE_WORDS:
+        return True
+    if value.lower() in FALSE_WORDS:
+        return False
+    raise SettingsError(f"{name}={value!r} is not a boolean: use one of true/false, 1/0, yes/no, on/off")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    value = _raw(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a whole number") from None
+    if minimum is not None and number < minimum:
+        raise SettingsError(f"{name}={number} is below the minimum of {minimum}")
+    if maximum is not None and number > maximum:
+        raise SettingsError(f"{name}={number} is above the maximum of {maximum}")
+    return number
+
+
+def env_decimal(name: str, default: str, *, minimum: Decimal | None = None) -> Decimal:
+    value = _raw(name)
+    try:
+        number = Decimal(default if value is None or value == "" else value)
+    except InvalidOperation:
+        raise SettingsError(f"{name}={value!r} is not a decimal number") from None
+    if not number.is_finite():
+        raise SettingsError(f"{name}={value!r} is not a finite number")
+    if minimum is not None and number < minimum:
+        raise SettingsError(f"{name}={number} is below the minimum of {minimum}")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = _raw(name)
+    if value is None:
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        raise SettingsError(f"{name}={value!r} must be a URL starting with one of: {', '.join(s + '://' for s in schemes)}")
+    if parts.scheme not in {"sqlite"} and not parts.netloc:
+        raise SettingsError(f"{name}={value!r} has no host")
+    return value
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise SettingsError(f"{name}={value!r} must be one of: {', '.join(choices)}")
+    return value
+
+
+def env_time_zone(name: str, default: str) -> str:
+    value = env_str(name, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name}={value!r} is not a known time zone (e.g. UTC, Europe/Brussels, Asia/Shanghai)") from None
+    return value
+
+
+def generated_secret(path: Path, nbytes: int = 48) -> str:
+    """Read a secret kept in the data folder, generating it on first use.
+
+    Only the embedded default uses this; production passes secrets in the environment. The
+    file is created with mode 0600 and written atomically so two processes starting at once
+    agree on one value.
+    """
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    candidate = secrets.token_urlsafe(nbytes)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(candidate)
+    tmp.chmod(0o600)
+    try:
+        # link() fails if another process created the file first; then theirs wins.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path.read_text().strip()

@@ -1,0 +1,128 @@
+"""Live events: stored in the transaction of the change, broadcast after it commits.
+
+Subjects: `public` and `tender.<id>` (anyone), `tender.<id>.officers` (the tender's agency
+officers), `org.<id>` (the organisation's members), `user.<id>` (that person: notifications).
+Who may hear what is decided in `marketplace.access`.
+"""
+
+import asyncio
+import logging
+import re
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+
+from marketplace.audit import json_safe, lock_head
+from marketplace.models import ChainHead, LiveEvent
+
+logger = logging.getLogger(__name__)
+
+SUBJECT_RE = re.compile(r"^(public|tender\.[1-9][0-9]{0,17}(\.officers)?|(org|user)\.[1-9][0-9]{0,17})$")
+MESSAGE_TYPE = "live.event"
+
+
+def group_name(subject: str) -> str:
+    return f"live.{subject}"
+
+
+def publish(subject: str, kind: str, payload: dict | None = None) -> LiveEvent:
+    """Store an event on `subject` and broadcast it once the transaction commits.
+
+    Call it inside the action's transaction, after the action's own row locks.
+    """
+    if not SUBJECT_RE.match(subject):
+        raise ValueError(f"not a live subject: {subject!r}")
+    head = lock_head()
+    # Under the head lock, the subject's last event is stable: it is this event's predecessor,
+    # which lets a listener notice that it missed one and fetch it from the store.
+    prev_seq = LiveEvent.objects.filter(subject=subject).aggregate(m=Max("seq"))["m"] or 0
+    head.live_seq += 1
+    head.save(update_fields=["live_seq"])
+    event = LiveEvent.objects.create(subject=subject, seq=head.live_seq, kind=kind, payload=json_safe(payload))
+    message = event.as_message() | {"prev_seq": prev_seq}
+    transaction.on_commit(lambda: broadcast(message))
+    return event
+
+
+def broadcast(message: dict) -> None:
+    """Hand a committed event to the channel layer; a failure only delays delivery."""
+    try:
+        async_to_sync(get_channel_layer().group_send)(group_name(message["subject"]), {"type": MESSAGE_TYPE, "event": message})
+    except Exception:  # the event is stored: listeners get it on their next event or reconnect
+        logger.exception("could not broadcast live event %s #%s", message["subject"], message["seq"])
+
+
+def current_seq() -> int:
+    """The newest event number. Read it before rendering a page's state and pass it as `after`."""
+    return ChainHead.objects.filter(pk=1).values_list("live_seq", flat=True).first() or 0
+
+
+def events_after(subject: str, after: int, limit: int = 1000) -> list[dict]:
+    """Stored events on `subject` after `after`, in order, each with its predecessor's number."""
+    events = list(LiveEvent.objects.filter(subject=subject, seq__gt=after).order_by("seq")[:limit])
+    prev = LiveEvent.objects.filter(subject=subject, seq__lte=after).aggregate(m=Max("seq"))["m"] or 0
+    messages = []
+    for event in events:
+        messages.append(event.as_message() | {"prev_seq": prev})
+        prev = event.seq
+    return messages
+
+
+def last_seq_of(subject: str) -> int:
+    return LiveEvent.objects.filter(subject=subject).aggregate(m=Max("seq"))["m"] or 0
+
+
+class StoreTailer:
+    """Delivers events committed by other processes when the channel layer is in memory.
+
+    The in-memory layer reaches only this process, so each daphne process polls the store
+    and re-broadcasts locally. Event numbers follow commit order, so `seq > watermark` never
+    skips a late commit; listeners drop the duplicates of events this process published itself.
+    """
+
+    _task: asyncio.Task | None = None
+
+    @classmethod
+    def needed(cls) -> bool:
+        return isinstance(get_channel_layer(), InMemoryChannelLayer)
+
+    @classmethod
+    def ensure_running(cls) -> None:
+        loop = asyncio.get_running_loop()
+        if cls.needed() and (cls._task is None or cls._task.done() or cls._task.get_loop() is not loop):
+            cls._task = loop.create_task(cls()._run())
+
+    async def _run(self) -> None:
+        from channels.db import database_sync_to_async
+
+        fetch_new = database_sync_to_async(self._fetch_new)
+        watermark = await database_sync_to_async(current_seq)()
+        layer = get_channel_layer()
+        interval = settings.LIVE_TAIL_INTERVAL_MS / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                messages = await fetch_new(watermark)
+            except Exception:
+                logger.exception("live tailer could not read the store; retrying")
+                continue
+            for message in messages:
+                await layer.group_send(group_name(message["subject"]), {"type": MESSAGE_TYPE, "event": message})
+                watermark = message["seq"]
+
+    @staticmethod
+    def _fetch_new(watermark: int) -> list[dict]:
+        events = list(LiveEvent.objects.filter(seq__gt=watermark).order_by("seq")[:500])
+        prev_by_subject: dict[str, int] = {}
+        messages = []
+        for event in events:
+            if event.subject not in prev_by_subject:
+                prev_by_subject[event.subject] = (
+                    LiveEvent.objects.filter(subject=event.subject, seq__lt=event.seq).aggregate(m=Max("seq"))["m"] or 0
+                )
+            messages.append(event.as_message() | {"prev_seq": prev_by_subject[event.subject]})
+            prev_by_subject[event.subject] = event.seq
+        return messages

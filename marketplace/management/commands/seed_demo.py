@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
+
+from marketplace.demo import DEMO_PASSWORD, seed_people
+
+# Each app that has demo data adds its seeder here; they run in this order on one world.
+SEEDERS: list[str] = []
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) the demo agency, suppliers, people and data. Safe to run again."
+
+    def handle(self, *args, **options):
+        world = seed_people()
+        for path in SEEDERS:
+            import_string(path)(world, stdout=self.stdout)
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
+        for email, role, organisation in world.logins:
+            self.stdout.write(f"  {email:<30} {role:<30} {organisation}")

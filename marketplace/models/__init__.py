@@ -1,0 +1,27 @@
+from marketplace.models.audit import GENESIS_HASH, AppendOnlyError, AuditEvent, ChainHead
+from marketplace.models.live import LiveEvent, WorkerHeartbeat
+from marketplace.models.people import (
+    ROLES_BY_KIND,
+    ApiToken,
+    Membership,
+    Notification,
+    Organisation,
+    Role,
+    User,
+)
+
+__all__ = [
+    "GENESIS_HASH",
+    "ROLES_BY_KIND",
+    "ApiToken",
+    "AppendOnlyError",
+    "AuditEvent",
+    "ChainHead",
+    "LiveEvent",
+    "Membership",
+    "Notification",
+    "Organisation",
+    "Role",
+    "User",
+    "WorkerHeartbeat",
+]

@@ -1,0 +1,96 @@
+"""API plumbing shared by every app: token authentication, the error shape, pagination.
+
+Kept apart from the views so DRF can import it while it is itself being imported.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions, pagination
+from rest_framework.response import Response
+
+from marketplace.errors import ActionError
+from marketplace.models import ApiToken
+
+
+class TokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Token <key>`, with keys created on the profile page or by `issue_token`."""
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(_("Malformed token header: use 'Token <key>'."))
+        try:
+            key = header[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        token = ApiToken.objects.live().select_related("user").filter(digest=ApiToken.digest_of(key)).first()
+        if token is None or not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class Pagination(pagination.PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _flatten(detail, field: str | None = None) -> list[dict]:
+    if isinstance(detail, dict):
+        problems = []
+        for key, value in detail.items():
+            name = None if key in ("non_field_errors", "detail") else (f"{field}.{key}" if field else str(key))
+            problems.extend(_flatten(value, name if key not in ("non_field_errors", "detail") else field))
+        return problems
+    if isinstance(detail, list):
+        problems = []
+        for index, value in enumerate(detail):
+            nested = isinstance(value, dict | list)
+            problems.extend(_flatten(value, f"{field}.{index}" if nested and field else field))
+        return problems
+    return [{"field": field, "code": getattr(detail, "code", "invalid"), "message": str(detail)}]
+
+
+def exception_handler(exc, context):
+    """Every API error has the shape `{"errors": [{"field", "code", "message"}]}`."""
+    if isinstance(exc, ActionError):
+        return Response({"errors": [p.as_dict() for p in exc.problems]}, status=exc.status)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+    else:
+        errors = [
+            {"field": None, "code": exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code, "message": str(exc.detail)}
+        ]
+    return Response({"errors": errors}, status=exc.status_code, headers=headers)
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "marketplace.rest.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`Token <key>`"}

@@ -1,0 +1,43 @@
+"""Background work of the platform itself: the worker heartbeat."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import TaskContext, TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
+
+from marketplace.models import WorkerHeartbeat
+
+
+def heartbeat_is_pending() -> bool:
+    return DBTaskResult.objects.filter(task_path=heartbeat.module_path, status=TaskResultStatus.READY).exists()
+
+
+def ensure_heartbeat() -> None:
+    """Make sure a heartbeat is queued; the chain then keeps itself going."""
+    if not heartbeat_is_pending():
+        heartbeat.enqueue()
+
+
+@task(takes_context=True)
+def heartbeat(context: TaskContext) -> str:
+    """Proves a worker is alive: stamps the time, then queues the next beat."""
+    now = timezone.now()
+    worker_id = context.task_result.worker_ids[-1] if context.task_result.worker_ids else "unknown"
+    with transaction.atomic():
+        beat, _ = WorkerHeartbeat.objects.select_for_update().get_or_create(worker_id=worker_id, defaults={"beat_at": now})
+        beat.beat_at, beat.runs = now, beat.runs + 1
+        beat.save(update_fields=["beat_at", "runs"])
+        # Two chains may exist for a moment (a health check queued one too): let one die out.
+        if not heartbeat_is_pending():
+            heartbeat.using(run_after=now + timedelta(seconds=settings.WORKER_HEARTBEAT_SECONDS)).enqueue()
+    return worker_id
+
+
+def live_workers(now=None) -> list[WorkerHeartbeat]:
+    """Workers that beat within three heartbeat periods (and at least 30 seconds)."""
+    now = now or timezone.now()
+    window = timedelta(seconds=max(3 * settings.WORKER_HEARTBEAT_SECONDS, 30))
+    return list(WorkerHeartbeat.objects.filter(beat_at__gte=now - window).order_by("-beat_at"))

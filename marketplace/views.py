@@ -1,0 +1,94 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from marketplace import access, actions, live
+from marketplace.forms import ApiTokenForm
+from marketplace.models import ApiToken, Notification
+
+
+def home(request):
+    from tenders.models import Tender
+
+    context = {
+        "live_after": live.current_seq(),
+        "recent_tenders": Tender.objects.public().select_related("buyer").order_by("-created_at")[:10],
+    }
+    return render(request, "marketplace/home.html", context)
+
+
+@login_required
+def profile(request):
+    access.require(request.user, "view_profile")
+    context = {
+        "memberships": access.memberships(request.user),
+        "tokens": ApiToken.objects.filter(user=request.user),
+        "token_form": ApiTokenForm(),
+        "new_key": request.session.pop("new_api_key", None),
+    }
+    return render(request, "marketplace/profile.html", context)
+
+
+@login_required
+@require_POST
+def api_token_create(request):
+    access.require(request.user, "manage_api_tokens", request.user)
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        context = {
+            "memberships": access.memberships(request.user),
+            "tokens": ApiToken.objects.filter(user=request.user),
+            "token_form": form,
+        }
+        return render(request, "marketplace/profile.html", context, status=400)
+    token, key = actions.issue_api_token(request.user, form.cleaned_data["name"])
+    # Shown once, on the next page only; never stored in clear.
+    request.session["new_api_key"] = key
+    messages.success(request, _("Token “%(name)s” created. Copy it now: it will not be shown again.") % {"name": token.name})
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, token_id: int):
+    token = get_object_or_404(ApiToken, pk=token_id, user=request.user)
+    actions.revoke_api_token(request.user, token)
+    messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
+    return redirect("profile")
+
+
+@login_required
+def notifications(request):
+    items = Notification.objects.filter(user=request.user)[:100]
+    return render(request, "marketplace/notifications.html", {"notifications": items})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    actions.mark_notifications_read(request.user)
+    return redirect("notifications")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    def form_valid(self, form):
+        form.save(
+            # Links point at the configured site, never at whatever Host the request claimed.
+            domain_override=urlsplit(settings.SITE_URL).netloc,
+            use_https=settings.HTTPS,
+            token_generator=self.token_generator,
+            from_email=self.from_email,
+            email_template_name=self.email_template_name,
+            subject_template_name=self.subject_template_name,
+            request=self.request,
+            html_email_template_name=self.html_email_template_name,
+            extra_email_context=self.extra_email_context,
+        )
+        return HttpResponseRedirect(self.get_success_url())

@@ -1,0 +1,1 @@
+"""Money: deposits and refunds, invoices and settlement, the ledger."""

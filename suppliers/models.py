@@ -1,0 +1,1 @@
+"""The supplier registry: registration, verification, licences, categories, SME status, alerts."""

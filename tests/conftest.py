@@ -1,0 +1,150 @@
+"""Personas and shared fixtures. Real services are used where the behaviour depends on them."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+from marketplace.models import Organisation, Role
+from tests import factories
+
+
+def pytest_configure(config):
+    # Tests render templates without a collectstatic run, and hash passwords quickly.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def agency(db) -> Organisation:
+    return factories.make_agency(name="Ministry of Tests", code="mot")
+
+
+@pytest.fixture
+def other_agency(db) -> Organisation:
+    return factories.make_agency(name="Ministry of Elsewhere", code="moe")
+
+
+@pytest.fixture
+def officer(agency):
+    return factories.make_member(agency, Role.PROCUREMENT_OFFICER, "officer@mot.test")
+
+
+@pytest.fixture
+def evaluator(agency):
+    return factories.make_member(agency, Role.EVALUATOR, "evaluator@mot.test")
+
+
+@pytest.fixture
+def finance_officer(agency):
+    return factories.make_member(agency, Role.FINANCE_OFFICER, "finance@mot.test")
+
+
+@pytest.fixture
+def other_officer(other_agency):
+    return factories.make_member(other_agency, Role.PROCUREMENT_OFFICER, "officer@moe.test")
+
+
+@pytest.fixture
+def platform(db) -> Organisation:
+    return factories.make_organisation(Organisation.Kind.PLATFORM, name="Platform", code="platform")
+
+
+@pytest.fixture
+def registry_officer(platform):
+    return factories.make_member(platform, Role.REGISTRY_OFFICER, "registry@platform.test")
+
+
+@pytest.fixture
+def auditor(platform):
+    return factories.make_member(platform, Role.AUDITOR, "auditor@platform.test")
+
+
+@pytest.fixture
+def supplier_org_a(db) -> Organisation:
+    return factories.make_supplier_organisation(name="Alpha Works Ltd", code="alpha")
+
+
+@pytest.fixture
+def supplier_org_b(db) -> Organisation:
+    return factories.make_supplier_organisation(name="Beta Supplies Ltd", code="beta")
+
+
+@pytest.fixture
+def supplier_a(supplier_org_a):
+    """The admin of supplier A."""
+    return factories.make_member(supplier_org_a, Role.SUPPLIER_ADMIN, "admin@alpha.test")
+
+
+@pytest.fixture
+def bidder_a(supplier_org_a):
+    return factories.make_member(supplier_org_a, Role.BIDDER, "bidder@alpha.test")
+
+
+@pytest.fixture
+def supplier_b(supplier_org_b):
+    return factories.make_member(supplier_org_b, Role.SUPPLIER_ADMIN, "admin@beta.test")
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but a member of nothing."""
+    return factories.make_user("outsider@example.test")
+
+
+@pytest.fixture
+def public(client):
+    """An anonymous visitor."""
+    return client
+
+
+@pytest.fixture
+def as_user(client):
+    """`as_user(user)` returns the test client signed in as that user."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def token_for(db):
+    """`token_for(user)` returns an API key for the user."""
+    from marketplace.actions import issue_api_token
+
+    def issue(user):
+        return issue_api_token(user, "tests")[1]
+
+    return issue
+
+
+def uses_postgres() -> bool:
+    return settings.IS_POSTGRES
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", "")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    yield
+    # Worker threads of async tests keep their own connections; PostgreSQL will not drop the
+    # test database while they are open.
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )

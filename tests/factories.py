@@ -1,0 +1,37 @@
+"""Small factories for tests. Each returns a saved object built through the real actions."""
+
+import itertools
+
+from marketplace import actions
+from marketplace.models import Organisation, Role, User
+
+_counter = itertools.count(1)
+PASSWORD = "correct-horse-battery"
+
+
+def make_user(email: str | None = None, **extra) -> User:
+    email = email or f"person{next(_counter)}@example.test"
+    extra.setdefault("full_name", email.split("@")[0].title())
+    return User.objects.create_user(email, PASSWORD, **extra)
+
+
+def make_organisation(kind: str = Organisation.Kind.AGENCY, name: str | None = None, code: str | None = None, **extra) -> Organisation:
+    n = next(_counter)
+    return actions.create_organisation(None, kind=kind, name=name or f"{kind.title()} {n}", code=code or f"{kind[:3]}{n}", **extra)
+
+
+def make_member(organisation: Organisation, role: str, email: str | None = None) -> User:
+    user = make_user(email)
+    actions.grant_role(None, user, organisation, role)
+    return user
+
+
+def make_agency(**extra) -> Organisation:
+    return make_organisation(Organisation.Kind.AGENCY, **extra)
+
+
+def make_supplier_organisation(**extra) -> Organisation:
+    return make_organisation(Organisation.Kind.SUPPLIER, **extra)
+
+
+__all__ = ["PASSWORD", "Role", "make_agency", "make_member", "make_organisation", "make_supplier_organisation", "make_user"]

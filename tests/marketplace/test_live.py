@@ -1,0 +1,222 @@
+"""Live events through the real consumer, on the in-memory layer and on real Redis."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.test import override_settings
+
+from marketplace import live
+from marketplace.models import LiveEvent, Role
+from tenders.models import Tender
+from tests import factories
+from tests.conftest import redis_url
+from tests.live import close_code, connect, receive, receive_events, reset_layers, session_cookie
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+def redis_layer() -> dict:
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": redis_url(), "socket_timeout": 30}], "prefix": "tenderhall-test"},
+        }
+    }
+
+
+@pytest.fixture(params=["memory", "redis"])
+def layer(request):
+    if request.param == "redis" and not redis_url():
+        pytest.skip("REDIS_URL is not set: the Redis variant runs in CI")
+    with override_settings(CHANNEL_LAYERS=MEMORY if request.param == "memory" else redis_layer()):
+        reset_layers()
+        yield request.param
+        live.StoreTailer._task and live.StoreTailer._task.cancel()
+        reset_layers()
+
+
+@sync_to_async
+def publish(subject: str, kind: str, **payload) -> LiveEvent:
+    with transaction.atomic():
+        return live.publish(subject, kind, payload)
+
+
+@sync_to_async
+def published_tender() -> Tender:
+    agency = factories.make_agency()
+    tender = Tender.objects.create(buyer=agency, title="Road salt")
+    Tender.objects.filter(pk=tender.pk).update(status=Tender.Status.PUBLISHED)
+    tender.refresh_from_db()
+    return tender
+
+
+async def test_client_receives_events_committed_after_it_connected(layer):
+    tender = await published_tender()
+    client = await connect(f"tender.{tender.pk}")
+    assert (await receive(client))["type"] == "hello"
+    await publish(f"tender.{tender.pk}", "amended", title="Amendment 1")
+    [event] = await receive_events(client, 1)
+    assert event["kind"] == "amended" and event["payload"] == {"title": "Amendment 1"}
+    assert await client.receive_nothing(timeout=0.3)
+    await client.disconnect()
+
+
+async def test_reconnecting_with_after_gets_exactly_the_missed_events_in_order(layer):
+    tender = await published_tender()
+    subject = f"tender.{tender.pk}"
+    first = [await publish(subject, "line", n=n) for n in range(2)]
+    client = await connect(subject, after=0)
+    seen = await receive_events(client, 2)
+    assert [e["seq"] for e in seen] == [e.seq for e in first]
+    await client.disconnect()
+
+    missed = []
+    for n in range(2, 6):
+        missed.append(await publish(subject, "line", n=n))
+        await publish("public", "noise", n=n)  # other subjects are not replayed
+    client = await connect(subject, after=seen[-1]["seq"])
+    hello = await receive(client)
+    assert hello == {"type": "hello", "subject": subject, "seq": seen[-1]["seq"]}
+    replayed = await receive_events(client, 4)
+    assert [e["payload"]["n"] for e in replayed] == [2, 3, 4, 5]
+    assert [e["seq"] for e in replayed] == [e.seq for e in missed]
+    assert await client.receive_nothing(timeout=0.5)
+    await client.disconnect()
+
+
+async def test_events_on_a_subject_are_never_delivered_twice(layer):
+    tender = await published_tender()
+    subject = f"tender.{tender.pk}"
+    event = await publish(subject, "line", n=1)
+    client = await connect(subject, after=0)
+    await receive(client)
+    [replayed] = await receive_events(client, 1)
+    # The same event arriving again (the tailer and the publisher both send it) is dropped.
+    from channels.layers import get_channel_layer
+
+    message = event.as_message() | {"prev_seq": 0}
+    await get_channel_layer().group_send(live.group_name(subject), {"type": live.MESSAGE_TYPE, "event": message})
+    assert replayed["seq"] == event.seq
+    assert await client.receive_nothing(timeout=0.5)
+    await client.disconnect()
+
+
+async def test_a_listener_that_missed_a_broadcast_fetches_it_from_the_store(layer):
+    tender = await published_tender()
+    subject = f"tender.{tender.pk}"
+    client = await connect(subject)
+    await receive(client)
+
+    @sync_to_async
+    def publish_without_broadcast():
+        with transaction.atomic():
+            return live.publish(subject, "line", {"n": "lost"})
+
+    # Simulate a broadcast lost on the way (e.g. a publisher that died after commit).
+    original = live.broadcast
+    live.broadcast = lambda message: None
+    try:
+        lost = await publish_without_broadcast()
+    finally:
+        live.broadcast = original
+    if layer == "memory":
+        live.StoreTailer._task.cancel()  # the tailer would deliver it; test the gap path alone
+    after = await publish(subject, "line", n="next")
+    events = await receive_events(client, 2)
+    assert [e["seq"] for e in events] == [lost.seq, after.seq]
+    await client.disconnect()
+
+
+@pytest.mark.parametrize("subject", ["nonsense", "tender.abc", "tender.0", "tender.1.bids", "org", "user.", ""])
+async def test_malformed_subject_is_closed_with_a_reason(layer, subject):
+    client = await connect(subject)
+    code, reason = await close_code(client)
+    assert code == 4400 and reason == "unknown subject"
+
+
+@pytest.mark.parametrize("after", ["abc", "-1", "1.5", "9" * 30, ""])
+async def test_malformed_after_is_closed_with_a_reason(layer, after):
+    tender = await published_tender()
+    client = await connect(f"tender.{tender.pk}&after={after}")
+    code, reason = await close_code(client)
+    assert code == 4400 and "after" in reason
+
+
+async def test_draft_and_missing_tenders_are_refused_alike(layer):
+    @sync_to_async
+    def draft():
+        return Tender.objects.create(buyer=factories.make_agency(), title="Secret plans")
+
+    tender = await draft()
+    for subject in [f"tender.{tender.pk}", f"tender.{tender.pk + 1000}"]:
+        client = await connect(subject)
+        assert await close_code(client) == (4403, "not allowed")
+
+
+async def test_officers_subject_is_for_the_buyers_officers_only(layer, client):
+    tender = await published_tender()
+
+    @sync_to_async
+    def people():
+        officer = factories.make_member(tender.buyer, Role.PROCUREMENT_OFFICER)
+        supplier = factories.make_member(factories.make_supplier_organisation(), Role.SUPPLIER_ADMIN)
+        return officer, supplier
+
+    officer, supplier = await people()
+    subject = f"tender.{tender.pk}.officers"
+
+    await sync_to_async(client.force_login)(supplier)
+    refused = await connect(subject, cookie=session_cookie(client))
+    assert await close_code(refused) == (4403, "not allowed")
+    anonymous = await connect(subject)
+    assert await close_code(anonymous) == (4403, "not allowed")
+
+    await sync_to_async(client.force_login)(officer)
+    allowed = await connect(subject, cookie=session_cookie(client))
+    assert (await receive(allowed))["type"] == "hello"
+    await publish(subject, "bid_count", count=3)
+    [event] = await receive_events(allowed, 1)
+    assert event["payload"] == {"count": 3}
+    await allowed.disconnect()
+
+
+async def test_org_and_user_subjects_are_for_members_and_self(layer, client):
+    @sync_to_async
+    def people():
+        org = factories.make_supplier_organisation()
+        return org, factories.make_member(org, Role.BIDDER), factories.make_user()
+
+    org, member, stranger = await people()
+    await sync_to_async(client.force_login)(stranger)
+    for subject in [f"org.{org.pk}", f"user.{member.pk}"]:
+        refused = await connect(subject, cookie=session_cookie(client))
+        assert await close_code(refused) == (4403, "not allowed")
+    await sync_to_async(client.force_login)(member)
+    for subject in [f"org.{org.pk}", f"user.{member.pk}"]:
+        allowed = await connect(subject, cookie=session_cookie(client))
+        assert (await receive(allowed))["type"] == "hello"
+        await allowed.disconnect()
+
+
+async def test_consumer_idle_longer_than_redis_blocking_pop_still_receives():
+    """redis-py 8 would time the idle read out after 5 s; the explicit socket_timeout prevents it."""
+    if not redis_url():
+        pytest.skip("REDIS_URL is not set: this test needs real Redis and runs in CI")
+    from django.conf import settings
+
+    with override_settings(CHANNEL_LAYERS=settings.CHANNEL_LAYERS):
+        reset_layers()
+        tender = await published_tender()
+        client = await connect(f"tender.{tender.pk}")
+        await receive(client)
+        # A real wait: the failure is a socket timeout inside redis-py, which no clock mock reaches.
+        await asyncio.sleep(6.5)
+        await publish(f"tender.{tender.pk}", "after_idle", n=1)
+        [event] = await receive_events(client, 1, timeout=10)
+        assert event["kind"] == "after_idle"
+        await client.disconnect()
+        reset_layers()
