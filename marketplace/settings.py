@@ -175,6 +175,7 @@ TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 # Files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Uploaded documents live under the data folder and are never served by URL: every download
 # goes through a view that checks access.

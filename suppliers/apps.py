@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class SuppliersConfig(AppConfig):
     name = "suppliers"
     verbose_name = _("Supplier registry")
+
+    def ready(self) -> None:
+        from suppliers import alerts  # noqa: F401

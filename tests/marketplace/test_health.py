@@ -17,7 +17,16 @@ def run_pending_heartbeat(worker_id: str = "worker-1") -> None:
 
     task = DBTaskResult.objects.ready().get(task_path=heartbeat.module_path)
     task.claim(worker_id)
-    Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False, max_tasks=1, worker_id=worker_id, excluded_queue_names=[]).run_task(task)
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=1,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    ).run_task(task)
 
 
 def test_healthz_is_503_until_a_worker_beats(client):

@@ -51,7 +51,9 @@ def test_catalogues_hold_every_string_of_the_code(tmp_path):
     copy = tmp_path / "tree"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", "var", ".git", "__pycache__", "node_modules", ".*_cache"))
     command = [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--ignore=bench", "--ignore=tests", "--no-obsolete"]
-    subprocess.run(command, cwd=copy, check=True, capture_output=True, env={"PATH": "/usr/bin:/bin", "TENDERHALL_DATA_DIR": str(tmp_path / "var")})
+    subprocess.run(
+        command, cwd=copy, check=True, capture_output=True, env={"PATH": "/usr/bin:/bin", "TENDERHALL_DATA_DIR": str(tmp_path / "var")}
+    )
     extracted = {e.msgid for e in polib.pofile(copy / "locale/zh_Hans/LC_MESSAGES/django.po")}
     shipped = {e.msgid for e in polib.pofile(ROOT / "locale/zh_Hans/LC_MESSAGES/django.po") if not e.obsolete}
     assert sorted(extracted - shipped) == [], "run `make messages` and translate the new strings"
