@@ -1,0 +1,36 @@
+"""Access helpers shared by the registry's pages: each returns the object or raises 404/403."""
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from marketplace import access
+from suppliers.models import Supplier
+
+PAGE_SIZE = 50
+
+
+def supplier_for(request, pk: int, action: str = "view_supplier") -> Supplier:
+    """The firm, if the user may see its record (404 otherwise) and may do `action` (403 otherwise)."""
+    supplier = get_object_or_404(Supplier.objects.select_related("organisation"), pk=pk)
+    if not access.can(request.user, "view_supplier", supplier):
+        raise Http404
+    access.require(request.user, action, supplier)
+    return supplier
+
+
+def page_of(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+def filtered(filterset):
+    """The filtered rows; none while a filter value is invalid (its error shows beside it)."""
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.none()
+    return filterset.qs
