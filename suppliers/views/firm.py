@@ -80,7 +80,7 @@ def detail(request, pk: int):
 def edit(request, pk: int):
     supplier = supplier_for(request, pk, "edit_supplier")
     initial = {field: getattr(supplier, field) for field in ProfileForm.base_fields}
-    form = ProfileForm(request.POST or None, initial=initial, identity_editable=supplier.identity_is_editable)
+    form = ProfileForm(request.POST if request.method == "POST" else None, initial=initial, identity_editable=supplier.identity_is_editable)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -115,7 +115,7 @@ def resubmit(request, pk: int):
 def categories(request, pk: int):
     supplier = supplier_for(request, pk)
     editable = access.can(request.user, "edit_supplier", supplier)
-    form = CategoryForm(request.POST or None)
+    form = CategoryForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         access.require(request.user, "edit_supplier", supplier)
@@ -155,7 +155,7 @@ def category_remove(request, pk: int, category_id: int):
 @login_required
 def licence_new(request, pk: int):
     supplier = supplier_for(request, pk, "manage_supplier_licences")
-    form = LicenceForm(request.POST or None, request.FILES or None)
+    form = LicenceForm(request.POST if request.method == "POST" else None, request.FILES if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -208,7 +208,7 @@ def licence_remove(request, pk: int, licence_id: int):
 def follows(request, pk: int):
     supplier = supplier_for(request, pk)
     can_follow = access.can(request.user, "manage_supplier_follows", supplier)
-    form = FollowForm(request.POST or None, initial={"kind": request.GET.get("kind", Follow.Kind.CATEGORY)})
+    form = FollowForm(request.POST if request.method == "POST" else None, initial={"kind": request.GET.get("kind", Follow.Kind.CATEGORY)})
     status = 200
     if request.method == "POST":
         access.require(request.user, "manage_supplier_follows", supplier)

@@ -23,7 +23,7 @@ AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 def register(request):
     signed_in = request.user.is_authenticated
-    form = RegistrationForm(request.POST or None, signed_in=signed_in)
+    form = RegistrationForm(request.POST if request.method == "POST" else None, signed_in=signed_in)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -109,7 +109,7 @@ def invitation(request, key: str):
     state = found.state_at(now)
     signed_in = request.user.is_authenticated
     account_exists = not signed_in and User.objects.filter(email__iexact=found.email).exists()
-    form = NewAccountForm(request.POST or None) if not signed_in and not account_exists else None
+    form = NewAccountForm(request.POST if request.method == "POST" else None) if not signed_in and not account_exists else None
     context = {"invitation": found, "state": state, "form": form, "account_exists": account_exists, "error": None}
     if request.method == "POST":
         if form is not None and not form.is_valid():

@@ -30,7 +30,7 @@ def _people(supplier):
 def team(request, pk: int):
     supplier = supplier_for(request, pk)
     can_manage = access.can(request.user, "manage_organisation_members", supplier.organisation)
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         access.require(request.user, "manage_organisation_members", supplier.organisation)
