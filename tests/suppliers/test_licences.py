@@ -168,8 +168,9 @@ def test_daily_upkeep_runs_on_the_worker_and_warns(firm_a, supplier_a, business_
     with time_machine.travel("2027-06-30 00:04:59Z"):
         ensure_registry_upkeep()
         ensure_registry_upkeep()
-        [run] = run_queued_tasks()
-        assert run.status == "SUCCESSFUL" and run.return_value == {"warnings": 1, "restrictions_ended": 0}
+        [upkeep, emails] = run_queued_tasks()
+    assert upkeep.task_path == registry_upkeep.module_path and upkeep.return_value == {"warnings": 1, "restrictions_ended": 0}
+    assert emails.status == "SUCCESSFUL" and [m.subject for m in mail.outbox] == ["Business licence L-1 expires in 30 days"]
 
 
 def test_next_upkeep_is_shortly_after_local_midnight(settings):
