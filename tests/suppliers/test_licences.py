@@ -179,3 +179,13 @@ def test_next_upkeep_is_shortly_after_local_midnight(settings):
     settings.TIME_ZONE = "Asia/Shanghai"
     after = next_upkeep_after(datetime(2027, 6, 30, 15, 0, tzinfo=UTC))  # 23:00 in Shanghai
     assert after.isoformat() == "2027-07-01T00:05:00+08:00"
+
+
+def test_schedule_command_queues_the_upkeep_once(db, capsys):
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    call_command("schedule_registry_upkeep")
+    call_command("schedule_registry_upkeep")
+    assert "already queued" in capsys.readouterr().out
+    assert DBTaskResult.objects.filter(task_path=registry_upkeep.module_path, status="READY").count() == 1
