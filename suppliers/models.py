@@ -308,6 +308,8 @@ class Follow(models.Model):
             models.UniqueConstraint(fields=["supplier", "buyer"], condition=models.Q(kind="buyer"), name="follow_buyer_once"),
             models.UniqueConstraint(fields=["supplier", "keywords"], condition=models.Q(kind="keywords"), name="follow_keywords_once"),
         ]
+        # Alerts look follows up by the codes enclosing a tender's categories.
+        indexes = [models.Index(fields=["category"], condition=models.Q(kind="category"), name="follow_category_idx")]
 
     def __str__(self) -> str:
         return self.describe()
