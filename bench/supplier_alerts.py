@@ -23,7 +23,7 @@ os.environ.setdefault("TENDERHALL_DATA_DIR", tempfile.mkdtemp(prefix="tenderhall
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -93,7 +93,9 @@ def main() -> None:
     leaf_codes = [c.code for c in cpv.vocabulary().values() if c.level >= 4]
     ours, obvious, alerted = [], [], []
     for n in range(args.tenders):
-        tender = Tender.objects.create(buyer=rng.choice(agencies), title=f"Works {n}: road and bridge", main_category=rng.choice(leaf_codes))
+        tender = Tender.objects.create(
+            buyer=rng.choice(agencies), title=f"Works {n}: road and bridge", main_category=rng.choice(leaf_codes)
+        )
         Lot.objects.create(tender=tender, number=1, title="Lot 1")
         t_ours, matches = timed(matching_followers, tender)
         t_naive, expected = timed(naive, tender)
@@ -102,7 +104,9 @@ def main() -> None:
         obvious.append(t_naive)
         alerted.append(len(matches))
     follows = Follow.objects.count()
-    print(f"database: {connection.vendor}; {args.firms} firms, {follows} follows; {args.tenders} tenders, median {statistics.median(alerted):.0f} firms alerted")
+    print(
+        f"database: {connection.vendor}; {args.firms} firms, {follows} follows; {args.tenders} tenders, median {statistics.median(alerted):.0f} firms alerted"
+    )
     print(f"matching_followers: median {statistics.median(ours) * 1000:.1f} ms")
     print(f"every follow in Python: median {statistics.median(obvious) * 1000:.1f} ms")
     print(f"ratio: {statistics.median(obvious) / statistics.median(ours):.1f}x")

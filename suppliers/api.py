@@ -2,7 +2,7 @@
 debarment list, licence types and CPV categories."""
 
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from marketplace.models import Organisation, Role
 from suppliers import actions, cpv
 from suppliers.filters import DebarmentFilter, DirectoryFilter, RegistryFilter
 from suppliers.models import Follow, Licence, LicenceType, Supplier, SupplierCategory
+from suppliers.views.common import licence_file_response, supplier_for
 
 
 class CpvSerializer(serializers.Serializer):
@@ -200,16 +201,6 @@ class SupplierListView(generics.ListAPIView):
         return firms.filter(organisation__in=access.organisations_where(self.request.user, Role.SUPPLIER_ADMIN, Role.BIDDER))
 
 
-def supplier_for(request, pk: int, action: str | None = None) -> Supplier:
-    """404 unless the user may see the firm's record; 403 unless they may also do `action`."""
-    supplier = get_object_or_404(Supplier.objects.select_related("organisation"), pk=pk)
-    if not access.can(request.user, "view_supplier", supplier):
-        raise Http404
-    if action:
-        access.require(request.user, action, supplier)
-    return supplier
-
-
 class SupplierDetailView(APIView):
     """The firm's record. Its administrators change it with PATCH (identity only before verification)."""
 
@@ -280,13 +271,7 @@ class LicenceFileView(APIView):
 
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)})
     def get(self, request, pk: int, licence_id: int):
-        licence = get_object_or_404(Licence.objects.select_related("supplier"), pk=licence_id, supplier_id=pk)
-        if not access.can(request.user, "read_licence_file", licence) or not licence.file:
-            raise Http404
-        response = FileResponse(licence.file.open("rb"), as_attachment=True, filename=licence.filename or "licence")
-        response["Content-Type"] = licence.media_type or "application/octet-stream"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return licence_file_response(request, pk, licence_id)
 
 
 class FollowListView(APIView):

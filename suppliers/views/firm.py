@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,8 +14,8 @@ from marketplace.models import Role
 from suppliers import actions, cpv
 from suppliers.eligibility import licences_needed_by
 from suppliers.forms import CategoryForm, FollowForm, LicenceForm, ProfileForm, ReasonForm, RestrictionForm, apply_problems
-from suppliers.models import Follow, Licence, Supplier
-from suppliers.views.common import supplier_for
+from suppliers.models import Follow, Supplier
+from suppliers.views.common import licence_file_response, supplier_for
 
 EXPIRY_SOON_DAYS = 30
 
@@ -174,24 +173,9 @@ def licence_new(request, pk: int):
     return render(request, "suppliers/licence_new.html", {"supplier": supplier, "form": form}, status=status)
 
 
-def _licence_for(request, pk: int, licence_id: int) -> Licence:
-    licence = get_object_or_404(Licence.objects.select_related("supplier", "licence_type"), pk=licence_id, supplier_id=pk)
-    if not access.can(request.user, "read_licence_file", licence):
-        # The same answer whether or not the firm or the licence exists.
-        raise Http404
-    return licence
-
-
 @login_required
 def licence_file(request, pk: int, licence_id: int):
-    """Licence files are never served by URL: only through this check."""
-    licence = _licence_for(request, pk, licence_id)
-    if not licence.file:
-        raise Http404
-    response = FileResponse(licence.file.open("rb"), as_attachment=True, filename=licence.filename or licence.file.name.rsplit("/", 1)[-1])
-    response["Content-Type"] = licence.media_type or "application/octet-stream"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return licence_file_response(request, pk, licence_id)
 
 
 @login_required

@@ -72,14 +72,25 @@ API = [
 @pytest.fixture
 def world(firm_a, firm_b, supplier_a, bidder_a, registry_officer, officer, outsider, business_licence):
     licence = add_licence(
-        supplier_a, firm_a, licence_type=business_licence, number="1", issuer="O", valid_from=timezone.localdate(), valid_to=None, upload=pdf_upload()
+        supplier_a,
+        firm_a,
+        licence_type=business_licence,
+        number="1",
+        issuer="O",
+        valid_from=timezone.localdate(),
+        valid_to=None,
+        upload=pdf_upload(),
     )
     follow = add_follow(supplier_a, firm_a, kind="category", category="45000000")
     return {"firm": firm_a.pk, "licence": licence.pk, "follow": follow.pk, "bidder": bidder_a.pk}
 
 
 def cases(table):
-    return [pytest.param(*row[:-1], persona, row[-1][i], id=f"{' '.join(map(str, row[:2]))}-{persona}") for row in table for i, persona in enumerate(PERSONAS)]
+    return [
+        pytest.param(*row[:-1], persona, row[-1][i], id=f"{' '.join(map(str, row[:2]))}-{persona}")
+        for row in table
+        for i, persona in enumerate(PERSONAS)
+    ]
 
 
 def check(response, expected) -> None:

@@ -82,7 +82,9 @@ def test_publication_alerts_every_member_by_notification_email_and_live_event(
     tender = make_tender(agency, title="Resurfacing of the N17")
     with django_capture_on_commit_callbacks(execute=True):
         publish(tender)
-    assert DBTaskResult.objects.ready().filter(task_path=alert_followers.module_path, args_kwargs={"args": [tender.pk], "kwargs": {}}).exists()
+    assert (
+        DBTaskResult.objects.ready().filter(task_path=alert_followers.module_path, args_kwargs={"args": [tender.pk], "kwargs": {}}).exists()
+    )
     ran = run_queued_tasks()
     assert {r.status for r in ran} == {"SUCCESSFUL"} and ran[0].return_value == 1
     alerted = sorted(Notification.objects.filter(kind="tender.alert").values_list("user__email", flat=True))

@@ -67,7 +67,14 @@ def test_my_firms_and_the_registry_list(api_as, supplier_a, registry_officer, fi
 
 
 def test_admin_uploads_a_licence_over_the_api(api_as, supplier_a, firm_a, business_licence):
-    form = {"licence_type": "business-licence", "number": "BL-1", "issuer": "Office", "valid_from": "2026-01-01", "valid_to": "2028-01-01", "file": pdf_upload()}
+    form = {
+        "licence_type": "business-licence",
+        "number": "BL-1",
+        "issuer": "Office",
+        "valid_from": "2026-01-01",
+        "valid_to": "2028-01-01",
+        "file": pdf_upload(),
+    }
     response = api_as(supplier_a).post(f"/api/v1/suppliers/{firm_a.pk}/licences/", form, format="multipart")
     assert response.status_code == 201 and response.json()["media_type"] == "application/pdf"
     file = api_as(supplier_a).get(response.json()["file_url"])
@@ -94,7 +101,14 @@ def test_an_oversized_file_gets_413(api_as, supplier_a, firm_a, business_licence
 
 
 def test_dates_out_of_order_get_422(api_as, supplier_a, firm_a, business_licence):
-    form = {"licence_type": "business-licence", "number": "BL-1", "issuer": "O", "valid_from": "2026-02-01", "valid_to": "2026-01-31", "file": pdf_upload()}
+    form = {
+        "licence_type": "business-licence",
+        "number": "BL-1",
+        "issuer": "O",
+        "valid_from": "2026-02-01",
+        "valid_to": "2026-01-31",
+        "file": pdf_upload(),
+    }
     response = api_as(supplier_a).post(f"/api/v1/suppliers/{firm_a.pk}/licences/", form, format="multipart")
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "valid_to"
 
@@ -103,7 +117,14 @@ def test_a_bidder_cannot_upload_or_delete_licences(api_as, bidder_a, supplier_a,
     from suppliers.actions import add_licence
 
     licence = add_licence(
-        supplier_a, firm_a, licence_type=business_licence, number="1", issuer="O", valid_from=timezone.localdate(), valid_to=None, upload=pdf_upload()
+        supplier_a,
+        firm_a,
+        licence_type=business_licence,
+        number="1",
+        issuer="O",
+        valid_from=timezone.localdate(),
+        valid_to=None,
+        upload=pdf_upload(),
     )
     client = api_as(bidder_a)
     form = {"licence_type": "business-licence", "number": "BL-1", "issuer": "O", "valid_from": "2026-01-01", "file": pdf_upload()}
@@ -131,7 +152,14 @@ def test_public_directory_lists_verified_opted_in_firms_with_filters(api_client,
     names = [s["legal_name"] for s in api_client.get("/api/v1/suppliers/directory/").json()["results"]]
     assert names == ["Alpha Works Ltd", "Beta Supplies Ltd"] and hidden.legal_name not in names
     by_category = api_client.get("/api/v1/suppliers/directory/?category=45233000").json()["results"]
-    assert [s["legal_name"] for s in by_category] == ["Alpha Works Ltd"] and set(by_category[0]) == {"id", "legal_name", "country", "size", "website", "categories"}
+    assert [s["legal_name"] for s in by_category] == ["Alpha Works Ltd"] and set(by_category[0]) == {
+        "id",
+        "legal_name",
+        "country",
+        "size",
+        "website",
+        "categories",
+    }
 
 
 def test_public_directory_rejects_an_unknown_category(api_client, db):
@@ -143,7 +171,11 @@ def test_public_debarment_list(api_client, registry_officer, firm_a, firm_b):
     until = timezone.localdate() + timedelta(days=30)
     debar_supplier(registry_officer, firm_a, "Falsified documents", until)
     [entry] = api_client.get("/api/v1/suppliers/debarments/").json()["results"]
-    assert (entry["legal_name"], entry["reason"], entry["restricted_until"]) == ("Alpha Works Ltd", "Falsified documents", until.isoformat())
+    assert (entry["legal_name"], entry["reason"], entry["restricted_until"]) == (
+        "Alpha Works Ltd",
+        "Falsified documents",
+        until.isoformat(),
+    )
 
 
 def test_cpv_search_and_hierarchy(api_client, db):

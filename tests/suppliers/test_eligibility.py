@@ -13,7 +13,16 @@ pytestmark = pytest.mark.django_db
 
 
 def hold(firm, admin, licence_type, valid_to):
-    return add_licence(admin, firm, licence_type=licence_type, number="P-1", issuer="O", valid_from=date(2026, 1, 1), valid_to=valid_to, upload=pdf_upload())
+    return add_licence(
+        admin,
+        firm,
+        licence_type=licence_type,
+        number="P-1",
+        issuer="O",
+        valid_from=date(2026, 1, 1),
+        valid_to=valid_to,
+        upload=pdf_upload(),
+    )
 
 
 def test_a_verified_firm_with_its_licences_may_bid(agency, firm_a, supplier_a, construction_permit):
@@ -27,7 +36,10 @@ def test_an_expired_required_licence_blocks_bidding_from_the_day_after(agency, f
     with time_machine.travel("2030-06-30 23:59:59Z"):
         assert bidding_refusal(firm_a.organisation, tender, timezone.now()) is None
     with time_machine.travel("2030-07-01 00:00:01Z"):
-        assert bidding_refusal(firm_a.organisation, tender, timezone.now()) == "Your firm has no valid licence of the required type: Construction permit."
+        assert (
+            bidding_refusal(firm_a.organisation, tender, timezone.now())
+            == "Your firm has no valid licence of the required type: Construction permit."
+        )
 
 
 def test_a_requirement_reaches_item_categories(agency, firm_a, construction_permit):

@@ -17,7 +17,14 @@ pytestmark = pytest.mark.django_db
 
 
 def licence_form(licence_type, upload, **overrides) -> dict:
-    return {"licence_type": licence_type.pk, "number": "BL-2026-0042", "issuer": "Companies Office", "valid_from": "2026-01-01", "valid_to": "2027-12-31", "file": upload} | overrides
+    return {
+        "licence_type": licence_type.pk,
+        "number": "BL-2026-0042",
+        "issuer": "Companies Office",
+        "valid_from": "2026-01-01",
+        "valid_to": "2027-12-31",
+        "file": upload,
+    } | overrides
 
 
 def executable() -> bytes:
@@ -68,7 +75,14 @@ def test_a_bidder_cannot_add_licences(as_user, bidder_a, firm_a, business_licenc
 
 def uploaded(firm, admin, licence_type, valid_to=date(2027, 6, 30)) -> Licence:
     return add_licence(
-        admin, firm, licence_type=licence_type, number="L-1", issuer="Office", valid_from=date(2025, 1, 1), valid_to=valid_to, upload=pdf_upload()
+        admin,
+        firm,
+        licence_type=licence_type,
+        number="L-1",
+        issuer="Office",
+        valid_from=date(2025, 1, 1),
+        valid_to=valid_to,
+        upload=pdf_upload(),
     )
 
 
@@ -125,7 +139,10 @@ def test_expiry_warnings_30_and_7_days_before_never_twice(firm_a, supplier_a, bi
         assert send_licence_expiry_warnings() == 0
     assert warnings_sent() == [("L-1", 7), ("L-1", 30)]
     titles = list(Notification.objects.filter(kind="licence.expiring").values_list("user__email", "title"))
-    assert sorted(titles) == [("admin@alpha.test", "Business licence L-1 expires in 30 days"), ("admin@alpha.test", "Business licence L-1 expires in 7 days")]
+    assert sorted(titles) == [
+        ("admin@alpha.test", "Business licence L-1 expires in 30 days"),
+        ("admin@alpha.test", "Business licence L-1 expires in 7 days"),
+    ]
 
 
 def test_a_licence_first_seen_inside_seven_days_gets_one_warning(firm_a, supplier_a, business_licence):

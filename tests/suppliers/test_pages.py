@@ -22,9 +22,13 @@ def names(response) -> list[str]:
 @pytest.fixture
 def queue_firms(db):
     with time_machine.travel("2026-03-01 10:00Z"):
-        early = make_supplier(make_supplier_organisation(name="Early Ltd"), status="applied", country="CN", sme_class="micro", categories=["45233000"])
+        early = make_supplier(
+            make_supplier_organisation(name="Early Ltd"), status="applied", country="CN", sme_class="micro", categories=["45233000"]
+        )
     with time_machine.travel("2026-05-01 10:00Z"):
-        late = make_supplier(make_supplier_organisation(name="Late GmbH"), status="applied", country="DE", sme_class="large", categories=["72000000"])
+        late = make_supplier(
+            make_supplier_organisation(name="Late GmbH"), status="applied", country="DE", sme_class="large", categories=["72000000"]
+        )
     done = make_supplier(make_supplier_organisation(name="Done SA"), status="verified", country="FR")
     return early, late, done
 
@@ -113,7 +117,9 @@ def test_an_applied_firm_corrects_its_registration_number(as_user, applied_firm)
     from tests.suppliers.test_verification import edit_form
 
     admin = applied_firm.organisation.memberships.get().user
-    as_user(admin).post(f"/suppliers/{applied_firm.pk}/edit/", edit_form(applied_firm, country="CN", registration_number="91110000600037341L"))
+    as_user(admin).post(
+        f"/suppliers/{applied_firm.pk}/edit/", edit_form(applied_firm, country="CN", registration_number="91110000600037341L")
+    )
     applied_firm.refresh_from_db()
     assert (applied_firm.country, applied_firm.registration_number) == ("CN", "91110000600037341L")
 

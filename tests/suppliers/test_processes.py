@@ -27,7 +27,10 @@ def test_a_published_tender_reaches_a_following_firm_live(client, agency, firm_a
         publish(make_tender(agency, title="Bridge deck repairs"))
         [event] = listener.events()
     assert event["kind"] == "tender.alert" and event["payload"]["title"] == "Bridge deck repairs"
-    assert set(Notification.objects.filter(kind="tender.alert").values_list("user__email", flat=True)) == {"admin@alpha.test", "bidder@alpha.test"}
+    assert set(Notification.objects.filter(kind="tender.alert").values_list("user__email", flat=True)) == {
+        "admin@alpha.test",
+        "bidder@alpha.test",
+    }
 
 
 def test_two_admins_removing_each_other_at_once_leave_one_admin(firm_a, supplier_a, bidder_a):

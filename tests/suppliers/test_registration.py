@@ -73,7 +73,9 @@ def test_invalid_registration_numbers_are_refused_beside_the_field(client, db, c
     assert not Supplier.objects.exists() and not User.objects.exists() and not Organisation.objects.exists()
 
 
-@pytest.mark.parametrize(("country", "number", "stored"), [("CN", "91110000600037341L", "91110000600037341L"), ("US", "04-2103594", "042103594")])
+@pytest.mark.parametrize(
+    ("country", "number", "stored"), [("CN", "91110000600037341L", "91110000600037341L"), ("US", "04-2103594", "042103594")]
+)
 def test_valid_numbers_of_known_schemes_are_stored_compact(client, db, country, number, stored):
     client.post("/suppliers/register/", form(country=country, registration_number=number))
     assert Supplier.objects.get().registration_number == stored

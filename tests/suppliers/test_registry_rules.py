@@ -45,7 +45,9 @@ def test_registration_numbers_are_compacted(country, number, compact):
     assert registration_numbers.normalise(country, number) == compact
 
 
-@pytest.mark.parametrize(("country", "number"), [("CN", "911100007109288171"), ("FR", "FR00000000000"), ("US", "00-0000000"), ("NZ", "1"), ("IE", "")])
+@pytest.mark.parametrize(
+    ("country", "number"), [("CN", "911100007109288171"), ("FR", "FR00000000000"), ("US", "00-0000000"), ("NZ", "1"), ("IE", "")]
+)
 def test_invalid_registration_numbers_raise_with_a_reason(country, number):
     with pytest.raises(registration_numbers.InvalidRegistrationNumber):
         registration_numbers.normalise(country, number)

@@ -78,7 +78,9 @@ def test_an_expired_invitation_is_refused(as_user, client, supplier_a, firm_a, d
     assert not User.objects.filter(email="new@alpha.test").exists()
 
 
-def test_an_existing_user_signs_in_with_the_invited_address_to_accept(as_user, supplier_a, outsider, firm_a, django_capture_on_commit_callbacks, settings):
+def test_an_existing_user_signs_in_with_the_invited_address_to_accept(
+    as_user, supplier_a, outsider, firm_a, django_capture_on_commit_callbacks, settings
+):
     settings.SITE_URL = "http://127.0.0.1:8000"
     with django_capture_on_commit_callbacks(execute=True):
         invite(as_user(supplier_a), firm_a, email="outsider@example.test", role=Role.SUPPLIER_ADMIN)

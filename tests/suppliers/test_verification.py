@@ -68,7 +68,9 @@ def test_an_application_cannot_be_resubmitted_before_it_is_returned(as_user, app
 
 def test_suspension_with_reason_and_end_date(as_user, registry_officer, firm_a, supplier_a):
     until = timezone.localdate() + timedelta(days=90)
-    response = as_user(registry_officer).post(f"/suppliers/{firm_a.pk}/suspend/", {"suspend-reason": "Unpaid fines", "suspend-until": until})
+    response = as_user(registry_officer).post(
+        f"/suppliers/{firm_a.pk}/suspend/", {"suspend-reason": "Unpaid fines", "suspend-until": until}
+    )
     firm_a.refresh_from_db()
     assert response.status_code == 302 and firm_a.status == Supplier.Status.SUSPENDED
     assert (firm_a.status_reason, firm_a.restricted_from, firm_a.restricted_until) == ("Unpaid fines", timezone.localdate(), until)
