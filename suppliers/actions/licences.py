@@ -101,7 +101,7 @@ def remove_licence(actor: User, licence: Licence) -> None:
     storage, name = licence.file.storage, licence.file.name
     licence.delete()
     if name:
-        transaction.on_commit(lambda: storage.delete(name))
+        transaction.on_commit(lambda: storage.delete(name), robust=True)
 
 
 def _is_renewed(licence: Licence) -> bool:

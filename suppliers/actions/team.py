@@ -69,7 +69,8 @@ def invite_member(actor: User, organisation: Organisation, email: str, role: str
         expires_at=now + timedelta(days=settings.SUPPLIER_INVITATION_DAYS),
     )
     audit.record("invitation.sent", actor=actor, organisation=organisation, obj=invitation, payload={"email": email, "role": role}, now=now)
-    transaction.on_commit(lambda: _send_invitation(invitation, key))
+    # A mail server that fails must not turn a recorded invitation into an error: the admin also sees the link.
+    transaction.on_commit(lambda: _send_invitation(invitation, key), robust=True)
     return invitation, key
 
 

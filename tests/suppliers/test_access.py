@@ -3,7 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from suppliers.actions import add_follow, add_licence
+from marketplace.models import Role
+from suppliers.actions import add_follow, add_licence, invite_member
 from tests.suppliers.factories import pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -44,9 +45,13 @@ POSTS = [
     ("/suppliers/{firm}/follows/", {"kind": "keywords", "keywords": "bridge"}, [302, 302, 404, 403, 404, 404, "login"]),
     ("/suppliers/{firm}/follows/{follow}/remove/", {}, [302, 302, 404, 403, 404, 404, "login"]),
     ("/suppliers/{firm}/licences/{licence}/remove/", {}, [302, 403, 404, 403, 404, 404, "login"]),
-    ("/suppliers/{firm}/team/", {"email": "new@alpha.test", "role": "bidder"}, [302, 403, 404, 403, 404, 404, "login"]),
+    ("/suppliers/{firm}/team/", {"email": "other@alpha.test", "role": "bidder"}, [302, 403, 404, 403, 404, 404, "login"]),
     ("/suppliers/{firm}/team/{bidder}/remove/", {}, [302, 403, 404, 403, 404, 404, "login"]),
+    ("/suppliers/{firm}/categories/{category}/remove/", {}, [302, 403, 404, 403, 404, 404, "login"]),
+    ("/suppliers/{firm}/team/{bidder}/role/", {"role": "supplier_admin"}, [302, 403, 404, 403, 404, 404, "login"]),
+    ("/suppliers/{firm}/team/invitations/{invitation}/revoke/", {}, [302, 403, 404, 403, 404, 404, "login"]),
     ("/suppliers/registry/licence-types/", {"type-name": "Safety permit"}, [403, 403, 403, 302, 403, 403, "login"]),
+    ("/suppliers/registry/requirements/{requirement}/remove/", {}, [403, 403, 403, 302, 403, 403, "login"]),
 ]
 
 API = [
@@ -70,19 +75,22 @@ API = [
 
 
 @pytest.fixture
-def world(firm_a, firm_b, supplier_a, bidder_a, registry_officer, officer, outsider, business_licence):
+def world(firm_a, firm_b, supplier_a, bidder_a, registry_officer, officer, outsider, business_licence, construction_permit):
+    today = timezone.localdate()
     licence = add_licence(
-        supplier_a,
-        firm_a,
-        licence_type=business_licence,
-        number="1",
-        issuer="O",
-        valid_from=timezone.localdate(),
-        valid_to=None,
-        upload=pdf_upload(),
+        supplier_a, firm_a, licence_type=business_licence, number="1", issuer="O", valid_from=today, valid_to=None, upload=pdf_upload()
     )
     follow = add_follow(supplier_a, firm_a, kind="category", category="45000000")
-    return {"firm": firm_a.pk, "licence": licence.pk, "follow": follow.pk, "bidder": bidder_a.pk}
+    invitation, _key = invite_member(supplier_a, firm_a.organisation, "new@alpha.test", Role.BIDDER)
+    return {
+        "firm": firm_a.pk,
+        "licence": licence.pk,
+        "follow": follow.pk,
+        "bidder": bidder_a.pk,
+        "category": firm_a.categories.get().pk,
+        "invitation": invitation.pk,
+        "requirement": construction_permit.requirements.get().pk,
+    }
 
 
 def cases(table):

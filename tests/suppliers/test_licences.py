@@ -48,6 +48,18 @@ def test_a_renamed_executable_is_refused(as_user, supplier_a, firm_a, business_l
     assert not Licence.objects.exists() and not any(media_root.rglob("*.*"))
 
 
+def test_a_real_png_is_accepted_and_a_pdf_named_png_is_not(as_user, supplier_a, firm_a, business_licence):
+    from tests.suppliers.factories import FILES
+
+    client = as_user(supplier_a)
+    png = SimpleUploadedFile("certificate.png", (FILES / "certificate.png").read_bytes())
+    assert client.post(f"/suppliers/{firm_a.pk}/licences/new/", licence_form(business_licence, png)).status_code == 302
+    disguised = SimpleUploadedFile("certificate.png", real_pdf())
+    response = client.post(f"/suppliers/{firm_a.pk}/licences/new/", licence_form(business_licence, disguised))
+    assert response.status_code == 422 and "not a real PNG file" in response.text
+    assert list(Licence.objects.values_list("media_type", flat=True)) == ["image/png"]
+
+
 def test_an_unsupported_kind_of_file_is_refused(as_user, supplier_a, firm_a, business_licence):
     upload = SimpleUploadedFile("licence.exe", executable())
     response = as_user(supplier_a).post(f"/suppliers/{firm_a.pk}/licences/new/", licence_form(business_licence, upload))
