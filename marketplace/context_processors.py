@@ -9,6 +9,9 @@ from marketplace.models import Notification, Role
 # (label, url name, roles that see it; None = everyone signed in, () = everyone)
 NAVIGATION = [
     (_("Home"), "home", ()),
+    (_("Suppliers"), "suppliers:directory", ()),
+    (_("Your firm"), "suppliers:mine", (Role.SUPPLIER_ADMIN, Role.BIDDER)),
+    (_("Registry"), "suppliers:queue", (Role.REGISTRY_OFFICER, Role.AUDITOR)),
 ]
 
 

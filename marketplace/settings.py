@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "django_filters",
+    "django_countries",
     "drf_spectacular",
     "django_tasks",
     "django_tasks_db",
@@ -190,6 +191,12 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024, minimum=1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Supplier registry ---------------------------------------------------------------------
+# Largest licence or certificate file a firm may upload.
+LICENCE_FILE_MAX_BYTES = env_int("LICENCE_FILE_MAX_BYTES", 10 * 1024 * 1024, minimum=64 * 1024, maximum=1024 * 1024 * 1024)
+# How long an invitation to join a supplier firm stays usable.
+SUPPLIER_INVITATION_DAYS = env_int("SUPPLIER_INVITATION_DAYS", 7, minimum=1, maximum=90)
 
 # E-mail --------------------------------------------------------------------------------
 EMAIL_BACKEND = {

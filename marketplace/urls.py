@@ -37,4 +37,6 @@ urlpatterns = [
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("api/v1/", include("suppliers.api_urls")),
+    path("suppliers/", include("suppliers.urls")),
 ]

@@ -98,6 +98,15 @@ def is_within(code: str, ancestor: str) -> bool:
     return normalise(code).startswith(significant_prefix(normalise(ancestor)))
 
 
+def enclosing_codes(code: str) -> list[str]:
+    """Every code that `code` is within (itself included), whether or not the vocabulary names it.
+
+    Lets the database find the follows and requirements that cover a code with one `IN` list.
+    """
+    prefix = significant_prefix(normalise(code))
+    return list(dict.fromkeys(prefix[:n].ljust(8, "0") for n in range(2, len(prefix) + 1)))
+
+
 def search(query: str, limit: int = 20) -> list[CpvCode]:
     """Codes whose number starts with the query, or whose name contains every word of it."""
     query = query.strip()

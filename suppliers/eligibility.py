@@ -5,6 +5,7 @@ The bidding app asks `bidding_refusal()` under the tender lock at submission tim
 
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -12,14 +13,41 @@ from suppliers import cpv
 from suppliers.models import LicenceRequirement, LicenceType, Supplier
 
 
+def requirements_covering(categories: set[str]):
+    """Requirements attached to any of these categories or to a category above one of them."""
+    enclosing = {code for category in categories for code in cpv.enclosing_codes(category)}
+    return LicenceRequirement.objects.filter(category__in=enclosing).select_related("licence_type")
+
+
 def required_licence_types(tender) -> set[LicenceType]:
     """The tender's own requirements plus those attached to its categories."""
     required = set(tender.required_licence_types.all())
     categories = {tender.main_category, *tender.items.values_list("cpv", flat=True)} - {""}
-    for requirement in LicenceRequirement.objects.select_related("licence_type"):
-        if any(cpv.is_within(code, requirement.category) for code in categories):
-            required.add(requirement.licence_type)
+    required.update(requirement.licence_type for requirement in requirements_covering(categories))
     return required
+
+
+def licences_needed_by(supplier: Supplier, today) -> list[dict]:
+    """Licence types the firm's categories call for, with whether it holds a valid one today.
+
+    A requirement counts when it covers one of the firm's categories, or sits under one of
+    them (a firm supplying all of division 45 meets the permit required for 45200000 tenders).
+    """
+    codes = set(supplier.category_codes)
+    if not codes:
+        return []
+    below = Q()
+    for code in codes:
+        below |= Q(category__startswith=cpv.significant_prefix(code))
+    requirements = requirements_covering(codes) | LicenceRequirement.objects.filter(below).select_related("licence_type")
+    held = set(supplier.licences.valid_on(today).values_list("licence_type_id", flat=True))
+    needed: dict[int, dict] = {}
+    for requirement in requirements.order_by("licence_type__name", "category"):
+        entry = needed.setdefault(
+            requirement.licence_type_id, {"type": requirement.licence_type, "categories": [], "held": requirement.licence_type_id in held}
+        )
+        entry["categories"].append(cpv.get(requirement.category) or requirement.category)
+    return list(needed.values())
 
 
 def bidding_refusal(organisation, tender, now: datetime) -> str | None:

@@ -1,14 +1,19 @@
 """The supplier registry: registered firms, their verification, licences and size."""
 
+import hashlib
+import secrets
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 
+from marketplace.models import Role
+from suppliers import cpv
 from suppliers.cpv import validate_cpv
 
 
@@ -22,6 +27,47 @@ class SmeClass(models.TextChoices):
 
 
 SME_CLASSES = {SmeClass.MICRO, SmeClass.SMALL, SmeClass.MEDIUM}
+
+# Recommendation 2003/361/EC, Annex art. 2: (class, staff strictly below, turnover in euros not above).
+SME_THRESHOLDS = [
+    (SmeClass.MICRO, 10, Decimal("2000000")),
+    (SmeClass.SMALL, 50, Decimal("10000000")),
+    (SmeClass.MEDIUM, 250, Decimal("50000000")),
+]
+
+
+def sme_class_for(headcount: int, turnover_eur: Decimal) -> SmeClass:
+    """The size class of a firm from its head-count and annual turnover in euros."""
+    for size, staff_below, turnover_ceiling in SME_THRESHOLDS:
+        if headcount < staff_below and turnover_eur <= turnover_ceiling:
+            return size
+    return SmeClass.LARGE
+
+
+class SupplierQuerySet(models.QuerySet):
+    def awaiting_verification(self):
+        return self.filter(status=Supplier.Status.APPLIED)
+
+    def in_directory(self):
+        """Verified firms that chose to be listed publicly."""
+        return self.filter(status=Supplier.Status.VERIFIED, listed_in_directory=True)
+
+    def debarred_on(self, day: date):
+        """Firms excluded on that day: the public debarment list."""
+        return self.filter(status=Supplier.Status.DEBARRED).filter(
+            models.Q(restricted_until__isnull=True) | models.Q(restricted_until__gte=day)
+        )
+
+    def restriction_over_before(self, day: date):
+        """Suspended or debarred firms whose last restricted day is before `day`."""
+        return self.filter(status__in=[Supplier.Status.SUSPENDED, Supplier.Status.DEBARRED], restricted_until__lt=day)
+
+    def with_category(self, code: str):
+        """Firms supplying in `code`: one of their categories is the code, under it, or above it."""
+        code = cpv.normalise(code)
+        return self.filter(
+            models.Q(categories__code__startswith=cpv.significant_prefix(code)) | models.Q(categories__code__in=cpv.enclosing_codes(code))
+        ).distinct()
 
 
 class Supplier(FSMModelMixin, models.Model):
@@ -55,9 +101,13 @@ class Supplier(FSMModelMixin, models.Model):
     status_reason = models.TextField(_("reason"), blank=True)
     # Last day of a suspension or debarment (inclusive); none means until lifted.
     restricted_until = models.DateField(_("restricted until"), null=True, blank=True)
+    # First day of the current suspension or debarment.
+    restricted_from = models.DateField(_("restricted from"), null=True, blank=True)
     listed_in_directory = models.BooleanField(_("listed in the public directory"), default=False)
     submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+
+    objects = SupplierQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("supplier")
@@ -71,6 +121,15 @@ class Supplier(FSMModelMixin, models.Model):
     @property
     def is_sme(self) -> bool:
         return self.sme_class in SME_CLASSES
+
+    @property
+    def identity_is_editable(self) -> bool:
+        """Legal name, country and registration number change only before verification."""
+        return self.status in (self.Status.APPLIED, self.Status.RETURNED)
+
+    @property
+    def category_codes(self) -> list[str]:
+        return sorted(c.code for c in self.categories.all())
 
     def is_restricted_on(self, day: date) -> bool:
         """Suspended or debarred on that day (a restriction ends after its last day)."""
@@ -174,3 +233,170 @@ class Licence(models.Model):
 
     def is_valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class SupplierCategory(models.Model):
+    """A CPV category the firm supplies (the code stands for itself and everything under it)."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="categories", verbose_name=_("supplier"))
+    code = models.CharField(_("category (CPV)"), max_length=8, validators=[validate_cpv])
+
+    class Meta:
+        verbose_name = _("supplied category")
+        verbose_name_plural = _("supplied categories")
+        ordering = ["code"]
+        constraints = [models.UniqueConstraint(fields=["supplier", "code"], name="supplier_category_unique")]
+
+    def __str__(self) -> str:
+        entry = cpv.get(self.code)
+        return entry.label if entry else self.code
+
+
+class LicenceExpiryWarning(models.Model):
+    """A warning sent to the firm that a licence expires soon: one per licence and threshold."""
+
+    licence = models.ForeignKey(Licence, on_delete=models.CASCADE, related_name="expiry_warnings")
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["licence", "days_before"], name="licence_expiry_warning_once")]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} -{self.days_before}d"
+
+
+class Follow(models.Model):
+    """What a firm watches for: a category, a buyer or a saved keyword search."""
+
+    class Kind(models.TextChoices):
+        CATEGORY = "category", _("Category")  # a CPV code and everything under it
+        BUYER = "buyer", _("Buyer")  # every tender the agency publishes
+        KEYWORDS = "keywords", _("Keywords")  # every word appears in the title or description
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="follows", verbose_name=_("supplier"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    category = models.CharField(_("category (CPV)"), max_length=8, blank=True, validators=[validate_cpv])
+    buyer = models.ForeignKey(
+        "marketplace.Organisation",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="followers",
+        limit_choices_to={"kind": "agency"},
+        verbose_name=_("buyer"),
+    )
+    # Lower-case words separated by single spaces.
+    keywords = models.CharField(_("keywords"), max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("follow")
+        verbose_name_plural = _("follows")
+        ordering = ["kind", "category", "keywords", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="category", buyer__isnull=True, keywords="") & ~models.Q(category="")
+                    | models.Q(kind="buyer", buyer__isnull=False, category="", keywords="")
+                    | models.Q(kind="keywords", buyer__isnull=True, category="") & ~models.Q(keywords="")
+                ),
+                name="follow_one_target",
+            ),
+            models.UniqueConstraint(fields=["supplier", "category"], condition=models.Q(kind="category"), name="follow_category_once"),
+            models.UniqueConstraint(fields=["supplier", "buyer"], condition=models.Q(kind="buyer"), name="follow_buyer_once"),
+            models.UniqueConstraint(fields=["supplier", "keywords"], condition=models.Q(kind="keywords"), name="follow_keywords_once"),
+        ]
+        # Alerts look follows up by the codes enclosing a tender's categories.
+        indexes = [models.Index(fields=["category"], condition=models.Q(kind="category"), name="follow_category_idx")]
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    @property
+    def words(self) -> list[str]:
+        return self.keywords.split()
+
+    def describe(self) -> str:
+        if self.kind == self.Kind.CATEGORY:
+            entry = cpv.get(self.category)
+            return entry.label if entry else self.category
+        if self.kind == self.Kind.BUYER:
+            return str(self.buyer)
+        return f"“{self.keywords}”"
+
+    def matches_text(self, text: str) -> bool:
+        """Keyword searches match when every word appears in the (case-folded) text."""
+        folded = text.casefold()
+        return bool(self.words) and all(word in folded for word in self.words)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self, now):
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+
+
+class Invitation(models.Model):
+    """An invitation to join a supplier firm. Only the SHA-256 of the link's key is stored."""
+
+    ROLES = (Role.SUPPLIER_ADMIN, Role.BIDDER)
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")  # the link works until it expires
+        ACCEPTED = "accepted", _("Accepted")  # used once; it never works again
+        EXPIRED = "expired", _("Expired")  # not used in time
+        REVOKED = "revoked", _("Withdrawn")  # withdrawn by an administrator
+
+    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=30, choices=[(r.value, r.label) for r in ROLES])
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organisation}"
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_urlsafe(32)
+
+    def state_at(self, now) -> "Invitation.State":
+        if self.accepted_at:
+            return self.State.ACCEPTED
+        if self.revoked_at:
+            return self.State.REVOKED
+        if now >= self.expires_at:
+            return self.State.EXPIRED
+        return self.State.PENDING
+
+
+class TenderAlert(models.Model):
+    """A firm was alerted to a published tender: each firm hears of a tender once."""
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.CASCADE, related_name="+")
+    matched = models.JSONField(default=list)  # descriptions of the follows that matched
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tender", "organisation"], name="tender_alert_once")]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id} → {self.organisation_id}"

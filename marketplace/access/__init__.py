@@ -118,4 +118,8 @@ def subject_rule(kind: str):
 
 
 # Each area registers its rules on import.
-from marketplace.access import people, tenders  # noqa: E402, F401
+from marketplace.access import (  # noqa: E402, F401
+    people,
+    suppliers,
+    tenders,
+)

@@ -1,0 +1,50 @@
+"""What the registry's actions share: row locks, the people to tell, the links to send them."""
+
+from django.urls import reverse
+
+from marketplace import live
+from marketplace.models import Organisation, Role, User
+from marketplace.notify import notify
+from suppliers.models import Supplier
+
+
+def lock_supplier(supplier: Supplier | int) -> Supplier:
+    """The supplier row, locked for the rest of the transaction (always the first lock taken)."""
+    pk = supplier.pk if isinstance(supplier, Supplier) else supplier
+    return Supplier.objects.select_for_update().select_related("organisation").get(pk=pk)
+
+
+def lock_organisation(organisation: Organisation) -> Organisation:
+    return Organisation.objects.select_for_update().get(pk=organisation.pk)
+
+
+def members_of(organisation: Organisation | int, *roles: str) -> list[User]:
+    org_id = organisation.pk if isinstance(organisation, Organisation) else organisation
+    people = User.objects.filter(is_active=True, memberships__organisation_id=org_id)
+    if roles:
+        people = people.filter(memberships__role__in=roles)
+    return list(people.distinct())
+
+
+def registry_officers() -> list[User]:
+    return list(User.objects.filter(is_active=True, memberships__role=Role.REGISTRY_OFFICER).distinct())
+
+
+def supplier_url(supplier: Supplier) -> str:
+    return reverse("suppliers:detail", args=[supplier.pk])
+
+
+def tell_firm(supplier: Supplier, *, kind: str, title: str, body: str = "", admins_only: bool = False, email: bool = True) -> None:
+    """Notify the firm's people (in-app, e-mail) and put the event on the firm's live subject."""
+    roles = (Role.SUPPLIER_ADMIN,) if admins_only else ()
+    url = supplier_url(supplier)
+    notify(
+        members_of(supplier.organisation_id, *roles),
+        kind=kind,
+        title=title,
+        body=body,
+        url=url,
+        organisation=supplier.organisation,
+        email=email,
+    )
+    live.publish(f"org.{supplier.organisation_id}", kind, {"supplier": supplier.pk, "status": supplier.status, "title": title})
