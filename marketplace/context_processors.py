@@ -21,7 +21,11 @@ def navigation(request) -> dict:
     for label, url_name, roles in NAVIGATION:
         if roles == () or (user.is_authenticated and (roles is None or access.holds_role_anywhere(user, *roles))):
             items.append(
-                {"label": label, "url": reverse(url_name), "active": request.resolver_match and request.resolver_match.url_name == url_name}
+                {
+                    "label": label,
+                    "url": reverse(url_name),
+                    "active": bool(request.resolver_match) and request.resolver_match.view_name == url_name,
+                }
             )
     unread = 0
     if user.is_authenticated:
