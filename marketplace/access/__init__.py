@@ -118,4 +118,4 @@ def subject_rule(kind: str):
 
 
 # Each area registers its rules on import.
-from marketplace.access import people, tenders  # noqa: E402, F401
+from marketplace.access import bidding, people, tenders  # noqa: E402, F401
