@@ -156,7 +156,6 @@ def _custody_context(user, **forms) -> dict:
         "seats": [{"seat": s, "shares": checked.get(s.tender_id, [])} for s in seats],
         "set_form": forms.get("set_form") or SetPassphraseForm(),
         "change_form": forms.get("change_form") or ChangePassphraseForm(),
-        "check_form": CheckShareForm(),
     }
 
 

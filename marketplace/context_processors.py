@@ -9,6 +9,9 @@ from marketplace.models import Notification, Role
 # (label, url name, roles that see it; None = everyone signed in, () = everyone)
 NAVIGATION = [
     (_("Home"), "home", ()),
+    (_("Your bids"), "bidding:my-bids", (Role.SUPPLIER_ADMIN, Role.BIDDER)),
+    (_("Opening key"), "bidding:custody", (Role.CUSTODIAN,)),
+    (_("Verify a receipt"), "bidding:verify-receipt", ()),
 ]
 
 
