@@ -32,8 +32,10 @@ def visible_tender(user, tender_id: int) -> Tender:
 
 
 def own_bid(user, bid_id) -> Bid:
-    """The caller's firm's bid, or 404 — the same 404 whether the bid is another firm's or absent."""
-    bid = Bid.objects.filter(pk=bid_id).select_related("tender", "organisation").first()
+    """The caller's firm's bid, or 404 — the same 404, after the same queries, whether the bid
+    is another firm's or does not exist."""
+    firms = [o.pk for o in access.organisations_where(user, *BIDDING_ROLES)]
+    bid = Bid.objects.filter(pk=bid_id, organisation__in=firms).select_related("tender", "organisation").first()
     if bid is None or not access.can(user, "view_bid", bid):
         raise Http404
     return bid
