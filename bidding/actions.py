@@ -123,13 +123,16 @@ def _publish_count(tender: Tender) -> None:
     )
 
 
-def submit_bid(actor: User, organisation: Organisation, tender_id: int, envelopes, *, lots=None, replacing: Bid | None = None) -> Bid:
-    """Receive a sealed bid (or its replacement) and return it with its signed receipt."""
-    tender = Tender.objects.get(pk=tender_id)
+def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelopes, *, lots=None, replacing: Bid | None = None) -> Bid:
+    """Receive a sealed bid (or its replacement) and return it with its signed receipt.
+
+    The envelopes are checked against the tender's keys before the transaction; the rules that
+    can change (deadline, state, eligibility) are checked under the tender lock.
+    """
     inspected = inspect_envelopes(tender, organisation, envelopes)
     try:
         with transaction.atomic():
-            tender = lock_tender_for_bidding(tender_id)
+            tender = lock_tender_for_bidding(tender.pk)
             now = timezone.now()
             _refuse_after_deadline(tender, now)
             supplier = _refuse_unless_eligible(organisation, tender, now)

@@ -124,7 +124,7 @@ class TenderBidsView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         organisation = bidding_organisation(request.user, data.get("organisation"))
-        bid = actions.submit_bid(request.user, organisation, tender.pk, data["envelopes"], lots=data.get("lots"))
+        bid = actions.submit_bid(request.user, organisation, tender, data["envelopes"], lots=data.get("lots"))
         return receipt_response(bid)
 
 
@@ -151,7 +151,7 @@ class ReplaceBidView(APIView):
         serializer = SubmissionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        bid = actions.submit_bid(request.user, old.organisation, old.tender_id, data["envelopes"], lots=data.get("lots"), replacing=old)
+        bid = actions.submit_bid(request.user, old.organisation, old.tender, data["envelopes"], lots=data.get("lots"), replacing=old)
         return receipt_response(bid)
 
 

@@ -30,7 +30,7 @@ def visit(client, request):
 
 @pytest.fixture
 def bid_of_a(tender, supplier_a, supplier_org_a, supplier_record_a) -> Bid:
-    return actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    return actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def keep_bidding(person, firm, tender, outcomes: list, start: threading.Barrier)
         while True:
             envelopes = helpers.seal_bid(tender, firm)
             try:
-                bid = actions.submit_bid(person, firm, tender.pk, envelopes, replacing=bid)
+                bid = actions.submit_bid(person, firm, tender, envelopes, replacing=bid)
                 outcomes.append((firm.pk, "accepted", bid.received_at))
             except Conflict as refusal:
                 outcomes.append((firm.pk, refusal.problems[0].code, timezone.now()))

@@ -31,14 +31,14 @@ def test_bid_page_gives_the_sealing_module_the_keys_and_firm(as_user, tender, su
 
 
 def test_bid_page_shows_the_live_bid_with_its_receipt(as_user, tender, supplier_a, supplier_org_a, supplier_record_a):
-    bid = actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    bid = actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     response = as_user(supplier_a).get(f"/tenders/{tender.pk}/bid/")
     assert bid.receipt in response.text and bid.envelopes.get().sha256 in response.text
     assert "Withdraw this bid" in response.text and sealing_config(response)["replaceUrl"] == f"/api/v1/bids/{bid.pk}/replace/"
 
 
 def test_bid_page_flags_a_bid_sealed_before_an_amendment(as_user, tender, officer, supplier_a, supplier_org_a, supplier_record_a):
-    actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     helpers.amend(tender, officer)
     assert "amended (amendment 1) after you sealed" in as_user(supplier_a).get(f"/tenders/{tender.pk}/bid/").text
 
@@ -74,6 +74,6 @@ def test_custody_page_refuses_mismatched_passphrases(as_user, agency):
 
 
 def test_my_bids_lists_only_my_firms_bids(as_user, tender, supplier_a, supplier_org_a, supplier_record_a, supplier_b):
-    actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     assert tender.reference in as_user(supplier_a).get("/bids/").text
     assert "has not submitted any bid" in as_user(supplier_b).get("/bids/").text

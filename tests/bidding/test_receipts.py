@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def receipt(tender, supplier_a, supplier_org_a, supplier_record_a) -> str:
-    return actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a)).receipt
+    return actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a)).receipt
 
 
 def unpadded(text: str) -> bytes:

@@ -76,7 +76,7 @@ def test_nothing_an_observer_sees_changes_when_a_firm_bids(observers, observer, 
 
     probe = uuid.uuid4()
     before = observations(observers(observer), tender, probe)
-    bid = actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    bid = actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     after_absent = observations(observers(observer), tender, probe)
     after_real = observations(observers(observer), tender, bid.pk)
     assert after_absent == before
@@ -91,7 +91,7 @@ def test_other_supplier_submits_the_same_way_whether_or_not_others_have_bid(
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(supplier_b)}")
     first = api_client.post(f"/api/v1/tenders/{tender.pk}/bids/", {"envelopes": helpers.seal_bid(tender, supplier_org_b)}, format="json")
     api_client.post(f"/api/v1/bids/{first.json()['id']}/withdraw/")
-    actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     second = api_client.post(f"/api/v1/tenders/{tender.pk}/bids/", {"envelopes": helpers.seal_bid(tender, supplier_org_b)}, format="json")
     assert first.status_code == second.status_code == 201 and set(first.json()) == set(second.json())
 
@@ -99,7 +99,7 @@ def test_other_supplier_submits_the_same_way_whether_or_not_others_have_bid(
 def test_officers_see_the_count(tender, officer, supplier_a, supplier_org_a, supplier_record_a, as_user):
     from bidding import actions
 
-    actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     response = as_user(officer).get(f"/tenders/{tender.pk}/bid-box/")
     assert re.search(r"data-bid-count-value>1<", response.text)
     assert f'data-live-subject="tender.{tender.pk}.officers"' in response.text
@@ -108,7 +108,7 @@ def test_officers_see_the_count(tender, officer, supplier_a, supplier_org_a, sup
 def test_count_is_published_only_on_the_officers_subject(tender, supplier_a, supplier_org_a, supplier_record_a):
     from bidding import actions
 
-    actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     subjects = set(LiveEvent.objects.values_list("subject", "kind"))
     assert (f"tender.{tender.pk}.officers", "bids.count") in subjects
     assert not any(subject in (f"tender.{tender.pk}", "public") for subject, _ in subjects)
@@ -130,7 +130,7 @@ async def test_officers_hear_the_count_live(officer, supplier_a, supplier_org_a,
     tender, cookie = await prepare()
     listener = await connect(f"tender.{tender.pk}.officers", cookie=cookie)
     assert (await receive(listener))["type"] == "hello"
-    await sync_to_async(lambda: actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a)))()
+    await sync_to_async(lambda: actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a)))()
     [event] = await receive_events(listener, 1)
     assert event["kind"] == "bids.count" and event["payload"] == {"tender": tender.pk, "count": 1}
 
@@ -148,7 +148,7 @@ def test_admin_lists_do_not_reveal_bids_before_the_deadline(path, tender, office
 
     client.force_login(staff)
     before = normalised(client.get(path))
-    actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     helpers.amend(tender, officer)
     after = normalised(client.get(path))
     assert after[0] == 200
@@ -158,7 +158,7 @@ def test_admin_lists_do_not_reveal_bids_before_the_deadline(path, tender, office
 def test_admin_shows_the_bid_events_after_the_deadline(tender, supplier_a, supplier_org_a, supplier_record_a, staff, client, deadline):
     from bidding import actions
 
-    actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     client.force_login(staff)
     with time_machine.travel(deadline + timedelta(seconds=1)):
         assert "bid.submitted" in client.get("/admin/marketplace/auditevent/").text
@@ -169,7 +169,7 @@ def test_bid_box_lists_digests_and_times_after_the_deadline_without_names(
 ):
     from bidding import actions
 
-    bid = actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    bid = actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     digest = bid.envelopes.get().sha256
     with time_machine.travel(deadline + timedelta(seconds=1)):
         page = client.get(f"/tenders/{tender.pk}/bid-box/").text
@@ -181,7 +181,7 @@ def test_bid_box_lists_digests_and_times_after_the_deadline_without_names(
 def test_bid_box_is_sealed_one_second_before_the_deadline(tender, supplier_a, supplier_org_a, supplier_record_a, client, deadline):
     from bidding import actions
 
-    actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
+    actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     with time_machine.travel(deadline - timedelta(seconds=1)):
         assert client.get(f"/api/v1/tenders/{tender.pk}/bid-box/").json() == {
             "sealed": True,
@@ -193,8 +193,8 @@ def test_bid_box_is_sealed_one_second_before_the_deadline(tender, supplier_a, su
 def test_withdrawn_and_replaced_bids_are_not_in_the_box(tender, supplier_a, supplier_org_a, supplier_record_a, deadline):
     from bidding import actions, box
 
-    first = actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a))
-    second = actions.submit_bid(supplier_a, supplier_org_a, tender.pk, helpers.seal_bid(tender, supplier_org_a), replacing=first)
+    first = actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
+    second = actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a), replacing=first)
     with time_machine.travel(deadline + timedelta(seconds=1)):
         [entry] = box.bid_box(tender, helpers.timezone.now()).entries
     assert entry.envelopes == [("bid", second.envelopes.get().sha256)]
