@@ -73,7 +73,7 @@ def start_daphne(lock: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"daphne did not start: {process.stderr.read().decode()[-2000:]}")
 
 
-def run_load(base: str, requests: list[dict], clients: int) -> list[dict]:
+def run_load(base: str, requests: list[dict], clients: int, rate: float | None = None) -> list[dict]:
     with tempfile.TemporaryDirectory() as folder:
         source, out = Path(folder, "requests.jsonl"), Path(folder, "results.jsonl")
         source.write_text("".join(json.dumps(r) + "\n" for r in requests))
@@ -162,13 +162,44 @@ def verify_burst(tender, results: list[dict], sent: list[str], deadline: datetim
     }
 
 
+def burst(agency, officer, credentials, args, base: str, label: str, rate: float | None, ceiling_rate: float) -> dict:
+    """One tender, `args.bids` sealed bids in its last `args.window` seconds, then late probes."""
+    from django.utils import timezone
+
+    from bench import world
+
+    size = args.kb * 1024
+    firms = credentials[: args.bids + args.late_probes]
+    deadline = (timezone.now() + timedelta(seconds=args.window + 45)).replace(microsecond=0)
+    tender = world.published_tender(agency, officer, deadline, f"Deadline burst ({label})")
+    sealed = [envelope_of_size(tender, firm, size) for firm, _ in firms]
+    requests = [
+        {"path": f"/api/v1/tenders/{tender.pk}/bids/", "token": key, "body": json.dumps({"envelopes": {"bid": sealed[n]}})}
+        for n, (_, key) in enumerate(firms)
+    ]
+    time.sleep(max(0.0, (deadline - timedelta(seconds=args.window) - timezone.now()).total_seconds()))
+    started = timezone.now()
+    print(
+        f"{label}: {args.bids} sealed bids of {len(sealed[0])} bytes, from {(deadline - started).total_seconds():.0f} s before the deadline…",
+        flush=True,
+    )
+    results = run_load(base, requests[: args.bids], args.clients, rate)
+    time.sleep(max(0.0, (deadline - timezone.now()).total_seconds() + 1))
+    late = run_load(base, requests[args.bids :], args.clients)
+    figures_ = figures(results) | verify_burst(tender, results, sealed, deadline, late)
+    figures_["started_before_deadline_s"] = round((deadline - started).total_seconds(), 1)
+    figures_["ratio_to_ceiling"] = round(figures_["accepted_per_second"] / ceiling_rate, 2)
+    print(json.dumps(figures_), flush=True)
+    return figures_
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bids", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--kb", type=int, default=100)
     parser.add_argument("--window", type=int, default=60, help="seconds before the deadline the burst starts")
-    parser.add_argument("--locks", default="share,update")
+    parser.add_argument("--paced-seconds", type=float, default=50, help="the paced run spreads the bids over this many seconds")
     parser.add_argument("--late-probes", type=int, default=20)
     args = parser.parse_args()
 
@@ -179,7 +210,6 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.utils import timezone
 
     from bench import world
 
@@ -187,61 +217,60 @@ def main() -> None:
     agency, officer = world.agency_and_officer()
     credentials = world.suppliers(args.bids + args.late_probes)
     size = args.kb * 1024
-    report: dict = {"machine": f"{os.cpu_count()} cores", "bids": args.bids, "clients": args.clients, "kb": args.kb}
+    rate = args.bids / args.paced_seconds
+    report: dict = {"cores": os.cpu_count(), "bids": args.bids, "clients": args.clients, "kb": args.kb, "paced_rate_per_s": round(rate, 1)}
+    rows: list[tuple[str, dict]] = []
 
-    servers = {lock: start_daphne(lock) for lock in args.locks.split(",")}
+    servers = {lock: start_daphne(lock) for lock in ("share", "update")}
     try:
-        first_base = next(iter(servers.values()))[1]
+        base, update_base = servers["share"][1], servers["update"][1]
         blob = secrets.token_urlsafe(size)[:size]
-        ceiling = [{"path": "/bench/blob/", "token": key, "body": json.dumps({"blob": blob})} for _, key in credentials[: args.bids]]
-        print(f"ceiling: {args.bids} × {args.kb} KB to the bare endpoint…", flush=True)
-        report["ceiling"] = figures(run_load(first_base, ceiling, args.clients))
-        print(json.dumps(report["ceiling"]), flush=True)
-
-        for lock, (_process, base) in servers.items():
-            deadline = (timezone.now() + timedelta(seconds=args.window + 45)).replace(microsecond=0)
-            tender = world.published_tender(agency, officer, deadline, f"Deadline burst ({lock})")
-            sealed = [envelope_of_size(tender, firm, size) for firm, _ in credentials[: args.bids + args.late_probes]]
-            requests = [
-                {"path": f"/api/v1/tenders/{tender.pk}/bids/", "token": key, "body": json.dumps({"envelopes": {"bid": sealed[n]}})}
-                for n, (_, key) in enumerate(credentials[: args.bids + args.late_probes])
-            ]
-            wait = (deadline - timedelta(seconds=args.window) - timezone.now()).total_seconds()
-            time.sleep(max(0.0, wait))  # the burst starts inside the last `window` seconds
-            started = timezone.now()
-            print(
-                f"burst ({lock}): {args.bids} sealed bids, {len(sealed[0])} bytes each, {(deadline - started).total_seconds():.0f} s before the deadline…",
-                flush=True,
+        ceiling_requests = [
+            {"path": "/bench/blob/", "token": key, "body": json.dumps({"blob": blob})} for _, key in credentials[: args.bids]
+        ]
+        print(f"ceiling: {args.bids} × {args.kb} KB to the bare endpoint, {args.clients} clients…", flush=True)
+        ceiling = figures(run_load(base, ceiling_requests, args.clients))
+        print(json.dumps(ceiling), flush=True)
+        rows.append(("ceiling: 100 KB in one row, saturated", ceiling | {"ratio_to_ceiling": 1.0}))
+        rows.append(
+            (
+                "sealed bids, tender FOR SHARE, saturated",
+                burst(agency, officer, credentials, args, base, "share", None, ceiling["accepted_per_second"]),
             )
-            results = run_load(base, requests[: args.bids], args.clients)
-            time.sleep(max(0.0, (deadline - timezone.now()).total_seconds() + 1))
-            late = run_load(base, requests[args.bids :], args.clients)
-            burst = figures(results) | verify_burst(tender, results, sealed, deadline, late)
-            burst["started_before_deadline_s"] = round((deadline - started).total_seconds(), 1)
-            burst["ratio_to_ceiling"] = round(burst["accepted_per_second"] / report["ceiling"]["accepted_per_second"], 2)
-            report[f"burst_{lock}"] = burst
-            print(json.dumps(burst), flush=True)
+        )
+        rows.append(
+            (
+                "sealed bids, tender FOR UPDATE, saturated",
+                burst(agency, officer, credentials, args, update_base, "update", None, ceiling["accepted_per_second"]),
+            )
+        )
+        print(f"ceiling, paced: {args.bids} over {args.paced_seconds:.0f} s…", flush=True)
+        ceiling_paced = figures(run_load(base, ceiling_requests, args.clients, rate))
+        print(json.dumps(ceiling_paced), flush=True)
+        rows.append((f"ceiling, paced ({rate:.0f}/s)", ceiling_paced | {"ratio_to_ceiling": None}))
+        paced = burst(agency, officer, credentials, args, base, "share, paced", rate, ceiling["accepted_per_second"])
+        rows.append((f"sealed bids, FOR SHARE, paced ({rate:.0f}/s)", paced | {"ratio_to_ceiling": None}))
     finally:
         for process, _base in servers.values():
             process.terminate()
             process.wait(timeout=20)
 
+    report["runs"] = dict(rows)
     out = ROOT / "var" / "bench" / f"deadline_burst-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
-    print(f"\nwritten to {out}")
-    print("| endpoint | accepted | accepted/s | p50 | p99 | ratio | lost | duplicated | late |")
+    print(f"\nwritten to {out}\n")
+    print("| run | accepted | accepted/s | p50 | p99 | ratio to ceiling | lost | duplicated | late accepted |")
     print("|---|---|---|---|---|---|---|---|---|")
-    c = report["ceiling"]
-    print(
-        f"| ceiling (100 KB in one row) | {c['accepted']}/{c['sent']} | {c['accepted_per_second']} | {c['p50_ms']} ms | {c['p99_ms']} ms | 1.00 | | | |"
-    )
-    for lock in servers:
-        b = report[f"burst_{lock}"]
+    for label, row in rows:
+        checks = (
+            f"{row['lost']} | {row['duplicated']} | {row['late_accepted']} ({row['late_probes_refused_409']}/{row['late_probes']} late probes got 409)"
+            if "lost" in row
+            else "— | — | —"
+        )
+        ratio = "—" if row["ratio_to_ceiling"] is None else f"{row['ratio_to_ceiling']:.2f}"
         print(
-            f"| sealed bids, tender FOR {lock.upper()} | {b['accepted']}/{b['sent']} | {b['accepted_per_second']} | {b['p50_ms']} ms | "
-            f"{b['p99_ms']} ms | {b['ratio_to_ceiling']} | {b['lost']} | {b['duplicated']} | {b['late_accepted']} "
-            f"({b['late_probes_refused_409']}/{b['late_probes']} late probes refused) |"
+            f"| {label} | {row['accepted']}/{row['sent']} | {row['accepted_per_second']} | {row['p50_ms']} ms | {row['p99_ms']} ms | {ratio} | {checks} |"
         )
 
 

@@ -146,8 +146,6 @@ def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelope
                     raise Conflict(_("This bid was already %(status)s.") % {"status": old.get_status_display().lower()}, code="not_live")
                 old.supersede()
                 old.save(update_fields=["status"])
-            elif Bid.objects.filter(tender=tender, organisation=organisation).live().exists():
-                raise Conflict(_("Your firm already has a bid in this tender's box: replace or withdraw it."), code="already_submitted")
             bid = Bid(tender=tender, organisation=organisation, submitted_by=actor, lots=lot_numbers, received_at=now, replaces=old)
             digests = {e.name: e.sha256 for e in inspected}
             bid.receipt = receipts.issue(receipts.bid_payload(bid, digests))
@@ -173,14 +171,12 @@ def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelope
                 now=now,
             )
             _publish_count(tender)
-            live.publish(
-                f"org.{organisation.pk}",
-                "bid.received",
-                {"tender": tender.pk, "bid": str(bid.id), "received_at": receipts.utc_timestamp(now), "title": _("Bid received")},
-            )
     except IntegrityError:
-        # The unique constraints caught a race with this firm's own concurrent submission, or
-        # an envelope it already sent (another firm's JWE names its sealer and never gets here).
+        # The unique constraints refused a second live bid of this firm (the receipt goes back in
+        # the response, so no lookup runs before the insert), or an envelope it already sent:
+        # another firm's JWE names its true sealer and never gets this far.
+        if replacing is None and Bid.objects.filter(tender=tender, organisation=organisation).live().exists():
+            raise Conflict(_("Your firm already has a bid in this tender's box: replace or withdraw it."), code="already_submitted") from None
         raise Conflict(
             _("This bid, or one of its envelopes, was already received from your firm: replace your bid with freshly sealed envelopes."),
             code="duplicate",
@@ -204,7 +200,6 @@ def withdraw_bid(actor: User, bid: Bid) -> Bid:
         bid.save(update_fields=["status", "withdrawn_at", "withdrawal_receipt"])
         audit.record("bid.withdrawn", actor=actor, organisation=bid.organisation, obj=bid, payload={"tender": tender.pk}, now=now)
         _publish_count(tender)
-        live.publish(f"org.{bid.organisation_id}", "bid.withdrawn", {"tender": tender.pk, "bid": str(bid.id), "title": _("Bid withdrawn")})
     return bid
 
 

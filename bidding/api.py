@@ -65,8 +65,20 @@ def refuse_oversized_body(request, tender: Tender) -> None:
         raise TooLarge(_("The request is %(size)s bytes; this tender accepts at most %(limit)s.") % {"size": length, "limit": limit})
 
 
+class EnvelopesField(serializers.DictField):
+    """`{"<name>": "<compact JWE>"}`. The JWEs are checked by `bidding.sealing.inspect` (strict
+    base64url), not by CharField, whose per-character scans would cost seconds on large envelopes."""
+
+    child = serializers.JSONField()
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+            raise serializers.ValidationError(_("Send the envelopes as an object of envelope names to compact JWE strings."))
+        return dict(data)
+
+
 class SubmissionSerializer(serializers.Serializer):
-    envelopes = serializers.DictField(child=serializers.CharField(trim_whitespace=False, allow_blank=True))
+    envelopes = EnvelopesField()
     lots = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_empty=False)
     organisation = serializers.IntegerField(required=False)
 

@@ -14,6 +14,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,8 +33,11 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def b64url_decode(text: str) -> bytes:
-    if not isinstance(text, str) or any(c in text for c in "=+/ \n"):
+    if not isinstance(text, str) or not BASE64URL.fullmatch(text) or len(text) % 4 == 1:
         raise ValueError("not base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
@@ -80,8 +84,11 @@ def inspect(name: str, compact, *, kid: str, organisation_id: int, tender_id: in
     if len(parts) != 5:
         raise refuse(_("Not a compact JWE: expected five dot-separated parts."), "not_jwe")
     try:
-        header_bytes, encrypted_key, iv, ciphertext, tag = (b64url_decode(p) for p in parts)
+        header_bytes, encrypted_key, iv, tag = (b64url_decode(parts[i]) for i in (0, 1, 2, 4))
         header = json.loads(header_bytes)
+        # The ciphertext (the bulk of the envelope) is only checked, not decoded.
+        if not BASE64URL.fullmatch(parts[3]) or len(parts[3]) % 4 == 1:
+            raise ValueError("not base64url")
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise refuse(_("Not a compact JWE: a part is not base64url, or the header is not JSON."), "not_jwe") from None
     if not isinstance(header, dict):
@@ -101,7 +108,7 @@ def inspect(name: str, compact, *, kid: str, organisation_id: int, tender_id: in
         raise refuse(
             _("The envelope is not sealed to this tender's key for “%(name)s” (kid %(kid)s).") % {"name": name, "kid": kid}, "wrong_kid"
         )
-    if encrypted_key != b"" or len(iv) != 12 or len(tag) != 16 or not ciphertext:
+    if encrypted_key != b"" or len(iv) != 12 or len(tag) != 16 or not parts[3]:
         raise refuse(_("Not a direct ECDH-ES / A256GCM JWE: the key, IV, ciphertext or tag part has the wrong length."), "not_jwe")
     if not _is_p256_point(header.get("epk")):
         raise refuse(_("The ephemeral public key (epk) is not a P-256 point."), "bad_epk")

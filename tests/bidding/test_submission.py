@@ -81,6 +81,7 @@ def test_deadline_holds_whatever_the_stored_state(tender, supplier_a, supplier_o
         (lambda jwe: "not a jwe at all", "not_jwe"),
         (lambda jwe: jwe.replace(".", "!", 1), "not_jwe"),
         (lambda jwe: jwe + ".extra", "not_jwe"),
+        (lambda jwe: jwe[:-40] + "*" + jwe[-39:], "not_jwe"),
     ],
 )
 def test_malformed_envelope_is_refused(tender, supplier_a, supplier_org_a, supplier_record_a, api_as, corrupt, code):
@@ -277,3 +278,9 @@ def test_submission_and_withdrawal_are_audited(tender, supplier_a, supplier_org_
     client.post(f"/api/v1/bids/{bid_id}/withdraw/")
     actions = list(AuditEvent.objects.filter(object_id=bid_id).values_list("action", flat=True))
     assert actions == ["bid.submitted", "bid.withdrawn"]
+
+
+@pytest.mark.parametrize("envelopes", ["eyJ...", {"bid": 5}, ["bid"]])
+def test_envelopes_that_are_not_an_object_of_strings_are_refused(tender, supplier_a, supplier_record_a, api_as, envelopes):
+    response = submit(api_as(supplier_a), tender, envelopes)
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "envelopes"
