@@ -176,7 +176,9 @@ def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelope
         # the response, so no lookup runs before the insert), or an envelope it already sent:
         # another firm's JWE names its true sealer and never gets this far.
         if replacing is None and Bid.objects.filter(tender=tender, organisation=organisation).live().exists():
-            raise Conflict(_("Your firm already has a bid in this tender's box: replace or withdraw it."), code="already_submitted") from None
+            raise Conflict(
+                _("Your firm already has a bid in this tender's box: replace or withdraw it."), code="already_submitted"
+            ) from None
         raise Conflict(
             _("This bid, or one of its envelopes, was already received from your firm: replace your bid with freshly sealed envelopes."),
             code="duplicate",

@@ -245,7 +245,7 @@ class SigningKeysView(APIView):
         return Response(signing.public_jwks())
 
 
-class ReceiptVerificationSerializer(serializers.Serializer):
+class ReceiptToVerifySerializer(serializers.Serializer):
     receipt = serializers.CharField(max_length=20_000, trim_whitespace=True)
 
 
@@ -253,7 +253,7 @@ class VerifyReceiptView(APIView):
     """Anyone may check a receipt: valid or not, and what it says."""
 
     @extend_schema(
-        request=ReceiptVerificationSerializer,
+        request=ReceiptToVerifySerializer,
         responses=inline_serializer(
             "ReceiptVerification",
             {
@@ -265,7 +265,7 @@ class VerifyReceiptView(APIView):
         ),
     )
     def post(self, request):
-        serializer = ReceiptVerificationSerializer(data=request.data)
+        serializer = ReceiptToVerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         result = signing.verify(serializer.validated_data["receipt"])
         return Response({"valid": result.valid, "kid": result.kid, "payload": result.payload, "reason": result.reason})

@@ -107,12 +107,12 @@ class Bid(FSMModelMixin, models.Model):
         SUBMITTED = "submitted", _("Submitted")  # sealed and in the box; will be opened
         REPLACED = "replaced", _("Replaced")  # superseded by a newer bid of the same firm; never opened
         WITHDRAWN = "withdrawn", _("Withdrawn")  # taken back before the deadline; never opened
-        OPENED = "opened", _("Opened")  # decrypted and read out at the opening
+        OPENED = "opened", _("Opened and read out")  # decrypted and read out at the opening
         REJECTED = "rejected", _("Rejected")  # could not be decrypted, digest mismatch or invalid content
         QUALIFIED = "qualified", _("Qualified")  # passed the evaluation of eligibility and conformity
         DISQUALIFIED = "disqualified", _("Disqualified")  # failed the evaluation, with reasons
-        AWARDED = "awarded", _("Awarded")  # won at least one lot
-        UNSUCCESSFUL = "unsuccessful", _("Unsuccessful")  # qualified but not awarded
+        AWARDED = "awarded", _("Won")  # won at least one lot
+        UNSUCCESSFUL = "unsuccessful", _("Not awarded")  # qualified but not awarded
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     tender = models.ForeignKey("tenders.Tender", on_delete=models.PROTECT, related_name="bids", verbose_name=_("tender"))

@@ -98,7 +98,11 @@ def bid_page(request, tender_id: int):
 def withdraw(request, tender_id: int):
     tender = visible_tender(request.user, tender_id)
     firms = [o.pk for o in bidding_firms(request.user)]
-    bid = Bid.objects.filter(pk=request.POST.get("bid"), tender=tender, organisation__in=firms).first() if _is_uuid(request.POST.get("bid")) else None
+    bid = (
+        Bid.objects.filter(pk=request.POST.get("bid"), tender=tender, organisation__in=firms).first()
+        if _is_uuid(request.POST.get("bid"))
+        else None
+    )
     if bid is None or not access.can(request.user, "change_bid", bid):
         raise Http404
     try:

@@ -51,7 +51,9 @@ def test_bid_box_page_is_public(visit, tender, persona):
     assert visit(persona).get(f"/tenders/{tender.pk}/bid-box/").status_code == 200
 
 
-@pytest.mark.parametrize(("persona", "status"), [("public", 302), ("outsider", 404), ("officer", 404), ("supplier_a", 200), ("bidder_a", 200)])
+@pytest.mark.parametrize(
+    ("persona", "status"), [("public", 302), ("outsider", 404), ("officer", 404), ("supplier_a", 200), ("bidder_a", 200)]
+)
 def test_my_bids_page(visit, persona, status):
     assert visit(persona).get("/bids/").status_code == status
 
@@ -86,7 +88,9 @@ def test_submission_endpoint(persona, status, request, tender, supplier_org_a, s
     assert response.status_code == status
 
 
-@pytest.mark.parametrize(("persona", "status"), [("public", 401), ("officer", 404), ("supplier_b", 404), ("supplier_a", 200), ("bidder_a", 200)])
+@pytest.mark.parametrize(
+    ("persona", "status"), [("public", 401), ("officer", 404), ("supplier_b", 404), ("supplier_a", 200), ("bidder_a", 200)]
+)
 def test_bid_detail_endpoint(persona, status, request, bid_of_a, api_client, token_for):
     if persona != "public":
         api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(request.getfixturevalue(persona))}")

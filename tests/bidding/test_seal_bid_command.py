@@ -25,7 +25,9 @@ def test_cli_sealed_bid_is_accepted_and_opens_after_the_deadline(
         helpers.close(tender)
         key = keys.unwrap_platform_key(helpers.envelope_key(tender), now=timezone.now())
     opened = json.loads(sealing.open_envelope(json.loads(body_path.read_text())["envelopes"]["bid"], key))
-    assert opened["lots"] == [{"lot": 1, "price": {"amount": "777.50", "currency": "EUR"}}] and opened["documents"][0]["name"] == "offer.txt"
+    assert (
+        opened["lots"] == [{"lot": 1, "price": {"amount": "777.50", "currency": "EUR"}}] and opened["documents"][0]["name"] == "offer.txt"
+    )
 
 
 def test_cli_refuses_a_malformed_price(tender, supplier_org_a):

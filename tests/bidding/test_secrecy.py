@@ -143,7 +143,9 @@ def staff(db):
 @pytest.mark.parametrize(
     "path", ["/admin/marketplace/auditevent/", "/admin/marketplace/liveevent/", "/admin/marketplace/notification/", "/admin/"]
 )
-def test_admin_lists_do_not_reveal_bids_before_the_deadline(path, tender, officer, supplier_a, supplier_org_a, supplier_record_a, staff, client):
+def test_admin_lists_do_not_reveal_bids_before_the_deadline(
+    path, tender, officer, supplier_a, supplier_org_a, supplier_record_a, staff, client
+):
     from bidding import actions
 
     client.force_login(staff)
@@ -152,7 +154,12 @@ def test_admin_lists_do_not_reveal_bids_before_the_deadline(path, tender, office
     helpers.amend(tender, officer)
     after = normalised(client.get(path))
     assert after[0] == 200
-    assert "bid." not in after[1] and "bids.count" not in after[1] and "sealed your bid" not in after[1] and supplier_org_a.name not in after[1].replace(before[1], "")
+    assert (
+        "bid." not in after[1]
+        and "bids.count" not in after[1]
+        and "sealed your bid" not in after[1]
+        and supplier_org_a.name not in after[1].replace(before[1], "")
+    )
 
 
 def test_admin_shows_the_bid_events_after_the_deadline(tender, supplier_a, supplier_org_a, supplier_record_a, staff, client, deadline):

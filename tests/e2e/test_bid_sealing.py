@@ -34,7 +34,9 @@ def browser(monkeypatch):
 def signed_in_page(browser, client, user, live_server):
     client.force_login(user)
     context = browser.new_context()
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "url": live_server.url}])
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "url": live_server.url}]
+    )
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -52,8 +54,12 @@ def test_bid_sealed_in_chromium_opens_after_the_deadline(browser, live_server, c
     page.goto(f"{live_server.url}/tenders/{tender.pk}/bid/")
     page.fill("#price-1", "1234.50")
     page.fill("#price-2", "99")
-    page.set_input_files("#documents-technical", files=[{"name": "drawings.bin", "mimeType": "application/octet-stream", "buffer": drawings}])
-    page.set_input_files("#documents-financial", files=[{"name": "prices.csv", "mimeType": "text/csv", "buffer": b"lot,price\n1,1234.50\n"}])
+    page.set_input_files(
+        "#documents-technical", files=[{"name": "drawings.bin", "mimeType": "application/octet-stream", "buffer": drawings}]
+    )
+    page.set_input_files(
+        "#documents-financial", files=[{"name": "prices.csv", "mimeType": "text/csv", "buffer": b"lot,price\n1,1234.50\n"}]
+    )
     page.click("[data-seal-submit]")
     page.wait_for_selector("text=Your bid is in the box", timeout=30_000)
     assert page.errors == []
@@ -63,7 +69,9 @@ def test_bid_sealed_in_chromium_opens_after_the_deadline(browser, live_server, c
     with time_machine.travel(deadline + timedelta(seconds=1), tick=False):
         tender = helpers.close(tender)
         opened = {
-            e.name: json.loads(sealing.open_envelope(e.jwe, keys.unwrap_platform_key(helpers.envelope_key(tender, e.name), now=timezone.now())))
+            e.name: json.loads(
+                sealing.open_envelope(e.jwe, keys.unwrap_platform_key(helpers.envelope_key(tender, e.name), now=timezone.now()))
+            )
             for e in bid.envelopes.all()
         }
     financial, technical = opened["financial"], opened["technical"]

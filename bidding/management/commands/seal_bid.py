@@ -51,7 +51,9 @@ class Command(BaseCommand):
                 currency=found.currency,
                 documents=documents[envelope["name"]],
             )
-            sealed[envelope["name"]] = sealing.seal(content, envelope["jwk"], kid=envelope["kid"], organisation_id=organisation, tender_id=found.pk)
+            sealed[envelope["name"]] = sealing.seal(
+                content, envelope["jwk"], kid=envelope["kid"], organisation_id=organisation, tender_id=found.pk
+            )
         body = json.dumps({"envelopes": sealed, "lots": sorted(prices), "organisation": organisation})
         if output:
             output.write_text(body)
