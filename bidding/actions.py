@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from bidding import custody, receipts, sealing
 from bidding.models import Bid, CustodianKey, CustodianShare, Envelope, EnvelopeKey
 from marketplace import audit, live
-from marketplace.errors import ActionError, Conflict, Forbidden
+from marketplace.errors import ActionError, Conflict, Forbidden, Problem
 from marketplace.models import Organisation, Role, User
 from marketplace.notify import notify
 from payments.deposits import deposit_satisfied
@@ -32,7 +32,7 @@ def lock_tender_for_bidding(tender_id: int) -> Tender:
         [tender] = Tender.objects.raw('SELECT * FROM "tenders_tender" WHERE id = %s FOR SHARE', [tender_id])
         return tender
     # SQLite takes the database write lock at BEGIN (IMMEDIATE), which excludes everything else.
-    return Tender.objects.select_for_update().select_related("buyer").get(pk=tender_id)
+    return Tender.objects.select_for_update().get(pk=tender_id)
 
 
 def inspect_envelopes(tender: Tender, organisation: Organisation, envelopes) -> list[sealing.Inspected]:
@@ -40,22 +40,21 @@ def inspect_envelopes(tender: Tender, organisation: Organisation, envelopes) -> 
     if not isinstance(envelopes, dict):
         raise ActionError(_('Send the envelopes as an object: {"<envelope name>": "<compact JWE>"}.'), code="invalid", field="envelopes")
     expected = {k.name: k for k in EnvelopeKey.objects.filter(tender=tender)}
-    problems = []
-    for name in sorted(set(expected) - set(envelopes)):
-        problems.append(
-            ActionError(_("The envelope “%(name)s” is missing.") % {"name": name}, code="missing_envelope", field=f"envelopes.{name}")
+    problems = [
+        Problem(_("The envelope “%(name)s” is missing.") % {"name": name}, "missing_envelope", f"envelopes.{name}")
+        for name in sorted(set(expected) - set(envelopes))
+    ]
+    problems += [
+        Problem(
+            _("This tender has no envelope “%(name)s”; it expects: %(names)s.")
+            % {"name": name, "names": ", ".join(tender.envelope_names())},
+            "unexpected_envelope",
+            f"envelopes.{str(name)[:40]}",
         )
-    for name in sorted(set(envelopes) - set(expected)):
-        problems.append(
-            ActionError(
-                _("This tender has no envelope “%(name)s”; it expects: %(names)s.")
-                % {"name": name, "names": ", ".join(tender.envelope_names())},
-                code="unexpected_envelope",
-                field=f"envelopes.{str(name)[:40]}",
-            )
-        )
+        for name in sorted(set(envelopes) - set(expected))
+    ]
     if problems:
-        raise ActionError(problems=[p for error in problems for p in error.problems])
+        raise ActionError(problems=problems)
     return [
         sealing.inspect(
             name,
@@ -190,7 +189,9 @@ def withdraw_bid(actor: User, bid: Bid) -> Bid:
     """Take a live bid back before the deadline; it will never be opened. Returns it with its receipt."""
     with transaction.atomic():
         tender = lock_tender_for_bidding(bid.tender_id)
-        bid = Bid.objects.select_for_update().select_related("tender").get(pk=bid.pk)
+        # Only the bid row: a join would upgrade our share lock on the tender to an update lock,
+        # which two concurrent withdrawals would each wait for the other to release.
+        bid = Bid.objects.select_for_update(of=("self",)).select_related("tender", "organisation").get(pk=bid.pk)
         now = timezone.now()
         _refuse_after_deadline(tender, now)
         if not bid.is_live:

@@ -81,3 +81,34 @@ def test_no_bid_is_admitted_after_the_deadline_under_concurrency(officer):
     assert sorted(live.values_list("organisation_id", flat=True)) == firms_in  # one live bid per firm that got in
     assert all(signing.verify(bid.receipt).valid for bid in live)
     assert closed and closed[0].closed_at >= deadline
+
+
+def test_concurrent_withdrawals_and_submissions_do_not_deadlock(officer):
+    """Each holds the tender FOR SHARE; none may escalate it, or two would wait for each other."""
+    tender = helpers.publish(helpers.make_tender(officer), officer)
+    firms = [make_supplier_organisation(name=f"Quitter {n}", code=f"quitter{n}") for n in range(FIRMS)]
+    people = [make_member(firm, Role.BIDDER, f"bidder@quitter{n}.test") for n, firm in enumerate(firms)]
+    for firm in firms:
+        helpers.make_supplier(firm)
+    bids = [actions.submit_bid(p, f, tender, helpers.seal_bid(tender, f)) for p, f in zip(people, firms, strict=True)]
+    errors: list = []
+    start = threading.Barrier(FIRMS * 2)
+
+    def withdraw_then_bid_again(person, firm, bid) -> None:
+        start.wait()
+        try:
+            actions.withdraw_bid(person, bid)
+            actions.submit_bid(person, firm, tender, helpers.seal_bid(tender, firm))
+        except Exception as error:  # any failure is the test's finding
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=withdraw_then_bid_again, args=args) for args in zip(people, firms, bids, strict=True)]
+    threads += [threading.Thread(target=withdraw_then_bid_again, args=args) for args in zip(people, firms, bids, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(isinstance(e, Conflict) and e.problems[0].code in {"not_live", "already_submitted", "duplicate"} for e in errors), errors
+    assert Bid.objects.filter(tender=tender).live().count() == FIRMS
