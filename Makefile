@@ -43,5 +43,9 @@ messages: install
 	$(PY) manage.py makemessages --all --domain=djangojs --ignore=.venv --ignore=var --ignore=bench
 	$(PY) manage.py compilemessages --ignore=.venv
 
+# Deadline burst against daphne + PostgreSQL (DATABASE_URL, default th_bench_burst on 127.0.0.1); see the README.
+bench: install
+	$(PY) -m bench.deadline_burst
+
 clean:
 	rm -rf $(VENV) var/static

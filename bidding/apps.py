@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class BiddingConfig(AppConfig):
     name = "bidding"
     verbose_name = _("Sealed bids")
+
+    def ready(self) -> None:
+        from bidding import receivers  # noqa: F401

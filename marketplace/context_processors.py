@@ -11,7 +11,10 @@ NAVIGATION = [
     (_("Home"), "home", ()),
     (_("Suppliers"), "suppliers:directory", ()),
     (_("Your firm"), "suppliers:mine", (Role.SUPPLIER_ADMIN, Role.BIDDER)),
+    (_("Your bids"), "bidding:my-bids", (Role.SUPPLIER_ADMIN, Role.BIDDER)),
     (_("Registry"), "suppliers:queue", (Role.REGISTRY_OFFICER, Role.AUDITOR)),
+    (_("Opening key"), "bidding:custody", (Role.CUSTODIAN,)),
+    (_("Verify a receipt"), "bidding:verify-receipt", ()),
 ]
 
 

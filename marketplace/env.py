@@ -4,6 +4,8 @@ Each reader raises `SettingsError` naming the variable when its value is malform
 deployment stops at start-up with one clear line instead of failing later at request time.
 """
 
+import base64
+import binascii
 import os
 import secrets
 from decimal import Decimal, InvalidOperation
@@ -127,3 +129,23 @@ def generated_secret(path: Path, nbytes: int = 48) -> str:
     finally:
         tmp.unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def decode_key(name: str, value: str, nbytes: int) -> bytes:
+    """A key given as base64 (standard or URL-safe alphabet, padding optional) of exactly `nbytes` bytes."""
+    text = value.strip().replace("-", "+").replace("_", "/")
+    try:
+        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise SettingsError(f"{name} is not base64 (expected the base64 of {nbytes} random bytes)") from None
+    if len(key) != nbytes:
+        raise SettingsError(f"{name} decodes to {len(key)} bytes; it must be the base64 of exactly {nbytes} random bytes")
+    return key
+
+
+def env_key(name: str, nbytes: int, generated: Path) -> bytes:
+    """A binary key from the environment, or (embedded default) generated once into the data folder."""
+    value = env_str(name)
+    if value:
+        return decode_key(name, value, nbytes)
+    return decode_key(f"{name} (generated into {generated})", generated_secret(generated, nbytes), nbytes)

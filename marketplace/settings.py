@@ -16,6 +16,7 @@ from marketplace.env import (
     env_bool,
     env_choice,
     env_int,
+    env_key,
     env_list,
     env_str,
     env_time_zone,
@@ -230,6 +231,13 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Forwarded client addresses are trusted only behind a proxy the operator names.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+
+# Sealed bids ---------------------------------------------------------------------------
+# The key-encryption key of platform-custody opening keys (AES-256-GCM), and the Ed25519 seed
+# that signs receipts and records. Production passes both in the environment (a secrets
+# manager); the embedded default generates them once into the data folder.
+SEALING_KEK = env_key("SEALING_KEK", 32, VAR_DIR / "sealing_kek")
+SIGNING_KEY = env_key("SIGNING_KEY", 32, VAR_DIR / "signing_key")
 
 # API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -119,6 +119,7 @@ def subject_rule(kind: str):
 
 # Each area registers its rules on import.
 from marketplace.access import (  # noqa: E402, F401
+    bidding,
     people,
     suppliers,
     tenders,

@@ -1,0 +1,271 @@
+"""Sealed bids over the API: submit, replace, withdraw, receipts, keys and the bid box.
+
+Before the deadline every answer about a bid depends only on the caller's own firm: a bid of
+another firm is "not found" exactly like a bid that does not exist.
+"""
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bidding import actions, box, keys, receipts
+from bidding.models import Bid
+from marketplace import access, signing
+from marketplace.access.bidding import BIDDING_ROLES
+from marketplace.errors import Forbidden, TooLarge
+from marketplace.models import Organisation, Role
+from tenders.models import Tender
+
+# Room for the JSON around the envelopes (names, lots, organisation).
+BODY_OVERHEAD = 64 * 1024
+
+
+def visible_tender(user, tender_id: int) -> Tender:
+    tender = Tender.objects.filter(pk=tender_id).select_related("buyer").first()
+    if tender is None or not access.can(user, "view_tender", tender):
+        raise Http404
+    return tender
+
+
+def own_bid(user, bid_id) -> Bid:
+    """The caller's firm's bid, or 404 — the same 404, after the same queries, whether the bid
+    is another firm's or does not exist."""
+    firms = [o.pk for o in access.organisations_where(user, *BIDDING_ROLES)]
+    bid = Bid.objects.filter(pk=bid_id, organisation__in=firms).select_related("tender", "organisation").first()
+    if bid is None or not access.can(user, "view_bid", bid):
+        raise Http404
+    return bid
+
+
+def bidding_organisation(user, requested) -> Organisation:
+    """The firm the caller bids for: the one named, or their only supplier firm."""
+    firms = [o for o in access.organisations_where(user, *BIDDING_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
+    if requested is not None:
+        firms = [o for o in firms if str(o.pk) == str(requested)]
+    if not firms:
+        raise Forbidden(_("You may bid only as an administrator or bidder of a registered supplier firm."), code="not_a_bidder")
+    if len(firms) > 1:
+        raise Forbidden(
+            _("You bid for several firms: name the one this bid is for (organisation)."), code="organisation_required", field="organisation"
+        )
+    return firms[0]
+
+
+def refuse_oversized_body(request, tender: Tender) -> None:
+    limit = len(tender.envelope_names()) * tender.max_envelope_bytes + BODY_OVERHEAD
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > limit:
+        raise TooLarge(_("The request is %(size)s bytes; this tender accepts at most %(limit)s.") % {"size": length, "limit": limit})
+
+
+class EnvelopesField(serializers.DictField):
+    """`{"<name>": "<compact JWE>"}`. The JWEs are checked by `bidding.sealing.inspect` (strict
+    base64url), not by CharField, whose per-character scans would cost seconds on large envelopes."""
+
+    child = serializers.JSONField()
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+            raise serializers.ValidationError(_("Send the envelopes as an object of envelope names to compact JWE strings."))
+        return dict(data)
+
+
+class SubmissionSerializer(serializers.Serializer):
+    envelopes = EnvelopesField()
+    lots = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_empty=False)
+    organisation = serializers.IntegerField(required=False)
+
+
+class BidSerializer(serializers.ModelSerializer):
+    envelopes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Bid
+        fields = [
+            "id",
+            "tender",
+            "organisation",
+            "status",
+            "lots",
+            "received_at",
+            "receipt",
+            "withdrawn_at",
+            "withdrawal_receipt",
+            "envelopes",
+        ]
+
+    def get_envelopes(self, bid) -> dict[str, str]:
+        return {e.name: e.sha256 for e in bid.envelopes.all()}
+
+
+RECEIPT_RESPONSE = inline_serializer(
+    "BidReceipt", {"id": serializers.UUIDField(), "received_at": serializers.DateTimeField(), "receipt": serializers.CharField()}
+)
+
+
+def receipt_response(bid: Bid) -> Response:
+    return Response(
+        {"id": str(bid.id), "received_at": receipts.utc_timestamp(bid.received_at), "receipt": bid.receipt}, status=status.HTTP_201_CREATED
+    )
+
+
+class TenderBidsView(APIView):
+    """Submit a sealed bid (POST), or list your own firm's bids for the tender (GET)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=BidSerializer(many=True))
+    def get(self, request, tender_id: int):
+        tender = visible_tender(request.user, tender_id)
+        firms = access.organisations_where(request.user, Role.SUPPLIER_ADMIN, Role.BIDDER)
+        bids = Bid.objects.filter(tender=tender, organisation__in=firms).prefetch_related("envelopes").order_by("received_at")
+        return Response(BidSerializer(bids, many=True).data)
+
+    @extend_schema(request=SubmissionSerializer, responses={201: RECEIPT_RESPONSE})
+    def post(self, request, tender_id: int):
+        tender = visible_tender(request.user, tender_id)
+        refuse_oversized_body(request, tender)
+        serializer = SubmissionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        organisation = bidding_organisation(request.user, data.get("organisation"))
+        bid = actions.submit_bid(request.user, organisation, tender, data["envelopes"], lots=data.get("lots"))
+        return receipt_response(bid)
+
+
+class BidDetailView(APIView):
+    """One of your firm's bids, with its receipts."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=BidSerializer)
+    def get(self, request, bid_id):
+        return Response(BidSerializer(own_bid(request.user, bid_id)).data)
+
+
+class ReplaceBidView(APIView):
+    """Replace your firm's live bid with newly sealed envelopes (before the deadline)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=SubmissionSerializer, responses={201: RECEIPT_RESPONSE})
+    def post(self, request, bid_id):
+        old = own_bid(request.user, bid_id)
+        access.require(request.user, "change_bid", old)
+        refuse_oversized_body(request, old.tender)
+        serializer = SubmissionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        bid = actions.submit_bid(request.user, old.organisation, old.tender, data["envelopes"], lots=data.get("lots"), replacing=old)
+        return receipt_response(bid)
+
+
+class WithdrawBidView(APIView):
+    """Withdraw your firm's live bid (before the deadline); it will never be opened."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "WithdrawalReceipt",
+            {
+                "id": serializers.UUIDField(),
+                "status": serializers.CharField(),
+                "withdrawn_at": serializers.DateTimeField(),
+                "receipt": serializers.CharField(),
+            },
+        ),
+    )
+    def post(self, request, bid_id):
+        bid = own_bid(request.user, bid_id)
+        access.require(request.user, "change_bid", bid)
+        bid = actions.withdraw_bid(request.user, bid)
+        return Response(
+            {
+                "id": str(bid.id),
+                "status": bid.status,
+                "withdrawn_at": receipts.utc_timestamp(bid.withdrawn_at),
+                "receipt": bid.withdrawal_receipt,
+            }
+        )
+
+
+class TenderEnvelopesView(APIView):
+    """The public keys to seal this tender's envelopes to."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "EnvelopeKey", {"name": serializers.CharField(), "kid": serializers.CharField(), "jwk": serializers.DictField()}, many=True
+        )
+    )
+    def get(self, request, tender_id: int):
+        return Response(keys.public_envelopes(visible_tender(request.user, tender_id)))
+
+
+class BidBoxView(APIView):
+    """After the deadline: the digests and receipt times of the bids in the box, without names."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "BidBox",
+            {
+                "sealed": serializers.BooleanField(),
+                "deadline": serializers.DateTimeField(),
+                "bids": inline_serializer(
+                    "BidBoxEntry", {"received_at": serializers.DateTimeField(), "envelopes": serializers.DictField()}, many=True
+                ),
+            },
+        )
+    )
+    def get(self, request, tender_id: int):
+        tender = visible_tender(request.user, tender_id)
+        bid_box = box.bid_box(tender, timezone.now())
+        return Response(
+            {
+                "sealed": bid_box.sealed,
+                "deadline": tender.submission_deadline,
+                "bids": [{"received_at": receipts.utc_timestamp(e.received_at), "envelopes": dict(e.envelopes)} for e in bid_box.entries],
+            }
+        )
+
+
+class SigningKeysView(APIView):
+    """The platform's public signing keys (JWK set): receipts and records verify against them."""
+
+    @extend_schema(responses=OpenApiResponse(inline_serializer("JWKSet", {"keys": serializers.ListField(child=serializers.DictField())})))
+    def get(self, request):
+        return Response(signing.public_jwks())
+
+
+class ReceiptToVerifySerializer(serializers.Serializer):
+    receipt = serializers.CharField(max_length=20_000, trim_whitespace=True)
+
+
+class VerifyReceiptView(APIView):
+    """Anyone may check a receipt: valid or not, and what it says."""
+
+    @extend_schema(
+        request=ReceiptToVerifySerializer,
+        responses=inline_serializer(
+            "ReceiptVerification",
+            {
+                "valid": serializers.BooleanField(),
+                "kid": serializers.CharField(),
+                "payload": serializers.DictField(),
+                "reason": serializers.CharField(),
+            },
+        ),
+    )
+    def post(self, request):
+        serializer = ReceiptToVerifySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = signing.verify(serializer.validated_data["receipt"])
+        return Response({"valid": result.valid, "kid": result.kid, "payload": result.payload, "reason": result.reason})

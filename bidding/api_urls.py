@@ -1,0 +1,14 @@
+from django.urls import path
+
+from bidding import api
+
+urlpatterns = [
+    path("tenders/<int:tender_id>/bids/", api.TenderBidsView.as_view(), name="api-tender-bids"),
+    path("tenders/<int:tender_id>/envelopes/", api.TenderEnvelopesView.as_view(), name="api-tender-envelopes"),
+    path("tenders/<int:tender_id>/bid-box/", api.BidBoxView.as_view(), name="api-tender-bid-box"),
+    path("bids/<uuid:bid_id>/", api.BidDetailView.as_view(), name="api-bid"),
+    path("bids/<uuid:bid_id>/replace/", api.ReplaceBidView.as_view(), name="api-bid-replace"),
+    path("bids/<uuid:bid_id>/withdraw/", api.WithdrawBidView.as_view(), name="api-bid-withdraw"),
+    path("signing-keys/", api.SigningKeysView.as_view(), name="api-signing-keys"),
+    path("receipts/verify", api.VerifyReceiptView.as_view(), name="api-receipts-verify"),
+]

@@ -1,0 +1,32 @@
+"""What the bidding app does when a tender is published, amended or cancelled.
+
+The tenders actions send these signals inside their transaction, holding the tender row
+lock (FOR UPDATE), so no submission runs concurrently with any of them.
+"""
+
+from django.dispatch import receiver
+
+from bidding import actions, custody, keys
+from marketplace.errors import Problem
+from tenders.models import Tender
+from tenders.signals import publication_check, tender_amended, tender_cancelled, tender_published
+
+
+@receiver(publication_check, sender=Tender, dispatch_uid="bidding.publication_check")
+def check_custody(sender, tender, actor, now, **kwargs) -> list[Problem]:
+    return [Problem(message, code="custody", field="custodians") for message in custody.publication_problems(tender)]
+
+
+@receiver(tender_published, sender=Tender, dispatch_uid="bidding.tender_published")
+def create_envelope_keys(sender, tender, actor, now, **kwargs) -> None:
+    keys.create_envelope_keys(tender, actor=actor, now=now)
+
+
+@receiver(tender_amended, sender=Tender, dispatch_uid="bidding.tender_amended")
+def flag_bids_sealed_before(sender, tender, amendment, actor, now, **kwargs) -> None:
+    actions.flag_bids_sealed_before_amendment(tender, amendment, now=now)
+
+
+@receiver(tender_cancelled, sender=Tender, dispatch_uid="bidding.tender_cancelled")
+def destroy_envelope_keys(sender, tender, actor, now, **kwargs) -> None:
+    actions.destroy_envelope_keys(tender, actor=actor, now=now)

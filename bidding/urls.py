@@ -1,0 +1,15 @@
+from django.urls import path
+
+from bidding import views
+
+urlpatterns = [
+    path("tenders/<int:tender_id>/bid/", views.bid_page, name="bid"),
+    path("tenders/<int:tender_id>/bid/withdraw/", views.withdraw, name="withdraw"),
+    path("tenders/<int:tender_id>/bid-box/", views.bid_box_page, name="bid-box"),
+    path("bids/", views.my_bids, name="my-bids"),
+    path("receipts/verify/", views.verify_receipt, name="verify-receipt"),
+    path("custody/", views.custody_page, name="custody"),
+    path("custody/passphrase/", views.set_passphrase, name="set-passphrase"),
+    path("custody/passphrase/change/", views.change_passphrase, name="change-passphrase"),
+    path("custody/tenders/<int:tender_id>/check/", views.check_share, name="check-share"),
+]

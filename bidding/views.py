@@ -1,0 +1,218 @@
+"""Pages: the bid form (sealed in the browser), your bids, the bid box, receipts, custodians' keys."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from bidding import actions, box, keys
+from bidding.forms import ChangePassphraseForm, CheckShareForm, ReceiptForm, SetPassphraseForm
+from bidding.models import Bid, CustodianKey, CustodianShare
+from marketplace import access, live, signing
+from marketplace.access.bidding import BIDDING_ROLES
+from marketplace.errors import ActionError
+from marketplace.models import Organisation
+from suppliers.eligibility import bidding_refusal
+from tenders.models import Tender, TenderCustodian
+
+
+def visible_tender(user, tender_id: int) -> Tender:
+    tender = Tender.objects.filter(pk=tender_id).select_related("buyer").first()
+    if tender is None or not access.can(user, "view_tender", tender):
+        raise Http404
+    return tender
+
+
+def bidding_firms(user) -> list[Organisation]:
+    return [o for o in access.organisations_where(user, *BIDDING_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
+
+
+def chosen_firm(request) -> Organisation:
+    firms = bidding_firms(request.user)
+    wanted = request.GET.get("organisation") or request.POST.get("organisation")
+    for firm in firms:
+        if str(firm.pk) == wanted:
+            return firm
+    return firms[0]
+
+
+def sealing_config(tender: Tender, firm: Organisation, bid: Bid | None) -> dict:
+    """What the page's sealing module needs, passed with json_script (no inline script)."""
+    return {
+        "tender": tender.pk,
+        "organisation": firm.pk,
+        "currency": tender.currency,
+        "envelopes": keys.public_envelopes(tender),
+        "lots": [{"number": lot.number, "title": lot.title, "reserved": lot.sme_reserved} for lot in tender.lots.all()],
+        "maxEnvelopeBytes": tender.max_envelope_bytes,
+        "submitUrl": reverse("api-tender-bids", args=[tender.pk]),
+        "replaceUrl": reverse("api-bid-replace", args=[bid.pk]) if bid else "",
+        "pageUrl": reverse("bidding:bid", args=[tender.pk]) + f"?organisation={firm.pk}",
+        "text": {
+            "reading": _("Reading the documents…"),
+            "sealing": _("Sealing the envelope “%(name)s” in your browser…"),
+            "uploading": _("Uploading the sealed envelopes…"),
+            "received": _("Received. Your receipt:"),
+            "noPrice": _("Enter a price for at least one lot."),
+            "badPrice": _("Prices are amounts like 1234.50 (a dot before the cents)."),
+            "tooLarge": _("The sealed envelope “%(name)s” would be larger than this tender accepts."),
+            "failed": _("The bid was not received:"),
+            "noCrypto": _("Your browser cannot seal bids (WebCrypto is unavailable; use an up-to-date browser over https)."),
+        },
+    }
+
+
+@login_required
+def bid_page(request, tender_id: int):
+    tender = visible_tender(request.user, tender_id)
+    access.require(request.user, "prepare_bid", tender)
+    firm = chosen_firm(request)
+    now = timezone.now()
+    bids = list(Bid.objects.filter(tender=tender, organisation=firm).prefetch_related("envelopes").order_by("-received_at"))
+    live_bid = next((b for b in bids if b.is_live), None)
+    context = {
+        "tender": tender,
+        "firm": firm,
+        "firms": bidding_firms(request.user),
+        "envelopes": keys.public_envelopes(tender),
+        "lots": list(tender.lots.all()),
+        "live_bid": live_bid,
+        "history": [b for b in bids if not b.is_live],
+        "accepts_bids": tender.accepts_bids_at(now),
+        "refusal": bidding_refusal(firm, tender, now) if tender.accepts_bids_at(now) else None,
+        "sealing_config": sealing_config(tender, firm, live_bid),
+        "box": box.bid_box(tender, now),
+        "live_after": live.current_seq(),
+    }
+    return render(request, "bidding/bid.html", context)
+
+
+@login_required
+@require_POST
+def withdraw(request, tender_id: int):
+    tender = visible_tender(request.user, tender_id)
+    firms = [o.pk for o in bidding_firms(request.user)]
+    bid = (
+        Bid.objects.filter(pk=request.POST.get("bid"), tender=tender, organisation__in=firms).first()
+        if _is_uuid(request.POST.get("bid"))
+        else None
+    )
+    if bid is None or not access.can(request.user, "change_bid", bid):
+        raise Http404
+    try:
+        actions.withdraw_bid(request.user, bid)
+    except ActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Your bid was withdrawn. It will never be opened; the withdrawal receipt is below."))
+    return redirect(reverse("bidding:bid", args=[tender.pk]) + f"?organisation={bid.organisation_id}")
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def bid_box_page(request, tender_id: int):
+    tender = visible_tender(request.user, tender_id)
+    access.require(request.user, "view_bid_box", tender)
+    context = {
+        "tender": tender,
+        "box": box.bid_box(tender, timezone.now()),
+        "officer_count": box.live_bid_count(tender) if access.can(request.user, "view_bid_count", tender) else None,
+        "live_after": live.current_seq(),
+    }
+    return render(request, "bidding/bid_box.html", context)
+
+
+@login_required
+def my_bids(request):
+    firms = bidding_firms(request.user)
+    if not firms:
+        raise Http404
+    bids = Bid.objects.filter(organisation__in=firms).select_related("tender", "organisation").order_by("-received_at")[:200]
+    return render(request, "bidding/my_bids.html", {"bids": bids})
+
+
+def verify_receipt(request):
+    result = None
+    form = ReceiptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = signing.verify(form.cleaned_data["receipt"])
+    return render(request, "bidding/verify_receipt.html", {"form": form, "result": result, "jwks_url": reverse("api-signing-keys")})
+
+
+def _custody_context(user, **forms) -> dict:
+    seats = TenderCustodian.objects.filter(user=user).select_related("tender").order_by("-tender__submission_deadline")
+    checked = {}
+    for share in CustodianShare.objects.filter(custodian=user).select_related("envelope_key"):
+        checked.setdefault(share.envelope_key.tender_id, []).append(share)
+    return {
+        "opening_key": CustodianKey.objects.filter(user=user).first(),
+        "seats": [{"seat": s, "shares": checked.get(s.tender_id, [])} for s in seats],
+        "set_form": forms.get("set_form") or SetPassphraseForm(),
+        "change_form": forms.get("change_form") or ChangePassphraseForm(),
+    }
+
+
+@login_required
+def custody_page(request):
+    access.require(request.user, "manage_opening_key")
+    return render(request, "bidding/custody.html", _custody_context(request.user))
+
+
+@login_required
+@require_POST
+def set_passphrase(request):
+    access.require(request.user, "manage_opening_key")
+    form = SetPassphraseForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.set_opening_passphrase(request.user, form.cleaned_data["passphrase"])
+        except ActionError as error:
+            form.add_error(error.problems[0].field, error.message)
+        else:
+            messages.success(request, _("Your opening passphrase is set. Nobody can recover it for you: keep it safe."))
+            return redirect("bidding:custody")
+    return render(request, "bidding/custody.html", _custody_context(request.user, set_form=form), status=400)
+
+
+@login_required
+@require_POST
+def change_passphrase(request):
+    access.require(request.user, "manage_opening_key")
+    form = ChangePassphraseForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.change_opening_passphrase(request.user, form.cleaned_data["current"], form.cleaned_data["passphrase"])
+        except ActionError as error:
+            form.add_error(error.problems[0].field, error.message)
+        else:
+            messages.success(request, _("Your opening passphrase was changed; your shares are unchanged."))
+            return redirect("bidding:custody")
+    return render(request, "bidding/custody.html", _custody_context(request.user, change_form=form), status=400)
+
+
+@login_required
+@require_POST
+def check_share(request, tender_id: int):
+    tender = get_object_or_404(Tender, pk=tender_id)
+    access.require(request.user, "check_custodian_share", tender)
+    form = CheckShareForm(request.POST)
+    if form.is_valid():
+        try:
+            names = actions.check_custodian_shares(request.user, tender, form.cleaned_data["passphrase"])
+        except ActionError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Your passphrase unlocks your share of: %(names)s.") % {"names": ", ".join(names)})
+    return redirect("bidding:custody")

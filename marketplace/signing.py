@@ -1,0 +1,82 @@
+"""The platform's signature: compact JWS (EdDSA, Ed25519) over canonical JSON.
+
+Receipts, opening records, evaluation reports and award notices are signed here, so anyone
+can check them offline against the published key set (`GET /api/v1/signing-keys/`) with any
+JOSE or Ed25519 library. The payload is RFC 8785 canonical JSON, so the signed bytes do not
+depend on how a dict happened to be ordered.
+"""
+
+import json
+from dataclasses import dataclass
+from functools import cache
+
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+from django.utils.translation import gettext as _
+from jwcrypto import jwk, jws
+from jwcrypto.common import JWException
+
+ALGORITHM = "EdDSA"
+TYPE = "JOSE"
+
+
+@cache
+def _key_for(seed: bytes) -> jwk.JWK:
+    private = Ed25519PrivateKey.from_private_bytes(seed)
+    key = jwk.JWK.from_pyca(private)
+    key.update(kid=key.thumbprint())
+    return key
+
+
+def signing_key() -> jwk.JWK:
+    """The current signing key (private), with its `kid`: the RFC 7638 thumbprint."""
+    return _key_for(settings.SIGNING_KEY)
+
+
+def public_jwks() -> dict:
+    """The JWK set anyone uses to verify the platform's signatures."""
+    public = signing_key().export_public(as_dict=True)
+    return {"keys": [public | {"alg": ALGORITHM, "use": "sig"}]}
+
+
+def sign(payload: dict) -> str:
+    """Sign `payload` (JSON-compatible) and return the compact JWS."""
+    key = signing_key()
+    token = jws.JWS(rfc8785.dumps(payload))
+    token.add_signature(key, alg=ALGORITHM, protected=json.dumps({"alg": ALGORITHM, "kid": key["kid"], "typ": TYPE}))
+    return token.serialize(compact=True)
+
+
+@dataclass(frozen=True)
+class Verification:
+    valid: bool
+    payload: dict | None = None
+    kid: str | None = None
+    reason: str = ""
+
+
+def verify(token: str) -> Verification:
+    """Check a compact JWS against the platform's keys. Never raises on bad input."""
+    token = (token or "").strip()
+    if token.count(".") != 2:
+        return Verification(False, reason=_("Not a compact JWS (three dot-separated parts)."))
+    candidate = jws.JWS()
+    candidate.allowed_algs = [ALGORITHM]
+    try:
+        candidate.deserialize(token)
+        header = candidate.jose_header
+    except (JWException, ValueError, TypeError):
+        return Verification(False, reason=_("Not a compact JWS."))
+    keys = {k["kid"]: k for k in public_jwks()["keys"]}
+    kid = header.get("kid")
+    if header.get("alg") != ALGORITHM or kid not in keys:
+        return Verification(False, kid=kid, reason=_("Not signed with a key of this platform."))
+    try:
+        candidate.verify(jwk.JWK(**keys[kid]), alg=ALGORITHM)
+        payload = json.loads(candidate.payload)
+    except (JWException, ValueError, TypeError):
+        return Verification(False, kid=kid, reason=_("The signature does not match the content."))
+    if not isinstance(payload, dict):
+        return Verification(False, kid=kid, reason=_("The signed content is not a JSON object."))
+    return Verification(True, payload=payload, kid=kid)

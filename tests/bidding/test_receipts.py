@@ -1,0 +1,76 @@
+"""Receipts are verifiable by anyone: the API, the page, and any Ed25519 library."""
+
+import base64
+import json
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from bidding import actions
+from marketplace import signing
+from tests.bidding import helpers
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def receipt(tender, supplier_a, supplier_org_a, supplier_record_a) -> str:
+    return actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a)).receipt
+
+
+def unpadded(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def tampered(token: str) -> str:
+    header, payload, signature = token.split(".")
+    claims = json.loads(unpadded(payload)) | {"received_at": "2000-01-01T00:00:00.000000Z"}
+    return ".".join([header, base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode(), signature])
+
+
+def test_receipt_verifies_with_a_plain_ed25519_library(receipt, client):
+    [key] = client.get("/api/v1/signing-keys/").json()["keys"]
+    header, payload, signature = receipt.split(".")
+    public = Ed25519PublicKey.from_public_bytes(unpadded(key["x"]))
+    public.verify(unpadded(signature), f"{header}.{payload}".encode())
+    assert json.loads(unpadded(header))["kid"] == key["kid"] and key["crv"] == "Ed25519"
+
+
+def test_tampered_receipt_fails_a_plain_ed25519_check(receipt, client):
+    [key] = client.get("/api/v1/signing-keys/").json()["keys"]
+    header, payload, signature = tampered(receipt).split(".")
+    with pytest.raises(InvalidSignature):
+        Ed25519PublicKey.from_public_bytes(unpadded(key["x"])).verify(unpadded(signature), f"{header}.{payload}".encode())
+
+
+def test_api_says_a_receipt_is_valid_and_what_it_says(receipt, client, tender):
+    body = client.post("/api/v1/receipts/verify", {"receipt": receipt}, content_type="application/json").json()
+    assert body["valid"] is True and body["payload"]["tender"] == tender.pk and body["kid"]
+
+
+@pytest.mark.parametrize("mangle", [tampered, lambda r: r[:-4] + "AAAA", lambda r: "garbage", lambda r: "a.b.c"])
+def test_api_says_a_bad_receipt_is_not_valid(receipt, client, mangle):
+    body = client.post("/api/v1/receipts/verify", {"receipt": mangle(receipt)}, content_type="application/json").json()
+    assert body["valid"] is False and body["payload"] is None and body["reason"]
+
+
+def test_receipt_signed_by_another_key_is_not_valid(receipt, client, settings):
+    genuine_key = settings.SIGNING_KEY
+    settings.SIGNING_KEY = b"\x09" * 32
+    foreign = signing.sign({"type": "bid"})
+    settings.SIGNING_KEY = genuine_key
+    body = client.post("/api/v1/receipts/verify", {"receipt": foreign}, content_type="application/json").json()
+    assert body == {"valid": False, "kid": body["kid"], "payload": None, "reason": "Not signed with a key of this platform."}
+
+
+def test_verification_page_for_the_public(receipt, client):
+    valid = client.post("/receipts/verify/", {"receipt": receipt})
+    invalid = client.post("/receipts/verify/", {"receipt": tampered(receipt)})
+    assert "data-receipt-valid" in valid.text and "received_at" in valid.text
+    assert "data-receipt-invalid" in invalid.text and "does not match" in invalid.text
+
+
+def test_signing_keys_are_a_jwk_set_without_private_parts(client):
+    [key] = client.get("/api/v1/signing-keys/").json()["keys"]
+    assert key["kty"] == "OKP" and key["alg"] == "EdDSA" and "d" not in key
