@@ -20,7 +20,7 @@ from marketplace.errors import ActionError, Conflict, Forbidden, Problem
 from marketplace.models import Organisation, Role, User
 from marketplace.notify import notify
 from payments.deposits import deposit_satisfied
-from suppliers.eligibility import bidding_refusal
+from suppliers.eligibility import check_bidder
 from suppliers.models import Supplier
 from tenders.models import Tender
 
@@ -98,10 +98,9 @@ def declared_lots(tender: Tender, supplier: Supplier | None, lots) -> list[int]:
 
 
 def _refuse_unless_eligible(organisation: Organisation, tender: Tender, now: datetime) -> Supplier:
-    reason = bidding_refusal(organisation, tender, now)
+    supplier, reason = check_bidder(organisation, tender, now)
     if reason is not None:
         raise Forbidden(reason, code="not_eligible")
-    supplier = Supplier.objects.get(organisation=organisation)
     if not deposit_satisfied(supplier, tender):
         raise Forbidden(_("This tender requires a bid deposit, which your firm has not paid."), code="deposit_required")
     return supplier

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from suppliers import cpv
-from suppliers.models import LicenceRequirement, LicenceType, Supplier
+from suppliers.models import Licence, LicenceRequirement, LicenceType, Supplier
 
 
 def requirements_covering(categories: set[str]):
@@ -19,12 +19,11 @@ def requirements_covering(categories: set[str]):
     return LicenceRequirement.objects.filter(category__in=enclosing).select_related("licence_type")
 
 
-def required_licence_types(tender) -> set[LicenceType]:
-    """The tender's own requirements plus those attached to its categories."""
-    required = set(tender.required_licence_types.all())
+def required_licence_types(tender):
+    """The tender's own requirements plus those attached to its categories (or above them)."""
     categories = {tender.main_category, *tender.items.values_list("cpv", flat=True)} - {""}
-    required.update(requirement.licence_type for requirement in requirements_covering(categories))
-    return required
+    enclosing = {code for category in categories for code in cpv.enclosing_codes(category)}
+    return LicenceType.objects.filter(Q(required_by_tenders=tender) | Q(requirements__category__in=enclosing)).distinct()
 
 
 def licences_needed_by(supplier: Supplier, today) -> list[dict]:
@@ -50,20 +49,28 @@ def licences_needed_by(supplier: Supplier, today) -> list[dict]:
     return list(needed.values())
 
 
-def bidding_refusal(organisation, tender, now: datetime) -> str | None:
-    """None when the firm may bid; otherwise the reason, fit to show to the firm."""
+def check_bidder(organisation, tender, now: datetime) -> tuple[Supplier | None, str | None]:
+    """The firm's registry record, and None when it may bid or else the reason, fit to show it.
+
+    Three queries whatever the tender: it runs on the submission path, under the tender lock.
+    """
     supplier = Supplier.objects.filter(organisation=organisation).first()
     if supplier is None:
-        return _("Your organisation is not registered as a supplier.")
+        return None, _("Your organisation is not registered as a supplier.")
     today = timezone.localdate(now)
     if supplier.is_restricted_on(today):
         if supplier.status == Supplier.Status.DEBARRED:
-            return _("Your firm is debarred and may not bid.")
-        return _("Your firm is suspended and may not bid.")
+            return supplier, _("Your firm is debarred and may not bid.")
+        return supplier, _("Your firm is suspended and may not bid.")
     if supplier.status not in (Supplier.Status.VERIFIED, Supplier.Status.SUSPENDED, Supplier.Status.DEBARRED):
-        return _("Your firm's registration has not been verified yet.")
-    held = {licence.licence_type_id for licence in supplier.licences.valid_on(today)}
-    missing = sorted(t.name for t in required_licence_types(tender) if t.pk not in held)
+        return supplier, _("Your firm's registration has not been verified yet.")
+    held = Licence.objects.valid_on(today).filter(supplier=supplier).values("licence_type_id")
+    missing = sorted(required_licence_types(tender).exclude(pk__in=held).values_list("name", flat=True))
     if missing:
-        return _("Your firm has no valid licence of the required type: %(types)s.") % {"types": ", ".join(missing)}
-    return None
+        return supplier, _("Your firm has no valid licence of the required type: %(types)s.") % {"types": ", ".join(missing)}
+    return supplier, None
+
+
+def bidding_refusal(organisation, tender, now: datetime) -> str | None:
+    """None when the firm may bid; otherwise the reason, fit to show to the firm."""
+    return check_bidder(organisation, tender, now)[1]
