@@ -9,6 +9,8 @@ from marketplace.models import Notification, Role
 # (label, url name, roles that see it; None = everyone signed in, () = everyone)
 NAVIGATION = [
     (_("Home"), "home", ()),
+    (_("Tenders"), "tenders:search", ()),
+    (_("Agency workspace"), "tenders:workspace", (Role.PROCUREMENT_OFFICER,)),
 ]
 
 
