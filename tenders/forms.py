@@ -225,6 +225,10 @@ class AmendForm(forms.Form):
         self.lots = list(tender.lots.all())
         names = [n for n in AMENDABLE_FIELDS if not (tender.divided_into_lots and n == "estimated_value")]
         initial = {name: getattr(tender, name) for name in names}
+        for name in ("clarification_deadline", "submission_deadline"):
+            # The page shows minutes: a deadline left alone must not count as changed by its seconds.
+            if initial.get(name):
+                initial[name] = initial[name].replace(second=0, microsecond=0)
         for lot in self.lots if tender.divided_into_lots else []:
             for name in AMENDABLE_LOT_FIELDS:
                 initial[f"lot_{lot.number}_{name}"] = getattr(lot, name)

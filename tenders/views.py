@@ -70,6 +70,16 @@ def detail_context(request, tender: Tender, question_form: QuestionForm | None =
         "may_manage": access.can(user, "manage_tender", tender),
         "live_after": live.current_seq(),
         "sections": extensions.sections_for(request, tender),
+        "countdown_labels": {
+            "one": _("%(days)s day %(clock)s"),
+            "other": _("%(days)s days %(clock)s"),
+            "passed": _("The deadline has passed."),
+            "tender.amended": _("This tender was amended."),
+            "tender.cancelled": _("This tender was cancelled."),
+            "tender.closed": _("The deadline has passed and the tender is closed."),
+            "clarification.published": _("A new clarification was published."),
+            "deadline": _("The deadline has passed."),
+        },
     }
 
 
