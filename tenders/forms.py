@@ -264,7 +264,7 @@ class AmendForm(forms.Form):
         for problem in problems:
             name = problem.field or ""
             if name.startswith("lots."):
-                _, number, field = (name.split(".") + ["", ""])[:3]
+                _, number, field = [*name.split("."), "", ""][:3]
                 name = f"lot_{number}_{field}"
             form_field = name if name in self.fields else None
             self.add_error(form_field, problem.message)
