@@ -264,6 +264,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Public procurement: tenders, sealed bids, openings, awards, open data.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "TenderStatusEnum": "tenders.models.Tender.Status",
+        "ClarificationStatusEnum": "tenders.models.Clarification.Status",
+        "CustodyEnum": "tenders.models.Custody",
+    },
 }
 
 # Logging -------------------------------------------------------------------------------

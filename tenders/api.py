@@ -31,8 +31,9 @@ ERRORS = {
 }
 
 
-def detail(request, tender: Tender) -> Response:
-    tender = queries.detail_queryset().get(pk=tender.pk)
+def detail(request, tender: Tender, *, prefetched: bool = False) -> Response:
+    if not prefetched:
+        tender = queries.detail_queryset().get(pk=tender.pk)
     serializer_class = (
         serializers.DraftDetailSerializer if access.can(request.user, "manage_tender", tender) else serializers.TenderDetailSerializer
     )
@@ -74,7 +75,7 @@ class TenderDetailView(APIView):
 
     @extend_schema(responses={200: serializers.TenderDetailSerializer, 404: ERRORS[404]})
     def get(self, request, pk: int):
-        return detail(request, queries.tender_for(request.user, pk))
+        return detail(request, queries.tender_for(request.user, pk, queryset=queries.detail_queryset()), prefetched=True)
 
     @extend_schema(request=serializers.TenderWriteSerializer, responses={200: serializers.DraftDetailSerializer, **ERRORS})
     def patch(self, request, pk: int):
