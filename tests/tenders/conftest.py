@@ -3,11 +3,6 @@ import pytest
 from tests.tenders import factories
 
 
-@pytest.fixture(autouse=True)
-def documents_in_a_temporary_folder(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def draft(officer, agency):
     return factories.make_draft(officer, agency)

@@ -4,7 +4,7 @@ from django.utils.module_loading import import_string
 from marketplace.demo import DEMO_PASSWORD, seed_people
 
 # Each app that has demo data adds its seeder here; they run in this order on one world.
-SEEDERS: list[str] = []
+SEEDERS: list[str] = ["tenders.demo.seed"]
 
 
 class Command(BaseCommand):
