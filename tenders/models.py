@@ -141,8 +141,12 @@ class Tender(FSMModelMixin, models.Model):
     cancellation_reason = models.TextField(_("reason for cancellation"), blank=True)
     unsuccessful_reason = models.TextField(_("why the tender was unsuccessful"), blank=True)
 
-    # Full-text search (PostgreSQL): reference, title and description as a tsvector, written by
-    # a trigger on every insert and update (migration 0002), so no code path can forget it.
+    # The main category and the items' categories, space-separated: what a category search
+    # matches (a code matches its descendants by prefix). Written by the drafting actions.
+    category_codes = models.TextField(_("categories (CPV)"), blank=True, default="", editable=False)
+    # Full-text search (PostgreSQL): reference, title, description and the category codes as a
+    # tsvector, written by a trigger on every insert and update (migration 0002), so no code path
+    # can forget it. One GIN index answers words and categories together.
     search_document = SearchVectorField(null=True, editable=False)
 
     objects = TenderQuerySet.as_manager()
@@ -155,8 +159,6 @@ class Tender(FSMModelMixin, models.Model):
             models.Index(fields=["status", "submission_deadline"], name="tender_status_deadline_idx"),
             models.Index(fields=["status", "published_at"], name="tender_status_published_idx"),
             models.Index(fields=["status", "estimated_value"], name="tender_status_value_idx"),
-            # A category matches its descendants by prefix (LIKE '452%'): pattern operators on PostgreSQL.
-            models.Index(fields=["main_category"], name="tender_category_prefix_idx", opclasses=["varchar_pattern_ops"]),
             SearchIndex(fields=["search_document"], name="tender_search_idx"),
         ]
 
@@ -164,6 +166,11 @@ class Tender(FSMModelMixin, models.Model):
         return f"{self.reference or _('draft')} · {self.title}"
 
     # Predicates ---------------------------------------------------------------------------
+    @staticmethod
+    def categories_of(main_category: str, item_codes) -> str:
+        """The value of `category_codes` for a main category and the items' categories."""
+        return " ".join(sorted({code for code in (main_category, *item_codes) if code}))
+
     @property
     def is_public(self) -> bool:
         return self.status != self.Status.DRAFT
@@ -287,7 +294,6 @@ class Item(models.Model):
         verbose_name = _("item")
         verbose_name_plural = _("items")
         ordering = ["lot__number", "position", "pk"]
-        indexes = [models.Index(fields=["cpv"], name="item_cpv_prefix_idx", opclasses=["varchar_pattern_ops"])]
 
     def __str__(self) -> str:
         return f"{self.quantity} {self.unit} {self.description}"

@@ -142,12 +142,17 @@ def _write(tender: Tender, spec: DraftSpec, *, creating: bool) -> list[str]:
     lots = _build_lots(tender, spec, creating, problems)
     if tender.divided_into_lots and lots is not None and lots and all(lot.estimated_value is not None for lot, _ in lots):
         tender.estimated_value = sum((lot.estimated_value for lot, _ in lots), Decimal(0))
-    problems += model_problems(tender, exclude=["buyer", "created_by", "reference", "status", "search_document"])
+    problems += model_problems(tender, exclude=["buyer", "created_by", "reference", "status", "search_document", "category_codes"])
     criteria = _build_criteria(tender, spec, problems)
     custodians = _check_custodians(tender, spec, problems)
     if problems:
         raise ActionError(problems=problems)
 
+    if lots is not None:
+        item_codes = [item.cpv for _lot, items in lots for item in items]
+    else:
+        item_codes = list(tender.items.values_list("cpv", flat=True)) if tender.pk else []
+    tender.category_codes = Tender.categories_of(tender.main_category, item_codes)
     tender.save()
     if lots is not None:
         tender.lots.all().delete()

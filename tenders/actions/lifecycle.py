@@ -132,7 +132,8 @@ def amend_tender(
         elif not tender.divided_into_lots and ({"title", "estimated_value"} & set(changes)):
             lots[1].title, lots[1].estimated_value = tender.title, tender.estimated_value
 
-        problems = model_problems(tender, exclude=["buyer", "created_by", "reference", "status", "search_document"])
+        tender.category_codes = Tender.categories_of(tender.main_category, tender.items.values_list("cpv", flat=True))
+        problems = model_problems(tender, exclude=["buyer", "created_by", "reference", "status", "search_document", "category_codes"])
         for number, lot in lots.items():
             problems += model_problems(lot, exclude=["tender"], prefix=f"lots.{number}.")
         problems += _amended_deadline_problems(tender, now, {change["field"] for change in change_list})

@@ -52,8 +52,8 @@ def test_best_match_ranks_the_title_above_the_description(officer, agency):
     assert search(q="laptop", ordering="relevance") == ["Laptop computers", "Office furniture"]
 
 
-def test_the_text_query_uses_the_gin_index(tenders):
-    queryset = TenderFilter({"q": "laptops"}, queryset=public_listing()).qs
+def test_words_and_category_use_the_gin_index(tenders):
+    queryset = TenderFilter({"q": "laptops", "category": "45000000"}, queryset=public_listing()).qs
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         plan = queryset.explain()

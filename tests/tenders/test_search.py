@@ -59,6 +59,13 @@ def test_category_matches_an_items_category(api_client, bridges, road):
     assert found(api_client, category=factories.BRIDGE) == [bridges.reference]
 
 
+def test_category_follows_an_amendment(api_client, road, officer):
+    actions.amend_tender(officer, road, reason="Reclassified.", changes={"main_category": "71631450"})
+    assert found(api_client, category="71600000") == [road.reference]
+    assert found(api_client, category="45233000") == [road.reference]  # its items are still roadworks
+    assert found(api_client, category="45221111") == []
+
+
 def test_an_unknown_category_is_a_clear_error(api_client, db):
     response = api_client.get("/api/v1/tenders/", {"category": "99999999"})
     assert response.status_code == 400
