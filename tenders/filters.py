@@ -15,6 +15,7 @@ from marketplace import currencies
 from marketplace.models import Organisation
 from suppliers import cpv
 from tenders.models import Lot, ProcurementMethod, Tender
+from tenders.widgets import CompactSelect
 
 # A reference typed whole (MPW-2026-0042) is looked up as such, not as words.
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9]{1,20}-\d{4}-\d{1,9}$")
@@ -74,10 +75,13 @@ class TenderFilter(django_filters.FilterSet):
     )
     category = CpvCodeFilter(label=_("Category (CPV), with its subcategories"), method="filter_category")
     buyer = django_filters.ModelChoiceFilter(
-        label=_("Buyer"), queryset=Organisation.objects.filter(kind=Organisation.Kind.AGENCY).order_by("name"), empty_label=_("Any")
+        label=_("Buyer"),
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.AGENCY).order_by("name"),
+        empty_label=_("Any"),
+        widget=CompactSelect,
     )
     method = django_filters.ChoiceFilter(label=_("Procurement method"), choices=ProcurementMethod.choices, empty_label=_("Any"))
-    currency = django_filters.ChoiceFilter(label=_("Currency"), choices=currencies.choices, empty_label=_("Any"))
+    currency = django_filters.ChoiceFilter(label=_("Currency"), choices=currencies.choices, empty_label=_("Any"), widget=CompactSelect)
     min_value = django_filters.NumberFilter(label=_("Value at least"), field_name="estimated_value", lookup_expr="gte")
     max_value = django_filters.NumberFilter(label=_("Value at most"), field_name="estimated_value", lookup_expr="lte")
     deadline_from = django_filters.DateFilter(

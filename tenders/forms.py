@@ -17,6 +17,7 @@ from tenders.actions import CriterionSpec, DraftSpec, ItemSpec, LotSpec
 from tenders.actions.drafts import DRAFT_FIELDS
 from tenders.actions.lifecycle import AMENDABLE_FIELDS, AMENDABLE_LOT_FIELDS
 from tenders.models import Document, DocumentType, Lot, Tender
+from tenders.widgets import CompactSelect
 
 MOMENT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 WIDGETS = {
@@ -41,7 +42,7 @@ class TenderForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Required as in the model: the title, and the settings that have a default.
         self.fields.update(fields_for_model(Tender, fields=DRAFT_FIELDS, widgets=WIDGETS, help_texts=HELP))
-        self.fields["currency"] = forms.ChoiceField(label=_("Currency"), choices=currencies.choices, initial="EUR")
+        self.fields["currency"] = forms.ChoiceField(label=_("Currency"), choices=currencies.choices, initial="EUR", widget=CompactSelect)
         for name in ("clarification_deadline", "submission_deadline"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
         self.fields["sme_reserved"] = forms.BooleanField(
