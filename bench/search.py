@@ -231,7 +231,7 @@ class Seeder:
             for statement in indexes:
                 cursor.execute(statement)
             for table in ("tenders_tender", "tenders_lot", "tenders_item"):
-                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608 (fixed names)
             cursor.execute("VACUUM ANALYZE tenders_tender")
             cursor.execute("VACUUM ANALYZE tenders_lot")
             cursor.execute("VACUUM ANALYZE tenders_item")
