@@ -15,12 +15,12 @@ from rest_framework.views import APIView
 from marketplace import access
 from marketplace.errors import ActionError, Problem
 from marketplace.models import Organisation, User
-from marketplace.rest import Pagination
 from suppliers.models import LicenceType
 from tenders import actions, queries, serializers
 from tenders.actions.drafts import DRAFT_FIELDS
 from tenders.filters import TenderFilter, public_listing
 from tenders.models import Document, DocumentVersion, Tender
+from tenders.paging import SearchPagination
 
 ERRORS = {
     status.HTTP_400_BAD_REQUEST: OpenApiResponse(description="malformed input"),
@@ -45,7 +45,7 @@ class TenderListView(generics.ListCreateAPIView):
 
     filter_backends = [DjangoFilterBackend]
     filterset_class = TenderFilter
-    pagination_class = Pagination
+    pagination_class = SearchPagination
     serializer_class = serializers.TenderSummarySerializer
 
     def get_queryset(self):

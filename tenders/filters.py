@@ -143,9 +143,9 @@ class TenderFilter(django_filters.FilterSet):
         """A category matches itself and its descendants, as the main category or an item's."""
         prefix = cpv.significant_prefix(value)
         if settings.IS_POSTGRES:
-            # The search document holds each code as the word 'cpv<code>': a prefix query on the
-            # GIN index, combined with the words of the text query in one index scan.
-            return queryset.filter(search_document=SearchQuery(f"cpv{prefix}:*", search_type="raw", config="simple"))
+            # The search document holds every prefix of every code as a word 'cpv<prefix>': one
+            # exact word in the GIN index, looked up with the words of the text query.
+            return queryset.filter(search_document=SearchQuery(f"cpv{prefix}", search_type="raw", config="simple"))
         return queryset.filter(Q(category_codes__startswith=prefix) | Q(category_codes__contains=f" {prefix}"))
 
     def filter_deadline_from(self, queryset, name, value):

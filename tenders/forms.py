@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from marketplace import currencies
 from marketplace.errors import Problem
-from marketplace.models import Membership, Role, User
+from marketplace.models import Membership, Organisation, Role, User
 from suppliers.models import LicenceType
 from tenders.actions import CriterionSpec, DraftSpec, ItemSpec, LotSpec
 from tenders.actions.drafts import DRAFT_FIELDS
@@ -297,6 +297,14 @@ class QuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Only the agency sees your question. The answer is published to everyone, without your firm's name."),
     )
+
+    def __init__(self, *args, firms=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if len(firms) > 1:
+            # A person acting for several firms says which one asks (and will follow the tender).
+            self.fields["organisation"] = forms.ModelChoiceField(
+                label=_("Asking for"), queryset=Organisation.objects.filter(pk__in=[f.pk for f in firms]), empty_label=None
+            )
 
 
 class AnswerForm(forms.Form):

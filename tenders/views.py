@@ -3,7 +3,6 @@ for suppliers."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,10 +11,12 @@ from django.views.decorators.http import require_POST
 from marketplace import access, live
 from marketplace.errors import ActionError
 from tenders import actions, extensions, queries
+from tenders.actions.common import supplier_firms
 from tenders.api import document_response
 from tenders.filters import TenderFilter, public_listing
 from tenders.forms import QuestionForm, attach_problems
 from tenders.models import Clarification, DocumentVersion, Tender, TenderFollower
+from tenders.paging import SearchPaginator
 
 PAGE_SIZES = (10, 20, 50, 100)
 
@@ -26,7 +27,7 @@ def search(request):
     page_size = (
         int(request.GET["page_size"]) if request.GET.get("page_size", "").isdigit() and int(request.GET["page_size"]) in PAGE_SIZES else 20
     )
-    page = Paginator(results, page_size).get_page(request.GET.get("page"))
+    page = SearchPaginator(results, page_size).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -50,6 +51,7 @@ def detail_context(request, tender: Tender, question_form: QuestionForm | None =
     user = request.user
     clarifications = [c for c in tender.clarifications.all() if c.status == Clarification.Status.ANSWERED]
     firms = [o.pk for o in access.organisations_where(user)] if user.is_authenticated else []
+    acting_for = supplier_firms(user)
     can_follow = access.can(user, "follow_tender", tender)
     return {
         "tender": tender,
@@ -64,9 +66,9 @@ def detail_context(request, tender: Tender, question_form: QuestionForm | None =
         "amendments": sorted(tender.amendments.all(), key=lambda a: a.number, reverse=True),
         "documents": tender.documents.all(),
         "may_ask": access.can(user, "ask_question", tender) and tender.accepts_questions_at(now),
-        "question_form": question_form or QuestionForm(),
+        "question_form": question_form or QuestionForm(firms=acting_for),
         "can_follow": can_follow,
-        "following": can_follow and TenderFollower.objects.filter(tender=tender, organisation__in=firms).exists(),
+        "following": can_follow and TenderFollower.objects.filter(tender=tender, organisation__in=acting_for).exists(),
         "may_manage": access.can(user, "manage_tender", tender),
         "live_after": live.current_seq(),
         "sections": extensions.sections_for(request, tender),
@@ -94,11 +96,13 @@ def document(request, pk: int, version_id: int):
 @require_POST
 def ask(request, pk: int):
     tender = queries.tender_for(request.user, pk, "ask_question")
-    form = QuestionForm(request.POST)
+    form = QuestionForm(request.POST, firms=supplier_firms(request.user))
     status = 400
     if form.is_valid():
         try:
-            actions.ask_question(request.user, tender, question=form.cleaned_data["question"])
+            actions.ask_question(
+                request.user, tender, question=form.cleaned_data["question"], organisation=form.cleaned_data.get("organisation")
+            )
         except ActionError as error:
             attach_problems(form, error.problems)
             status = error.status
@@ -112,14 +116,15 @@ def ask(request, pk: int):
 @login_required
 @require_POST
 def follow(request, pk: int):
+    """Follow (or stop following) for every firm the person acts for."""
     tender = queries.tender_for(request.user, pk, "follow_tender")
-    try:
-        if request.POST.get("follow") == "0":
-            actions.unfollow_tender(request.user, tender)
-            messages.success(request, _("Your firm no longer follows this tender."))
-        else:
-            actions.follow_tender(request.user, tender)
-            messages.success(request, _("Your firm follows this tender: you will hear of answers, amendments and cancellation."))
-    except ActionError as error:
-        messages.error(request, error.message)
+    firms = supplier_firms(request.user)
+    if request.POST.get("follow") == "0":
+        for firm in firms:
+            actions.unfollow_tender(request.user, tender, firm)
+        messages.success(request, _("Your firm no longer follows this tender."))
+    else:
+        for firm in firms:
+            actions.follow_tender(request.user, tender, firm)
+        messages.success(request, _("Your firm follows this tender: you will hear of answers, amendments and cancellation."))
     return redirect("tenders:detail", pk=tender.pk)

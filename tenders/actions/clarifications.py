@@ -7,12 +7,12 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketplace import access, audit, live
+from marketplace import audit, live
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import Organisation, User
 from marketplace.notify import notify
 from suppliers.models import Supplier
-from tenders.actions.common import SUPPLIER_ROLES, buyer_officers, follower_users, lock, platform_language, tender_path
+from tenders.actions.common import buyer_officers, follower_users, lock, platform_language, supplier_firms, tender_path
 from tenders.models import Clarification, Tender, TenderFollower
 
 MAX_TEXT = 10_000
@@ -119,7 +119,7 @@ def unfollow_tender(actor: User, tender: Tender, organisation: Organisation | No
 
 def acting_firm(actor: User, organisation: Organisation | None) -> Organisation:
     """The supplier firm the person acts for: the one given, or their only one."""
-    firms = [o for o in access.organisations_where(actor, *SUPPLIER_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
+    firms = supplier_firms(actor)
     if organisation is not None:
         if organisation.pk not in {o.pk for o in firms}:
             raise Forbidden(_("You do not act for this firm."), code="not_member", field="organisation")

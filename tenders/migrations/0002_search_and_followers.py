@@ -10,7 +10,9 @@ from django.db import migrations, models
 
 # The search document of a tender, kept by PostgreSQL itself on every insert and update. The
 # reference is indexed word for word ('simple'), title and description with English stemming,
-# and each category code as a word 'cpv<code>', so that 'cpv452:*' finds a category's descendants.
+# and each category code as the words 'cpv<prefix>' for every prefix of it (45233140 gives cpv45,
+# cpv452, … cpv45233140), so that the word 'cpv452' finds the category 45200000 and everything
+# under it with one exact lookup in the index.
 CREATE_TRIGGER = """
 CREATE OR REPLACE FUNCTION tenders_tender_search_document() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -18,7 +20,11 @@ BEGIN
         setweight(to_tsvector('simple'::regconfig, coalesce(NEW.reference, '')), 'A') ||
         setweight(to_tsvector('english'::regconfig, coalesce(NEW.title, '')), 'A') ||
         setweight(to_tsvector('english'::regconfig, coalesce(NEW.description, '')), 'B') ||
-        setweight(to_tsvector('simple'::regconfig, regexp_replace(coalesce(NEW.category_codes, ''), '([0-9]+)', 'cpv\\1', 'g')), 'D');
+        setweight(to_tsvector('simple'::regconfig, coalesce((
+            SELECT string_agg('cpv' || left(code, n), ' ')
+            FROM unnest(string_to_array(NEW.category_codes, ' ')) AS code, generate_series(2, 8) AS n
+            WHERE code <> ''
+        ), '')), 'D');
     RETURN NEW;
 END
 $$;

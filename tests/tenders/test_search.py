@@ -181,3 +181,20 @@ def test_tender_detail_queries_do_not_grow_with_lots_and_documents(api_client, o
             assert api_client.get(f"/api/v1/tenders/{tender.pk}/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
+
+
+def test_counting_stops_at_the_limit_and_says_so(api_client, public, officer, agency, monkeypatch):
+    from tenders import paging
+
+    monkeypatch.setattr(paging, "RESULTS_LIMIT", 3)
+    for _ in range(4):
+        factories.make_published(officer, agency)
+    data = api_client.get("/api/v1/tenders/", {"page_size": 2}).json()
+    assert (data["count"], data["count_limited"], len(data["results"])) == (3, True, 2)
+    assert api_client.get("/api/v1/tenders/", {"page_size": 2, "page": 3}).status_code == 404
+    assert "More than 3 tenders found" in public.get("/tenders/").text
+
+
+def test_a_count_under_the_limit_is_exact(api_client, road, laptops):
+    data = api_client.get("/api/v1/tenders/").json()
+    assert (data["count"], data["count_limited"]) == (2, False)
