@@ -103,10 +103,27 @@ SENTENCES = [
     "The contract runs for {months} months with an option to extend for twelve months.",
     "Delivery and installation are included, with training for staff and a warranty of {years} years.",
     "Works must keep access open for residents and emergency services at all times.",
-    "Maintenance and repair on call, within 24 hours, are part of the service.",
-    "Environmental criteria apply: recycled materials and low-emission vehicles are preferred.",
+    "Call-outs must be answered within 24 hours, every day of the year.",
+    "Recycled materials and low-emission vehicles are preferred.",
     "Bidders must hold the relevant safety certificates and insurance.",
     "The quantities in the bill are estimates; payment is by measured work.",
+    "Night work is allowed only between 22:00 and 06:00.",
+    "A site visit is recommended before bidding.",
+    "Spare parts must remain available for {years} years after delivery.",
+    "The service covers {sites} sites across the county.",
+    "Prices are fixed for the first year and indexed afterwards.",
+    "Deliveries are made to a central store, on weekdays.",
+    "The successful bidder reports monthly on the service levels reached.",
+    "Subcontracting is allowed up to forty percent of the value.",
+    "Existing equipment is to be removed and disposed of lawfully.",
+    "The documentation and user manuals must be provided in English and Irish.",
+    "Accessibility requirements apply to every public-facing element.",
+    "A pilot phase of {months} months precedes the full roll-out.",
+    "Energy consumption over the life of the contract is part of the evaluation.",
+    "Data must be stored within the European Union.",
+    "The buyer may order further quantities at the same unit prices.",
+    "Staff working on the premises must be vetted.",
+    "Framework agreement with up to three operators, call-offs by mini-competition.",
 ]
 CURRENCIES = [("EUR", 80), ("GBP", 8), ("USD", 6), ("CNY", 6)]
 WORDS = [
@@ -279,7 +296,8 @@ class Seeder:
         verb = "Works:" if division == "45" else ("Supply of" if division < "50" else "Services:")
         title = f"{verb} {main.name.lower()} {rng.choice(PURPOSES).format(place=place)}"
         description = " ".join(
-            s.format(months=rng.choice((12, 24, 36)), years=rng.choice((2, 3, 5))) for s in rng.sample(SENTENCES, rng.randint(2, 3))
+            s.format(months=rng.choice((6, 12, 24, 36)), years=rng.choice((2, 3, 5)), sites=rng.randint(2, 40))
+            for s in rng.sample(SENTENCES, rng.randint(2, 3))
         )
         rfq = rng.random() < 0.15
         value = Decimal(round(rng.lognormvariate(11 if rfq else 12.5, 1.1), -2) or 1000).quantize(Decimal("0.01"))

@@ -18,7 +18,8 @@ class SearchPaginator(Paginator):
     @cached_property
     def found(self) -> int:
         """Matches counted up to one past the limit, which is enough to know there are more."""
-        return self.object_list[: RESULTS_LIMIT + 1].count()
+        # Unordered: the database stops at the limit instead of sorting every match first.
+        return self.object_list.order_by()[: RESULTS_LIMIT + 1].count()
 
     @cached_property
     def count(self) -> int:

@@ -33,6 +33,12 @@ CREATE TRIGGER tenders_tender_search_document BEFORE INSERT OR UPDATE ON tenders
 UPDATE tenders_tender SET search_document = NULL;
 """
 
+# Keep the tender row narrow: the search document and long texts go out of line (TOAST), so the
+# rows a search visits stay few pages, in memory, however many tenders there are. Pages that
+# show a description read it from there.
+NARROW_ROWS = "ALTER TABLE tenders_tender SET (toast_tuple_target = 128);"
+WIDE_ROWS = "ALTER TABLE tenders_tender RESET (toast_tuple_target);"
+
 DROP_TRIGGER = """
 DROP TRIGGER IF EXISTS tenders_tender_search_document ON tenders_tender;
 DROP FUNCTION IF EXISTS tenders_tender_search_document();
@@ -50,10 +56,12 @@ def fill_category_codes(apps, schema_editor):
 def create_search_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(CREATE_TRIGGER)
+        schema_editor.execute(NARROW_ROWS)
 
 
 def drop_search_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(WIDE_ROWS)
         schema_editor.execute(DROP_TRIGGER)
 
 
