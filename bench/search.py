@@ -126,20 +126,11 @@ SENTENCES = [
     "Framework agreement with up to three operators, call-offs by mini-competition.",
 ]
 CURRENCIES = [("EUR", 80), ("GBP", 8), ("USD", 6), ("CNY", 6)]
+# What people type: things and places, not the words every notice carries ("supply", "services").
 WORDS = [
-    "maintenance",
-    "supply",
-    "school",
-    "hospital",
-    "road",
-    "software",
-    "cleaning",
-    "equipment",
-    "repair",
-    "training",
-    "vehicles",
-    "water",
-]
+    "road", "school", "hospital", "software", "cleaning", "vehicles", "water", "furniture", "medical", "repair",
+    "computer", "heating", "lighting", "waste", "security", "bridge", "printing", "fuel", "maintenance", "training",
+]  # fmt: skip
 SECOND_FILTERS = [{"method": "open"}, {"min_value": "50000"}, {"currency": "EUR"}, {"max_value": "1000000"}, {"status": "published"}]
 
 

@@ -6,6 +6,7 @@ back beside the field it names (`attach_problems`).
 
 from django import forms
 from django.forms.models import fields_for_model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -45,6 +46,7 @@ class TenderForm(forms.Form):
         self.fields["currency"] = forms.ChoiceField(label=_("Currency"), choices=currencies.choices, initial="EUR", widget=CompactSelect)
         for name in ("clarification_deadline", "submission_deadline"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+            self.fields[name].help_text = in_time_zone()
         self.fields["sme_reserved"] = forms.BooleanField(
             label=_("Reserved for SMEs"), required=False, help_text=_("For a tender not divided into lots: only SMEs may bid.")
         )
@@ -208,6 +210,10 @@ def _item(form: forms.Form) -> ItemSpec:
     return ItemSpec(description=data["description"], quantity=data["quantity"], unit=data["unit"], cpv=data["cpv"])
 
 
+def in_time_zone() -> str:
+    return _("Date and time in %(zone)s, the platform's time zone.") % {"zone": timezone.get_current_timezone_name()}
+
+
 def attach_problems(form: forms.Form, problems: list[Problem]) -> None:
     """Put each problem beside its field, or above the form when it names none of its fields."""
     for problem in problems:
@@ -239,6 +245,7 @@ class AmendForm(forms.Form):
             field.required = False
             if name in ("clarification_deadline", "submission_deadline"):
                 field.input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+                field.help_text = in_time_zone()
         lot_fields = {}
         for lot in self.lots if tender.divided_into_lots else []:
             for name, field in fields_for_model(

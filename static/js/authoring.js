@@ -33,6 +33,10 @@ function refresh() {
     toggle("[data-lots]", divided.checked);
     const sme = fieldOf("sme_reserved");
     if (sme) sme.hidden = divided.checked;
+    // Items of a tender without lots all belong to its one lot.
+    for (const input of document.querySelectorAll('input[name^="items-"][name$="-lot"]')) {
+      input.closest(".field").hidden = !divided.checked;
+    }
   }
   if (award) {
     const weighted = award.value === "weighted";

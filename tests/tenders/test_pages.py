@@ -259,3 +259,21 @@ def authoring_post(**overrides) -> dict:
         "criteria-INITIAL_FORMS": "0",
     }
     return data | overrides
+
+
+def test_a_member_of_two_firms_chooses_which_one_asks(as_user, tender, supplier_a, verified_a, supplier_org_b, verified_b):
+    grant_role(None, supplier_a, supplier_org_b, Role.BIDDER)
+    client = as_user(supplier_a)
+    assert "Asking for" in client.get(f"/tenders/{tender.pk}/").text
+    client.post(f"/tenders/{tender.pk}/questions/", {"question": "Which grade?", "organisation": supplier_org_b.pk})
+    assert Clarification.objects.get().asker_organisation == supplier_org_b
+
+
+def test_deadlines_are_entered_in_the_platform_time_zone(as_user, officer, agency, settings):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    response = as_user(officer).post(
+        "/tenders/agency/new/", authoring_post(submission_deadline="2031-05-20T18:00", clarification_deadline="2031-05-10T18:00")
+    )
+    assert response.status_code == 302
+    assert Tender.objects.get().submission_deadline.isoformat() == "2031-05-20T10:00:00+00:00"
+    assert "Asia/Shanghai" in as_user(officer).get("/tenders/agency/new/").text
