@@ -9,6 +9,8 @@ from marketplace.models import Notification, Role
 # (label, url name, roles that see it; None = everyone signed in, () = everyone)
 NAVIGATION = [
     (_("Home"), "home", ()),
+    (_("Tenders"), "tenders:search", ()),
+    (_("Agency workspace"), "tenders:workspace", (Role.PROCUREMENT_OFFICER,)),
     (_("Suppliers"), "suppliers:directory", ()),
     (_("Your firm"), "suppliers:mine", (Role.SUPPLIER_ADMIN, Role.BIDDER)),
     (_("Your bids"), "bidding:my-bids", (Role.SUPPLIER_ADMIN, Role.BIDDER)),

@@ -229,8 +229,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Forwarded client addresses are trusted only behind a proxy the operator names.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+
+# Tenders -------------------------------------------------------------------------------
+# Platform minimum between publication (or an amendment) and the submission deadline, per
+# procurement method; a tender may ask for more with its own `min_response_days`. Zero is
+# allowed, for test platforms.
+MIN_RESPONSE_DAYS_OPEN = env_int("MIN_RESPONSE_DAYS_OPEN", 10, minimum=0, maximum=365)
+MIN_RESPONSE_HOURS_RFQ = env_int("MIN_RESPONSE_HOURS_RFQ", 72, minimum=0, maximum=24 * 365)
+TENDER_DOCUMENT_MAX_BYTES = env_int("TENDER_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+# File types (by extension) accepted as tender documents; each is checked by its content
+# (`tenders.documents.SNIFFERS` knows these).
+TENDER_DOCUMENT_TYPES_KNOWN = ("pdf", "docx", "xlsx", "pptx", "odt", "ods", "zip", "csv", "txt", "png", "jpg", "jpeg")
+TENDER_DOCUMENT_TYPES = [
+    t.lower().lstrip(".")
+    for t in env_list("TENDER_DOCUMENT_TYPES", ["pdf", "docx", "xlsx", "odt", "ods", "zip", "csv", "txt", "png", "jpg", "jpeg"])
+]
+if unknown_types := sorted(set(TENDER_DOCUMENT_TYPES) - set(TENDER_DOCUMENT_TYPES_KNOWN)):
+    raise SettingsError(
+        f"TENDER_DOCUMENT_TYPES has types Tenderhall cannot check: {', '.join(unknown_types)} (known: {', '.join(TENDER_DOCUMENT_TYPES_KNOWN)})"
+    )
+# How often the closing sweep looks for published tenders past their deadline (a missed run).
+TENDER_CLOSING_SWEEP_SECONDS = env_int("TENDER_CLOSING_SWEEP_SECONDS", 60, minimum=5)
 
 # Sealed bids ---------------------------------------------------------------------------
 # The key-encryption key of platform-custody opening keys (AES-256-GCM), and the Ed25519 seed
@@ -258,6 +277,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Public procurement: tenders, sealed bids, openings, awards, open data.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "TenderStatusEnum": "tenders.models.Tender.Status",
+        "ClarificationStatusEnum": "tenders.models.Clarification.Status",
+        "CustodyEnum": "tenders.models.Custody",
+    },
 }
 
 # Logging -------------------------------------------------------------------------------

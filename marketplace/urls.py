@@ -11,6 +11,7 @@ api_v1 = [
     path("notifications/", api.NotificationListView.as_view(), name="api-notifications"),
     path("notifications/read/", api.NotificationsReadView.as_view(), name="api-notifications-read"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("tenders.api_urls")),
     path("", include("bidding.api_urls")),
 ]
 
@@ -36,6 +37,7 @@ urlpatterns = [
     path("accounts/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
+    path("tenders/", include("tenders.urls")),
     path("", include(("bidding.urls", "bidding"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

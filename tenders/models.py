@@ -4,6 +4,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -34,6 +36,16 @@ class AwardMethod(models.TextChoices):
 class Custody(models.TextChoices):
     PLATFORM = "platform", _("Platform")  # key wrapped under the platform KEK; opens automatically
     COMMITTEE = "committee", _("Committee of custodians")  # key split k-of-n; k custodians must unlock
+
+
+class SearchIndex(GinIndex):
+    """A GIN index on PostgreSQL. Elsewhere (SQLite) a plain index: the search column stays
+    empty there and the public search falls back to matching words with LIKE."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor == "postgresql":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        return models.Index.create_sql(self, model, schema_editor, using=using, **kwargs)
 
 
 class TenderQuerySet(models.QuerySet):
@@ -129,18 +141,36 @@ class Tender(FSMModelMixin, models.Model):
     cancellation_reason = models.TextField(_("reason for cancellation"), blank=True)
     unsuccessful_reason = models.TextField(_("why the tender was unsuccessful"), blank=True)
 
+    # The main category and the items' categories, space-separated: what a category search
+    # matches (a code matches its descendants by prefix). Written by the drafting actions.
+    category_codes = models.TextField(_("categories (CPV)"), blank=True, default="", editable=False)
+    # Full-text search (PostgreSQL): reference, title, description and the category codes as a
+    # tsvector, written by a trigger on every insert and update (migration 0002), so no code path
+    # can forget it. One GIN index answers words and categories together.
+    search_document = SearchVectorField(null=True, editable=False)
+
     objects = TenderQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("tender")
         verbose_name_plural = _("tenders")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "submission_deadline"], name="tender_status_deadline_idx")]
+        indexes = [
+            models.Index(fields=["status", "submission_deadline"], name="tender_status_deadline_idx"),
+            models.Index(fields=["status", "published_at"], name="tender_status_published_idx"),
+            models.Index(fields=["status", "estimated_value"], name="tender_status_value_idx"),
+            SearchIndex(fields=["search_document"], name="tender_search_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference or _('draft')} · {self.title}"
 
     # Predicates ---------------------------------------------------------------------------
+    @staticmethod
+    def categories_of(main_category: str, item_codes) -> str:
+        """The value of `category_codes` for a main category and the items' categories."""
+        return " ".join(sorted({code for code in (main_category, *item_codes) if code}))
+
     @property
     def is_public(self) -> bool:
         return self.status != self.Status.DRAFT
@@ -154,6 +184,16 @@ class Tender(FSMModelMixin, models.Model):
     def accepts_bids_at(self, now: datetime) -> bool:
         """Bids are received strictly before the deadline, whatever the stored state says later."""
         return self.status == self.Status.PUBLISHED and self.submission_deadline is not None and now < self.submission_deadline
+
+    def status_at(self, now: datetime) -> str:
+        """The status the public sees: past its deadline a published tender is closed, whether or
+        not the closing task has run yet."""
+        if self.status == self.Status.PUBLISHED and self.is_past_deadline(now):
+            return self.Status.CLOSED
+        return self.status
+
+    def status_label_at(self, now: datetime) -> str:
+        return self.Status(self.status_at(now)).label
 
     def accepts_questions_at(self, now: datetime) -> bool:
         return (
@@ -300,13 +340,26 @@ def document_path(version: "DocumentVersion", filename: str) -> str:
     return f"tenders/{version.document.tender_id}/documents/{version.document_id}/v{version.version}/{filename}"
 
 
+class DocumentType(models.TextChoices):
+    """The OCDS documentType codes a tender's documents use."""
+
+    TENDER_NOTICE = "tenderNotice", _("Tender notice")
+    BIDDING_DOCUMENTS = "biddingDocuments", _("Bidding documents")
+    TECHNICAL_SPECIFICATIONS = "technicalSpecifications", _("Technical specifications")
+    EVALUATION_CRITERIA = "evaluationCriteria", _("Evaluation criteria")
+    ELIGIBILITY_CRITERIA = "eligibilityCriteria", _("Eligibility criteria")
+    BILL_OF_QUANTITY = "billOfQuantity", _("Bill of quantities")
+    CONTRACT_DRAFT = "contractDraft", _("Draft contract")
+    CLARIFICATIONS = "clarifications", _("Clarifications")
+    OTHER = "other", _("Other")
+
+
 class Document(models.Model):
     """A tender document; each upload is a new version and the old ones stay on record."""
 
     tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="documents", verbose_name=_("tender"))
     title = models.CharField(_("title"), max_length=300)
-    # OCDS documentType (e.g. tenderNotice, biddingDocuments, technicalSpecifications).
-    document_type = models.CharField(_("type"), max_length=60, default="biddingDocuments")
+    document_type = models.CharField(_("type"), max_length=60, choices=DocumentType.choices, default=DocumentType.BIDDING_DOCUMENTS)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -395,3 +448,21 @@ class Clarification(FSMModelMixin, models.Model):
     @transition(field=status, source=Status.ASKED, target=Status.ANSWERED)
     def publish_answer(self) -> None:
         pass
+
+
+class TenderFollower(models.Model):
+    """A supplier firm following a tender: its members hear of answers, amendments and the
+    cancellation. A firm that asks a question follows the tender from then on."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="followers", verbose_name=_("tender"))
+    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.CASCADE, related_name="+", verbose_name=_("firm"))
+    followed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("since"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tender follower")
+        verbose_name_plural = _("tender followers")
+        constraints = [models.UniqueConstraint(fields=["tender", "organisation"], name="tender_follower_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id} → {self.tender_id}"

@@ -15,6 +15,12 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def uploads_in_a_temporary_folder(settings, tmp_path):
+    """Files a test uploads land in its own folder, never in the data folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def agency(db) -> Organisation:
     return factories.make_agency(name="Ministry of Tests", code="mot")

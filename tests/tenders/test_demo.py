@@ -1,0 +1,27 @@
+import pytest
+from django.core.management import call_command
+
+from marketplace.audit import verify_chain
+from tenders.files import SNIFFERS
+from tenders.models import DocumentVersion, Tender
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_tenders_are_seeded_once():
+    call_command("seed_demo")
+    counts = (Tender.objects.count(), DocumentVersion.objects.count())
+    call_command("seed_demo")
+    assert (Tender.objects.count(), DocumentVersion.objects.count()) == counts
+    assert Tender.objects.filter(status=Tender.Status.PUBLISHED).count() == 3
+    assert Tender.objects.filter(status=Tender.Status.DRAFT).count() == 1
+    laptops = Tender.objects.get(divided_into_lots=True)
+    assert laptops.lots.count() == 2 and laptops.custodian_seats.count() == 3
+    assert verify_chain().ok
+
+
+def test_demo_documents_are_real_pdfs():
+    call_command("seed_demo")
+    version = DocumentVersion.objects.first()
+    with version.file.open("rb") as f:
+        assert SNIFFERS["pdf"].check(f) and f.read().rstrip().endswith(b"%%EOF")
