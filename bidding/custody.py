@@ -142,18 +142,18 @@ def open_share(share, passphrase: str) -> str:
 
 
 def publication_problems(tender) -> list[str]:
-    """What stops a committee-custody tender from being published, in words for its officer."""
+    """What stops a committee-custody tender from being published, in words for its officer.
+
+    The tender's own rules (2 ≤ k ≤ n, distinct custodians holding the role) are checked by
+    `tenders.rules`; these are the sealing's: SLIP-39's limit and each custodian's opening key.
+    """
     if tender.custody != Custody.COMMITTEE:
         return []
     from bidding.models import CustodianKey
 
     seats = list(tender.custodian_seats.select_related("user"))
-    k, n = tender.custody_threshold, len(seats)
+    n = len(seats)
     problems = []
-    if k is None or k < 2:
-        problems.append(_("Committee custody needs at least two custodians to open (k ≥ 2): one share alone must reveal nothing."))
-    elif k > n:
-        problems.append(_("%(k)s custodians are needed to open, but only %(n)s are named.") % {"k": k, "n": n})
     if n > MAX_SHARES:
         problems.append(_("At most %(max)s custodians can hold shares of one key.") % {"max": MAX_SHARES})
     with_keys = set(CustodianKey.objects.filter(user__in=[s.user for s in seats]).values_list("user_id", flat=True))

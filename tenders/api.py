@@ -200,18 +200,18 @@ class DocumentFileView(APIView):
 class FollowView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=serializers.FollowSerializer, responses={200: serializers.FollowSerializer, **ERRORS})
+    @extend_schema(request=serializers.TenderFollowSerializer, responses={200: serializers.TenderFollowSerializer, **ERRORS})
     def post(self, request, pk: int):
         """Follow the tender for your firm: its members hear of answers, amendments and cancellation."""
         tender = queries.tender_for(request.user, pk, "follow_tender")
-        data = _valid(serializers.FollowSerializer, request.data)
+        data = _valid(serializers.TenderFollowSerializer, request.data)
         actions.follow_tender(request.user, tender, _organisation(data.get("organisation")))
         return Response({"following": True})
 
-    @extend_schema(request=serializers.FollowSerializer, responses={200: serializers.FollowSerializer, **ERRORS})
+    @extend_schema(request=serializers.TenderFollowSerializer, responses={200: serializers.TenderFollowSerializer, **ERRORS})
     def delete(self, request, pk: int):
         tender = queries.tender_for(request.user, pk, "follow_tender")
-        data = _valid(serializers.FollowSerializer, request.data)
+        data = _valid(serializers.TenderFollowSerializer, request.data)
         actions.unfollow_tender(request.user, tender, _organisation(data.get("organisation")))
         return Response({"following": False})
 

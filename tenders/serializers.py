@@ -191,7 +191,7 @@ class CancellationSerializer(serializers.Serializer):
     cancelled_at = serializers.DateTimeField()
 
 
-class LicenceTypeSerializer(serializers.Serializer):
+class RequiredLicenceSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
@@ -208,7 +208,7 @@ class TenderDetailSerializer(TenderSummarySerializer):
     deposit = serializers.SerializerMethodField()
     custody = serializers.SerializerMethodField()
     cancellation = serializers.SerializerMethodField()
-    required_licence_types = LicenceTypeSerializer(many=True)
+    required_licence_types = RequiredLicenceSerializer(many=True)
 
     class Meta(TenderSummarySerializer.Meta):
         fields = [
@@ -400,6 +400,6 @@ class DocumentUploadSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="required once published: an amendment")
 
 
-class FollowSerializer(serializers.Serializer):
+class TenderFollowSerializer(serializers.Serializer):
     organisation = serializers.IntegerField(required=False)
     following = serializers.BooleanField(read_only=True)

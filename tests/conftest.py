@@ -21,6 +21,15 @@ def uploads_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def quick_scrypt(monkeypatch):
+    """Opening passphrases use scrypt at 2^14 instead of 2^17: the same code, a fraction of the
+    memory and time (keys made this way record their own cost and still open)."""
+    from bidding import custody
+
+    monkeypatch.setattr(custody, "SCRYPT_LOG_N", 14)
+
+
 @pytest.fixture
 def agency(db) -> Organisation:
     return factories.make_agency(name="Ministry of Tests", code="mot")

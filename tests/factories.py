@@ -26,6 +26,18 @@ def make_member(organisation: Organisation, role: str, email: str | None = None)
     return user
 
 
+OPENING_PASSPHRASE = "custodian opening passphrase"
+
+
+def make_custodian(agency: Organisation, email: str | None = None) -> User:
+    """An opening custodian of the agency who has set an opening passphrase."""
+    from bidding.actions import set_opening_passphrase
+
+    user = make_member(agency, Role.CUSTODIAN, email)
+    set_opening_passphrase(user, OPENING_PASSPHRASE)
+    return user
+
+
 def make_agency(**extra) -> Organisation:
     return make_organisation(Organisation.Kind.AGENCY, **extra)
 
@@ -34,4 +46,14 @@ def make_supplier_organisation(**extra) -> Organisation:
     return make_organisation(Organisation.Kind.SUPPLIER, **extra)
 
 
-__all__ = ["PASSWORD", "Role", "make_agency", "make_member", "make_organisation", "make_supplier_organisation", "make_user"]
+__all__ = [
+    "OPENING_PASSPHRASE",
+    "PASSWORD",
+    "Role",
+    "make_agency",
+    "make_custodian",
+    "make_member",
+    "make_organisation",
+    "make_supplier_organisation",
+    "make_user",
+]

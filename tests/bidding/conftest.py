@@ -3,14 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from bidding import custody
 from tests.bidding import helpers
-
-
-@pytest.fixture(autouse=True)
-def quick_scrypt(monkeypatch):
-    """scrypt at 2^14 instead of 2^17: the same code, a fraction of the memory and time."""
-    monkeypatch.setattr(custody, "SCRYPT_LOG_N", 14)
 
 
 @pytest.fixture

@@ -102,12 +102,6 @@ def test_publication_is_refused_while_a_custodian_has_no_opening_key(officer, ag
     assert any("has not set an opening passphrase" in m for m in messages) and len(messages) == 2
 
 
-@pytest.mark.parametrize(("threshold", "says"), [(4, "only 3 are named"), (1, "at least two"), (None, "at least two")])
-def test_publication_is_refused_for_an_impossible_threshold(officer, custodians, threshold, says):
-    tender = helpers.make_tender(officer, custody=Custody.COMMITTEE, custodians=custodians, threshold=threshold)
-    assert [says in str(p.message) for p in helpers.publication_problems(tender, officer)] == [True]
-
-
 def test_platform_custody_has_no_publication_problem(officer):
     assert helpers.publication_problems(helpers.make_tender(officer), officer) == []
 

@@ -6,7 +6,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from marketplace.models import Role
 from tenders import extensions
 from tenders.models import Clarification, Tender
 from tests import factories as people
@@ -44,7 +43,7 @@ def errors(response) -> set[tuple]:
 
 
 def test_officer_creates_a_draft_with_lots_criteria_and_custodians(signed_in, officer, agency):
-    custodians = [people.make_member(agency, Role.CUSTODIAN, f"c{n}@mot.test") for n in (1, 2, 3)]
+    custodians = [people.make_custodian(agency, f"c{n}@mot.test") for n in (1, 2, 3)]
     body = draft_body(
         divided_into_lots=True,
         award_method="weighted",

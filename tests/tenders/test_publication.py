@@ -192,7 +192,7 @@ def test_lowest_price_takes_no_criteria(officer, agency):
 
 @pytest.fixture
 def custodians(agency):
-    return [people.make_member(agency, Role.CUSTODIAN, f"custodian{n}@mot.test") for n in range(1, 4)]
+    return [people.make_custodian(agency, f"custodian{n}@mot.test") for n in range(1, 4)]
 
 
 def committee_spec(custodians, threshold):
@@ -225,7 +225,7 @@ def test_custodians_must_be_distinct(officer, agency, custodians):
 
 
 def test_custodians_must_be_custodians_of_the_agency(officer, agency, custodians, evaluator, other_agency):
-    stranger = people.make_member(other_agency, Role.CUSTODIAN, "custodian@moe.test")
+    stranger = people.make_custodian(other_agency, "custodian@moe.test")
     with pytest.raises(ActionError) as refused:
         actions.create_draft(officer, agency, committee_spec([custodians[0], evaluator, stranger], 2))
     assert codes(refused.value) == {("custodians.1", "not_custodian"), ("custodians.2", "not_custodian")}

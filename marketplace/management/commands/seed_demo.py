@@ -6,6 +6,7 @@ from marketplace.demo import DEMO_PASSWORD, seed_people
 # Each app that has demo data adds its seeder here; they run in this order on one world.
 SEEDERS: list[str] = [
     "suppliers.demo.seed",
+    "bidding.demo.seed",
     "tenders.demo.seed",
 ]
 
