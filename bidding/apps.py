@@ -8,3 +8,8 @@ class BiddingConfig(AppConfig):
 
     def ready(self) -> None:
         from bidding import receivers  # noqa: F401
+        from bidding.tender_page import EnvelopesField, tender_section
+        from tenders import extensions
+
+        extensions.page_sections.append(extensions.PageSection("bidding/_tender_section.html", tender_section))
+        extensions.api_fields["envelopes"] = EnvelopesField

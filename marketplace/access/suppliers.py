@@ -1,6 +1,5 @@
 """Rules about the supplier registry: firms, their licences, team, follows and verification."""
 
-from django.apps import apps
 from django.utils import timezone
 
 from marketplace.access import has_role, holds_role_anywhere, is_auditor, is_member, organisations_where, rule
@@ -21,18 +20,20 @@ def has_bid_to_agency_of(user, supplier, now=None) -> bool:
     Agencies check a bidder's licences while they evaluate its bid. Before the deadline even
     the existence of a bid is sealed, so only tenders whose deadline has passed count.
     """
+    from bidding.models import Bid
+
     agencies = [org.pk for org in organisations_where(user, Role.PROCUREMENT_OFFICER, Role.EVALUATOR)]
     if not agencies:
         return False
-    try:
-        bid_model = apps.get_model("bidding", "Bid")
-    except LookupError:  # no bid can have been made on this installation
-        return False
-    return bid_model.objects.filter(
-        organisation_id=supplier.organisation_id,
-        tender__buyer_id__in=agencies,
-        tender__submission_deadline__lte=now or timezone.now(),
-    ).exists()
+    return (
+        Bid.objects.filter(
+            organisation_id=supplier.organisation_id,
+            tender__buyer_id__in=agencies,
+            tender__submission_deadline__lte=now or timezone.now(),
+        )
+        .exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
+        .exists()
+    )
 
 
 @rule("view_supplier")

@@ -6,6 +6,13 @@ from django.utils import timezone
 from tests.bidding import helpers
 
 
+@pytest.fixture(autouse=True)
+def short_response_times(settings):
+    """Tests publish tenders whose deadline is near; the platform minimum would refuse them."""
+    settings.MIN_RESPONSE_DAYS_OPEN = 0
+    settings.MIN_RESPONSE_HOURS_RFQ = 0
+
+
 @pytest.fixture
 def deadline():
     return (timezone.now() + timedelta(days=7)).replace(microsecond=0)

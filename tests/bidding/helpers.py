@@ -1,8 +1,8 @@
 """Tenders and suppliers for the bidding tests.
 
-The tenders and supplier-registry actions live elsewhere; until they are merged these
-helpers do what those actions do: the model transitions inside a transaction, and the
-tender signals sent as `publish_tender` / `amend_tender` / `cancel_tender` send them.
+Tenders are written with the model (any shape a test needs) and then published, amended,
+cancelled and closed through the tenders app's real actions, which send the signals the
+bidding app receives.
 """
 
 import itertools
@@ -17,8 +17,9 @@ from bidding.keys import public_envelopes
 from bidding.models import EnvelopeKey
 from marketplace.models import Organisation
 from suppliers.models import Supplier
+from tenders import actions as tender_actions
 from tenders.models import Amendment, Custody, EnvelopeMode, Item, Lot, Tender, TenderCustodian
-from tenders.signals import publication_check, tender_amended, tender_cancelled, tender_published
+from tenders.signals import publication_check
 
 _numbers = itertools.count(1)
 
@@ -56,20 +57,31 @@ def make_tender(
     **fields,
 ) -> Tender:
     buyer = officer.memberships.get().organisation
+    deadline = deadline or timezone.now() + timedelta(days=10)
     tender = Tender.objects.create(
         buyer=buyer,
+        divided_into_lots=lots > 1,
         title=fields.pop("title", "Road resurfacing"),
+        description=fields.pop("description", "Milling and resurfacing of the road."),
         currency="EUR",
+        estimated_value=fields.pop("estimated_value", Decimal("250000.00") * lots),
         main_category="45233140",
         envelope_mode=envelope_mode,
         custody=custody,
         custody_threshold=threshold,
-        submission_deadline=deadline or timezone.now() + timedelta(days=10),
+        submission_deadline=deadline,
+        clarification_deadline=deadline - timedelta(seconds=1),
         created_by=officer,
         **fields,
     )
     for number in range(1, lots + 1):
-        lot = Lot.objects.create(tender=tender, number=number, title=f"Section {number}", sme_reserved=number in reserved_lots)
+        lot = Lot.objects.create(
+            tender=tender,
+            number=number,
+            title=f"Section {number}" if lots > 1 else tender.title,
+            estimated_value=Decimal("250000.00") if lots > 1 else tender.estimated_value,
+            sme_reserved=number in reserved_lots,
+        )
         Item.objects.create(tender=tender, lot=lot, description="Asphalt", quantity=Decimal("100"), unit="m2", cpv="45233140")
     for position, user in enumerate(custodians, start=1):
         TenderCustodian.objects.create(tender=tender, user=user, position=position)
@@ -81,18 +93,19 @@ def publication_problems(tender: Tender, officer) -> list:
     return [problem for _receiver, problems in responses for problem in problems or []]
 
 
-def publish(tender: Tender, officer, now: datetime | None = None) -> Tender:
-    now = now or timezone.now()
-    with transaction.atomic():
-        tender.publish()
-        tender.reference = f"{tender.buyer.code.upper()}-{now.year}-{next(_numbers):04d}"
-        tender.published_at = now
-        tender.save()
-        tender_published.send(sender=Tender, tender=tender, actor=officer, now=now)
-    return tender
+def publish(tender: Tender, officer) -> Tender:
+    return tender_actions.publish_tender(officer, tender)
 
 
 def close(tender: Tender) -> Tender:
+    """Close at (or after) the deadline, as the closing task does."""
+    assert tender_actions.close_tender(tender.pk), "the tender was not closed (is its deadline past?)"
+    return Tender.objects.get(pk=tender.pk)
+
+
+def force_close(tender: Tender) -> Tender:
+    """Move a tender to CLOSED whatever the clock says: a state no action allows, for tests that
+    prove the clock, not the stored state, guards the sealed bids."""
     with transaction.atomic():
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
         tender.close()
@@ -102,22 +115,12 @@ def close(tender: Tender) -> Tender:
 
 
 def amend(tender: Tender, officer, reason: str = "New drawings") -> Amendment:
-    with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
-        number = tender.amendments.count() + 1
-        amendment = Amendment.objects.create(tender=tender, number=number, reason=reason, created_by=officer)
-        tender_amended.send(sender=Tender, tender=tender, amendment=amendment, actor=officer, now=timezone.now())
-    return amendment
+    description = f"{tender.description} Amended: {reason}."
+    return tender_actions.amend_tender(officer, tender, reason=reason, changes={"description": description})
 
 
 def cancel(tender: Tender, officer) -> Tender:
-    with transaction.atomic():
-        tender = Tender.objects.select_for_update().get(pk=tender.pk)
-        tender.cancel()
-        tender.cancellation_reason = "Budget withdrawn"
-        tender.save()
-        tender_cancelled.send(sender=Tender, tender=tender, actor=officer, now=timezone.now())
-    return tender
+    return tender_actions.cancel_tender(officer, tender, reason="Budget withdrawn")
 
 
 def seal_bid(

@@ -53,7 +53,7 @@ def test_platform_key_is_stored_only_wrapped(tender):
 
 def test_platform_unwrap_is_refused_one_second_before_the_deadline(tender, deadline):
     with time_machine.travel(deadline - timedelta(seconds=1), tick=False):
-        helpers.close(tender)  # even a tender closed too early stays sealed until the clock says so
+        helpers.force_close(tender)  # even a tender closed too early stays sealed until the clock says so
         with pytest.raises(Conflict, match="deadline has not passed"):
             keys.unwrap_platform_key(helpers.envelope_key(tender), now=timezone.now())
     assert AuditEvent.objects.filter(action="envelope_key.unwrap_refused").count() == 1

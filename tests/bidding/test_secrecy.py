@@ -108,8 +108,9 @@ def test_officers_see_the_count(tender, officer, supplier_a, supplier_org_a, sup
 def test_count_is_published_only_on_the_officers_subject(tender, supplier_a, supplier_org_a, supplier_record_a):
     from bidding import actions
 
+    before = LiveEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
-    subjects = set(LiveEvent.objects.values_list("subject", "kind"))
+    subjects = set(LiveEvent.objects.filter(seq__gt=before).values_list("subject", "kind"))
     assert (f"tender.{tender.pk}.officers", "bids.count") in subjects
     assert not any(subject in (f"tender.{tender.pk}", "public") for subject, _ in subjects)
     assert LiveEvent.objects.get(kind="bids.count").payload == {"tender": tender.pk, "count": 1}
@@ -158,7 +159,7 @@ def test_admin_lists_do_not_reveal_bids_before_the_deadline(
         "bid." not in after[1]
         and "bids.count" not in after[1]
         and "sealed your bid" not in after[1]
-        and supplier_org_a.name not in after[1].replace(before[1], "")
+        and after[1].count(supplier_org_a.name) == before[1].count(supplier_org_a.name)
     )
 
 
