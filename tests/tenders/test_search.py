@@ -204,7 +204,9 @@ def test_the_filter_form_escapes_and_keeps_the_choices(public, other_agency):
     from marketplace.models import Organisation
 
     Organisation.objects.filter(pk=other_agency.pk).update(name='Ministry <script>alert("x")</script>')
-    text = public.get("/tenders/", {"buyer": other_agency.pk, "status": ["published", "closed"], "currency": "EUR", "has_lots": "true"}).text
+    text = public.get(
+        "/tenders/", {"buyer": other_agency.pk, "status": ["published", "closed"], "currency": "EUR", "has_lots": "true"}
+    ).text
     assert "<script>alert" not in text and "Ministry &lt;script&gt;" in text
     assert f'<option value="{other_agency.pk}" selected>' in text and '<option value="EUR" selected>' in text
     assert 'value="published" id="id_status_0" checked' in text and 'value="closed" id="id_status_1" checked' in text
