@@ -131,6 +131,8 @@ WORDS = [
     "road", "school", "hospital", "software", "cleaning", "vehicles", "water", "furniture", "medical", "repair",
     "computer", "heating", "lighting", "waste", "security", "bridge", "printing", "fuel", "maintenance", "training",
 ]  # fmt: skip
+# Words in so many CPV names that nobody searches with them alone.
+GENERIC = {"services", "service", "products", "equipment", "works", "other", "parts", "related", "supplies", "materials", "systems"}
 SECOND_FILTERS = [{"method": "open"}, {"min_value": "50000"}, {"currency": "EUR"}, {"max_value": "1000000"}, {"status": "published"}]
 
 
@@ -369,11 +371,20 @@ ITEM_COLUMNS = ["id", "tender_id", "lot_id", "position", "description", "quantit
 
 # Measuring ----------------------------------------------------------------------------------------
 def make_scenarios(rng: random.Random, count: int) -> list[dict]:
-    """Page size 20, a category (a CPV group: it matches its descendants), a second filter and words."""
+    """Page size 20, a category (a CPV group: it matches its descendants), a second filter, and a
+    word: mostly one from the names of that group's categories (what someone looking in the
+    group types), sometimes a word of any kind."""
     from suppliers import cpv
 
     groups = [c.code for c in cpv.vocabulary().values() if c.level == 2 and c.code[:2] in DIVISIONS]
-    return [{"category": rng.choice(groups), **rng.choice(SECOND_FILTERS), "q": rng.choice(WORDS), "page_size": "20"} for _ in range(count)]
+    scenarios = []
+    for _ in range(count):
+        group = rng.choice(groups)
+        names = [c.name for c in cpv.vocabulary().values() if cpv.is_within(c.code, group) and c.code != group]
+        words = [w for name in names for w in (w.strip(",()").lower() for w in name.split()) if len(w) >= 5 and w not in GENERIC]
+        word = rng.choice(words) if words and rng.random() < 0.7 else rng.choice(WORDS)
+        scenarios.append({"category": group, **rng.choice(SECOND_FILTERS), "q": word, "page_size": "20"})
+    return scenarios
 
 
 def measure(size: int, scenarios: list[dict]) -> dict:

@@ -15,7 +15,7 @@ from marketplace import currencies
 from marketplace.models import Organisation
 from suppliers import cpv
 from tenders.models import Lot, ProcurementMethod, Tender
-from tenders.widgets import CompactSelect
+from tenders.widgets import CompactCheckboxes, CompactSelect
 
 # A reference typed whole (MPW-2026-0042) is looked up as such, not as words.
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9]{1,20}-\d{4}-\d{1,9}$")
@@ -71,7 +71,7 @@ def public_listing():
 class TenderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Words or reference"), method="filter_text", max_length=200)
     status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=PUBLIC_STATUSES, method="filter_status", widget=forms.CheckboxSelectMultiple
+        label=_("Status"), choices=PUBLIC_STATUSES, method="filter_status", widget=CompactCheckboxes
     )
     category = CpvCodeFilter(label=_("Category (CPV), with its subcategories"), method="filter_category")
     buyer = django_filters.ModelChoiceFilter(
@@ -80,7 +80,9 @@ class TenderFilter(django_filters.FilterSet):
         empty_label=_("Any"),
         widget=CompactSelect,
     )
-    method = django_filters.ChoiceFilter(label=_("Procurement method"), choices=ProcurementMethod.choices, empty_label=_("Any"))
+    method = django_filters.ChoiceFilter(
+        label=_("Procurement method"), choices=ProcurementMethod.choices, empty_label=_("Any"), widget=CompactSelect
+    )
     currency = django_filters.ChoiceFilter(label=_("Currency"), choices=currencies.choices, empty_label=_("Any"), widget=CompactSelect)
     min_value = django_filters.NumberFilter(label=_("Value at least"), field_name="estimated_value", lookup_expr="gte")
     max_value = django_filters.NumberFilter(label=_("Value at most"), field_name="estimated_value", lookup_expr="lte")
@@ -91,12 +93,14 @@ class TenderFilter(django_filters.FilterSet):
         label=_("Deadline on or before"), method="filter_deadline_to", widget=forms.DateInput(attrs={"type": "date"})
     )
     has_lots = django_filters.BooleanFilter(
-        label=_("Divided into lots"), field_name="divided_into_lots", widget=forms.Select(choices=YES_NO)
+        label=_("Divided into lots"), field_name="divided_into_lots", widget=CompactSelect(choices=YES_NO)
     )
     sme_reserved = django_filters.BooleanFilter(
-        label=_("Reserved for SMEs (a lot or all)"), method="filter_sme_reserved", widget=forms.Select(choices=YES_NO)
+        label=_("Reserved for SMEs (a lot or all)"), method="filter_sme_reserved", widget=CompactSelect(choices=YES_NO)
     )
-    ordering = django_filters.ChoiceFilter(label=_("Sort by"), choices=SORT_CHOICES, method="filter_ordering", empty_label=None)
+    ordering = django_filters.ChoiceFilter(
+        label=_("Sort by"), choices=SORT_CHOICES, method="filter_ordering", empty_label=None, widget=CompactSelect
+    )
 
     class Meta:
         model = Tender

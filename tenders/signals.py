@@ -8,7 +8,8 @@ Every signal is sent with `sender=Tender` and the keyword arguments named below.
 from django.dispatch import Signal
 
 # tender, actor, now — a receiver returns a list of `marketplace.errors.Problem` (may be empty).
-# Sent while `publish_tender` validates, so other apps can refuse publication with a reason.
+# Sent while `publish_tender` validates, so other apps can refuse publication with a reason, and
+# when a draft's management page lists what still stops publication: receivers only look.
 publication_check = Signal()
 
 # tender, actor, now — the tender has just become PUBLISHED (it has its reference).

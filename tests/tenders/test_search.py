@@ -198,3 +198,16 @@ def test_counting_stops_at_the_limit_and_says_so(api_client, public, officer, ag
 def test_a_count_under_the_limit_is_exact(api_client, road, laptops):
     data = api_client.get("/api/v1/tenders/").json()
     assert (data["count"], data["count_limited"]) == (2, False)
+
+
+def test_the_filter_form_escapes_and_keeps_the_choices(public, other_agency):
+    from marketplace.models import Organisation
+
+    Organisation.objects.filter(pk=other_agency.pk).update(name='Ministry <script>alert("x")</script>')
+    text = public.get(
+        "/tenders/", {"buyer": other_agency.pk, "status": ["published", "closed"], "currency": "EUR", "has_lots": "true"}
+    ).text
+    assert "<script>alert" not in text and "Ministry &lt;script&gt;" in text
+    assert f'<option value="{other_agency.pk}" selected>' in text and '<option value="EUR" selected>' in text
+    assert 'value="published" id="id_status_0" checked' in text and 'value="closed" id="id_status_1" checked' in text
+    assert '<option value="true" selected>' in text
