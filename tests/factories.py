@@ -1,9 +1,13 @@
 """Small factories for tests. Each returns a saved object built through the real actions."""
 
 import itertools
+from decimal import Decimal
+
+from django.utils import timezone
 
 from marketplace import actions
 from marketplace.models import Organisation, Role, User
+from suppliers.models import Supplier, SupplierCategory
 
 _counter = itertools.count(1)
 PASSWORD = "correct-horse-battery"
@@ -36,6 +40,28 @@ def make_custodian(agency: Organisation, email: str | None = None) -> User:
     user = make_member(agency, Role.CUSTODIAN, email)
     set_opening_passphrase(user, OPENING_PASSPHRASE)
     return user
+
+
+def make_supplier(organisation, status: str = Supplier.Status.VERIFIED, categories=(), **fields) -> Supplier:
+    """A registry record for an existing supplier organisation, put in `status` directly."""
+    n = next(_counter)
+    defaults = {
+        "legal_name": organisation.name,
+        "country": "NZ",
+        "registration_number": f"TEST{n:06d}",
+        "address": f"{n} Test Street",
+        "contact_email": f"firm{n}@example.test",
+        "headcount": 12,
+        "turnover_eur": Decimal("1500000"),
+        "sme_class": "small",
+        "size_declared_at": timezone.now(),
+        "listed_in_directory": True,
+    }
+    supplier = Supplier.objects.create(organisation=organisation, **(defaults | fields))
+    Supplier.objects.filter(pk=supplier.pk).update(status=status)
+    SupplierCategory.objects.bulk_create([SupplierCategory(supplier=supplier, code=code) for code in categories])
+    supplier.refresh_from_db()
+    return supplier
 
 
 def make_agency(**extra) -> Organisation:

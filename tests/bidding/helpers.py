@@ -16,32 +16,12 @@ from bidding import sealing
 from bidding.keys import public_envelopes
 from bidding.models import EnvelopeKey
 from marketplace.models import Organisation
-from suppliers.models import Supplier
 from tenders import actions as tender_actions
 from tenders.models import Amendment, Custody, EnvelopeMode, Item, Lot, Tender, TenderCustodian
 from tenders.signals import publication_check
+from tests.factories import make_supplier  # noqa: F401  (one factory for every app's tests)
 
 _numbers = itertools.count(1)
-
-
-def make_supplier(organisation: Organisation, *, status: str = Supplier.Status.VERIFIED, sme_class: str = "small") -> Supplier:
-    supplier = Supplier.objects.create(
-        organisation=organisation,
-        legal_name=organisation.name,
-        country="IE",
-        registration_number=f"REG-{organisation.pk}",
-        address="1 Quay Street",
-        contact_email=f"contact{organisation.pk}@example.test",
-        sme_class=sme_class,
-    )
-    if status != Supplier.Status.APPLIED:
-        supplier.verify()
-    if status == Supplier.Status.SUSPENDED:
-        supplier.suspend()
-    elif status == Supplier.Status.DEBARRED:
-        supplier.debar()
-    supplier.save()
-    return supplier
 
 
 def make_tender(

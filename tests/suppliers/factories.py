@@ -3,7 +3,6 @@ running queued background tasks the way a db_worker does."""
 
 import itertools
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,9 +12,9 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from suppliers.models import Supplier, SupplierCategory
 from tenders.models import Item, Lot, Tender
 from tenders.signals import tender_published
+from tests.factories import make_supplier  # noqa: F401  (re-exported for the registry tests)
 
 FILES = Path(__file__).resolve().parent / "files"
 _numbers = itertools.count(1)
@@ -28,28 +27,6 @@ def real_pdf() -> bytes:
 
 def pdf_upload(name: str = "licence.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, real_pdf(), content_type="application/pdf")
-
-
-def make_supplier(organisation, status: str = Supplier.Status.VERIFIED, categories=(), **fields) -> Supplier:
-    """A registry record for an existing supplier organisation, put in `status` directly."""
-    n = next(_numbers)
-    defaults = {
-        "legal_name": organisation.name,
-        "country": "NZ",
-        "registration_number": f"TEST{n:06d}",
-        "address": f"{n} Test Street",
-        "contact_email": f"firm{n}@example.test",
-        "headcount": 12,
-        "turnover_eur": Decimal("1500000"),
-        "sme_class": "small",
-        "size_declared_at": timezone.now(),
-        "listed_in_directory": True,
-    }
-    supplier = Supplier.objects.create(organisation=organisation, **(defaults | fields))
-    Supplier.objects.filter(pk=supplier.pk).update(status=status)
-    SupplierCategory.objects.bulk_create([SupplierCategory(supplier=supplier, code=code) for code in categories])
-    supplier.refresh_from_db()
-    return supplier
 
 
 def make_tender(buyer, *, title="Road resurfacing", description="", main_category="45233000", item_codes=(), deadline_days=30) -> Tender:

@@ -6,10 +6,10 @@ from decimal import Decimal
 from django.utils import timezone
 
 from marketplace.models import Organisation
-from suppliers.models import Supplier
 from tenders import actions
 from tenders.actions import CriterionSpec, DraftSpec, ItemSpec, LotSpec
 from tenders.models import Tender
+from tests.factories import make_supplier  # noqa: F401  (one factory for every app's tests)
 
 ROAD = "45233140"  # Roadworks
 BRIDGE = "45221111"  # Road bridge construction work
@@ -61,24 +61,3 @@ def make_draft(officer, agency: Organisation, spec: DraftSpec | None = None) -> 
 
 def make_published(officer, agency: Organisation, spec: DraftSpec | None = None) -> Tender:
     return actions.publish_tender(officer, make_draft(officer, agency, spec))
-
-
-def make_supplier(organisation: Organisation, status: str = Supplier.Status.VERIFIED, **extra) -> Supplier:
-    """The registry's record of a firm (verified by default)."""
-    supplier = Supplier.objects.create(
-        organisation=organisation,
-        legal_name=organisation.name,
-        country="IE",
-        registration_number=f"IE{organisation.pk:07d}",
-        address="1 Main Street, Dublin",
-        contact_email=f"contact@{organisation.code}.test",
-        **extra,
-    )
-    if status != Supplier.Status.APPLIED:
-        supplier.verify()
-    if status == Supplier.Status.SUSPENDED:
-        supplier.suspend()
-    elif status == Supplier.Status.DEBARRED:
-        supplier.debar()
-    supplier.save()
-    return supplier
