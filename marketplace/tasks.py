@@ -1,4 +1,5 @@
-"""Background work of the platform itself: the worker heartbeat."""
+"""Background work of the platform itself: the worker heartbeat, which also keeps every
+recurring chain of `marketplace.periodic` alive."""
 
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from django.utils import timezone
 from django_tasks import TaskContext, TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from marketplace import periodic
 from marketplace.models import WorkerHeartbeat
 
 
@@ -23,7 +25,8 @@ def ensure_heartbeat() -> None:
 
 @task(takes_context=True)
 def heartbeat(context: TaskContext) -> str:
-    """Proves a worker is alive: stamps the time, then queues the next beat."""
+    """Proves a worker is alive: stamps the time, re-queues any recurring chain that broke, then
+    queues the next beat."""
     now = timezone.now()
     worker_id = context.task_result.worker_ids[-1] if context.task_result.worker_ids else "unknown"
     with transaction.atomic():
@@ -33,6 +36,7 @@ def heartbeat(context: TaskContext) -> str:
         # Two chains may exist for a moment (a health check queued one too): let one die out.
         if not heartbeat_is_pending():
             heartbeat.using(run_after=now + timedelta(seconds=settings.WORKER_HEARTBEAT_SECONDS)).enqueue()
+    periodic.ensure_all()
     return worker_id
 
 

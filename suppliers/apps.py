@@ -7,4 +7,8 @@ class SuppliersConfig(AppConfig):
     verbose_name = _("Supplier registry")
 
     def ready(self) -> None:
+        from marketplace import periodic
         from suppliers import alerts  # noqa: F401
+        from suppliers.tasks import ensure_registry_upkeep
+
+        periodic.register("suppliers.registry_upkeep", ensure_registry_upkeep)

@@ -62,3 +62,22 @@ def test_a_silent_worker_turns_healthz_red(client):
         assert client.get("/healthz").status_code == 503
     with time_machine.travel(beat.beat_at + timedelta(seconds=29), tick=False):
         assert client.get("/healthz").status_code == 200
+
+
+def test_the_heartbeat_requeues_a_recurring_chain_whose_worker_died(client):
+    """A sweep whose worker was killed mid-run never queues its successor; the next heartbeat does."""
+    from marketplace import periodic
+    from tenders.tasks import sweep_deadlines
+
+    assert {"tenders.closing_sweep", "suppliers.registry_upkeep"} <= set(periodic.registered())
+    sweep_deadlines.enqueue()
+    killed = DBTaskResult.objects.ready().get(task_path=sweep_deadlines.module_path)
+    killed.claim("worker-that-dies")  # RUNNING for ever: it will never queue the next sweep
+    client.get("/healthz")
+    run_pending_heartbeat()
+    waiting = DBTaskResult.objects.ready().filter(task_path=sweep_deadlines.module_path)
+    assert waiting.count() == 1
+    # Further beats keep exactly one chain.
+    with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=False):
+        run_pending_heartbeat()
+    assert waiting.count() == 1

@@ -7,8 +7,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from marketplace import periodic
 from marketplace.tasks import ensure_heartbeat
-from suppliers.tasks import ensure_registry_upkeep
 
 
 class Command(BaseCommand):
@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, workers: int, **options):
         # /healthz reports a live worker only after its first beat: queue one before it starts.
         ensure_heartbeat()
-        ensure_registry_upkeep()
+        periodic.ensure_all()
         python = sys.executable
         commands = [[python, "-m", "daphne", "-b", host, "-p", str(port), "marketplace.asgi:application"]]
         commands += [[python, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"] for _ in range(workers)]
