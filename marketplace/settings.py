@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.env import (
     SettingsError,
+    decode_key,
     env_bool,
     env_choice,
     env_int,
@@ -257,6 +258,9 @@ TENDER_CLOSING_SWEEP_SECONDS = env_int("TENDER_CLOSING_SWEEP_SECONDS", 60, minim
 # manager); the embedded default generates them once into the data folder.
 SEALING_KEK = env_key("SEALING_KEK", 32, VAR_DIR / "sealing_kek")
 SIGNING_KEY = env_key("SIGNING_KEY", 32, VAR_DIR / "signing_key")
+# Public halves (base64 of 32-byte Ed25519 public keys) of keys that signed before a rotation:
+# still published and accepted for verification, never used to sign.
+SIGNING_KEYS_RETIRED = [decode_key("SIGNING_KEYS_RETIRED", value, 32) for value in env_list("SIGNING_KEYS_RETIRED", [])]
 
 # API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -6,12 +6,13 @@ JOSE or Ed25519 library. The payload is RFC 8785 canonical JSON, so the signed b
 depend on how a dict happened to be ordered.
 """
 
+import base64
 import json
 from dataclasses import dataclass
 from functools import cache
 
 import rfc8785
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.utils.translation import gettext as _
 from jwcrypto import jwk, jws
@@ -34,10 +35,24 @@ def signing_key() -> jwk.JWK:
     return _key_for(settings.SIGNING_KEY)
 
 
+@cache
+def _retired_key(public_bytes: bytes) -> dict:
+    key = jwk.JWK.from_pyca(Ed25519PublicKey.from_public_bytes(public_bytes))
+    return key.export_public(as_dict=True) | {"kid": key.thumbprint()}
+
+
 def public_jwks() -> dict:
-    """The JWK set anyone uses to verify the platform's signatures."""
-    public = signing_key().export_public(as_dict=True)
-    return {"keys": [public | {"alg": ALGORITHM, "use": "sig"}]}
+    """The JWK set anyone uses to verify the platform's signatures: the current key first, then
+    the keys retired by rotations (`SIGNING_KEYS_RETIRED`), so what they signed stays verifiable."""
+    current = signing_key().export_public(as_dict=True)
+    retired = [_retired_key(public) for public in settings.SIGNING_KEYS_RETIRED]
+    return {"keys": [key | {"alg": ALGORITHM, "use": "sig"} for key in [current, *retired]]}
+
+
+def public_key_base64() -> str:
+    """The current key's public half in the form `SIGNING_KEYS_RETIRED` takes, for a rotation."""
+    public = Ed25519PrivateKey.from_private_bytes(settings.SIGNING_KEY).public_key()
+    return base64.b64encode(public.public_bytes_raw()).decode("ascii")
 
 
 def sign(payload: dict) -> str:

@@ -74,3 +74,29 @@ def test_verification_page_for_the_public(receipt, client):
 def test_signing_keys_are_a_jwk_set_without_private_parts(client):
     [key] = client.get("/api/v1/signing-keys/").json()["keys"]
     assert key["kty"] == "OKP" and key["alg"] == "EdDSA" and "d" not in key
+
+
+def test_receipts_stay_valid_after_a_key_rotation_that_lists_the_retired_key(receipt, client, settings):
+    old_public = signing.public_key_base64()
+    old_kid = signing.signing_key()["kid"]
+    settings.SIGNING_KEY = b"\x07" * 32  # rotated
+
+    # Without the retired key the old receipt can no longer be checked ...
+    assert client.post("/api/v1/receipts/verify", {"receipt": receipt}, content_type="application/json").json()["valid"] is False
+
+    # ... with it, it can, and the key set publishes it after the current one.
+    settings.SIGNING_KEYS_RETIRED = [base64.b64decode(old_public)]
+    body = client.post("/api/v1/receipts/verify", {"receipt": receipt}, content_type="application/json").json()
+    assert body["valid"] is True and body["kid"] == old_kid
+    kids = [key["kid"] for key in client.get("/api/v1/signing-keys/").json()["keys"]]
+    assert kids == [signing.signing_key()["kid"], old_kid]
+    # New signatures use the current key only.
+    assert signing.verify(signing.sign({"type": "test"})).kid == kids[0]
+
+
+def test_signing_key_command_prints_the_public_half(capsys):
+    from django.core.management import call_command
+
+    call_command("signing_key")
+    out = capsys.readouterr().out
+    assert signing.signing_key()["kid"] in out and signing.public_key_base64() in out

@@ -31,6 +31,7 @@ def run_check(tmp_path, **env) -> subprocess.CompletedProcess:
         ("EMAIL_PORT", "seventy", "EMAIL_PORT='seventy' is not a whole number"),
         ("REDIS_SOCKET_TIMEOUT", "5", "REDIS_SOCKET_TIMEOUT=5 is below the minimum of 10"),
         ("LANGUAGE_CODE", "fr", "LANGUAGE_CODE='fr' must be one of"),
+        ("SIGNING_KEYS_RETIRED", "c2hvcnQ=", "SIGNING_KEYS_RETIRED decodes to 5 bytes"),
     ],
 )
 def test_bad_setting_stops_start_up_with_one_line_naming_it(tmp_path, variable, value, says):
