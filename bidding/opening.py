@@ -109,6 +109,7 @@ def _start_first_round(tender_id: int) -> Opening | None:
             return None
         tender.start_opening()
         tender.save(update_fields=["status", "updated_at"])
+        live.publish(f"tender.{tender.pk}", "tender.opening", {"reference": tender.reference, "status": tender.status})
         bids = Bid.objects.filter(tender=tender).exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
         opening = _create_round(tender, first_round(tender), _bids_in_order(bids), now=now)
         audit.record(
@@ -118,7 +119,6 @@ def _start_first_round(tender_id: int) -> Opening | None:
             payload={"round": opening.round, "custody": tender.custody, "bids": len(opening.bid_ids)},
             now=now,
         )
-        live.publish(f"tender.{tender.pk}", "tender.opening", {"reference": tender.reference, "status": tender.status})
     return opening
 
 

@@ -1,7 +1,6 @@
 """The opening is idempotent: two workers at once, a retry, or a run stopped half-way leave each
 bid read exactly once and the record complete."""
 
-import base64
 import threading
 import time
 from datetime import timedelta
@@ -144,23 +143,15 @@ def wait_for_status(tender: Tender, status: str, timeout: float = 60) -> Tender:
 @pytest.mark.processes
 @pytest.mark.django_db(transaction=True)
 def test_two_db_workers_open_the_tender_their_closing_queued(officer, tmp_path):
-    from tests.processes import Processes, child_environment
+    from tests.processes import Processes
 
     deadline = timezone.now() + timedelta(seconds=2)
     with time_machine.travel(timezone.now() - timedelta(days=1)):
         tender = helpers.publish(helpers.make_tender(officer, deadline=deadline), officer)
         bids = submit_bids(tender, 4)
-    keys = {name: base64.b64encode(getattr(settings_module(), name)).decode() for name in ("SEALING_KEK", "SIGNING_KEY")}
-    environment = child_environment(TENDERHALL_DATA_DIR=str(tmp_path), **keys)
-    with Processes(environment) as platform:
+    with Processes(helpers.process_environment(tmp_path)) as platform:
         platform.worker()
         platform.worker()
         wait_for_status(tender, Tender.Status.OPENED)
     result = assert_read_exactly_once(tender, bids)
     assert result.started_at >= deadline
-
-
-def settings_module():
-    from django.conf import settings
-
-    return settings
