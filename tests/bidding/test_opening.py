@@ -122,7 +122,7 @@ def test_the_financial_opening_reads_only_the_qualified_bids(
     assert signing.verify(financial.signature).valid
 
 
-def test_the_financial_opening_runs_once_and_only_for_two_envelopes(tender, two_bids, officer, deadline):
+def test_a_single_envelope_tender_has_no_financial_opening(tender, two_bids, officer, deadline):
     from marketplace.errors import Conflict
 
     with time_machine.travel(deadline + timedelta(seconds=1)):
