@@ -99,3 +99,17 @@ def test_an_officer_of_another_role_cannot_start_it(tender, bid, agency, deadlin
     client.force_login(finance)
     with time_machine.travel(deadline + timedelta(seconds=1)):
         assert client.post(f"/api/v1/tenders/{tender.pk}/opening/").status_code == 403
+
+
+def test_the_command_opens_the_tender_and_prints_the_record(tender, bid, deadline, supplier_org_a):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with time_machine.travel(deadline - timedelta(seconds=1)), pytest.raises(CommandError, match="nothing to open"):
+        call_command("open_tender", tender.pk)
+    out = StringIO()
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        call_command("open_tender", tender.pk, stdout=out)
+    assert f"1. {supplier_org_a.name}" in out.getvalue() and "lot 1 1234.50 EUR" in out.getvalue()
+    assert Tender.objects.get(pk=tender.pk).status == Tender.Status.OPENED
