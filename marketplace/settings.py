@@ -261,6 +261,8 @@ SIGNING_KEY = env_key("SIGNING_KEY", 32, VAR_DIR / "signing_key")
 # Public halves (base64 of 32-byte Ed25519 public keys) of keys that signed before a rotation:
 # still published and accepted for verification, never used to sign.
 SIGNING_KEYS_RETIRED = [decode_key("SIGNING_KEYS_RETIRED", value, 32) for value in env_list("SIGNING_KEYS_RETIRED", [])]
+# How often the opening sweep looks for closed tenders not yet opened and rounds left half-read.
+OPENING_SWEEP_SECONDS = env_int("OPENING_SWEEP_SECONDS", 60, minimum=5)
 
 # API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
