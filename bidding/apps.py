@@ -8,8 +8,11 @@ class BiddingConfig(AppConfig):
 
     def ready(self) -> None:
         from bidding import receivers  # noqa: F401
+        from bidding.tasks import ensure_opening_sweep
         from bidding.tender_page import EnvelopesField, tender_section
+        from marketplace import periodic
         from tenders import extensions
 
         extensions.page_sections.append(extensions.PageSection("bidding/_tender_section.html", tender_section))
         extensions.api_fields["envelopes"] = EnvelopesField
+        periodic.register("bidding.opening_sweep", ensure_opening_sweep)

@@ -86,7 +86,8 @@ def test_publication_alerts_every_member_by_notification_email_and_live_event(
         DBTaskResult.objects.ready().filter(task_path=alert_followers.module_path, args_kwargs={"args": [tender.pk], "kwargs": {}}).exists()
     )
     ran = run_queued_tasks()
-    assert {r.status for r in ran} == {"SUCCESSFUL"} and ran[0].return_value == 1
+    [alerts] = [r for r in ran if r.task_path == alert_followers.module_path]
+    assert {r.status for r in ran} == {"SUCCESSFUL"} and alerts.return_value == 1
     alerted = sorted(Notification.objects.filter(kind="tender.alert").values_list("user__email", flat=True))
     assert alerted == ["admin@alpha.test", "bidder@alpha.test"]
     assert sorted(m.to[0] for m in mail.outbox) == alerted and "Resurfacing of the N17" in mail.outbox[0].subject
