@@ -181,7 +181,8 @@ class Bid(FSMModelMixin, models.Model):
     def qualify(self) -> None:
         pass
 
-    @transition(field=status, source=Status.OPENED, target=Status.DISQUALIFIED)
+    # From QUALIFIED too: a qualified bid whose financial envelope fails at the financial round.
+    @transition(field=status, source=[Status.OPENED, Status.QUALIFIED], target=Status.DISQUALIFIED)
     def disqualify(self) -> None:
         pass
 
