@@ -121,6 +121,7 @@ def check_prices(prices: dict[str, Decimal], percent: int) -> PriceCheck | None:
     """Flag the prices strictly under `percent`% of the mean of the qualified prices of a lot."""
     if not prices:
         return None
-    average = mean(prices.values())
-    threshold = rounded(average * Decimal(percent) / HUNDRED)
+    total = sum(prices.values(), Decimal(0))
+    average = rounded(total / len(prices))
+    threshold = rounded(total * Decimal(percent) / (HUNDRED * len(prices)))  # from the exact mean, not the rounded one
     return PriceCheck(average, threshold, frozenset(bid for bid, price in prices.items() if price < threshold))

@@ -239,10 +239,11 @@ def ask(request, pk: int):
     bid_id = request.POST.get("bid", "")
     if request.POST.get("lot"):
         lot = int(request.POST["lot"]) if request.POST["lot"].isdigit() else 0
+
         def act():
             return actions.request_price_justification(
-                    request.user, tender, bid_id, lot, question=request.POST.get("question", ""), deadline=deadline
-                )
+                request.user, tender, bid_id, lot, question=request.POST.get("question", ""), deadline=deadline
+            )
     else:
         act = lambda: actions.ask_bidder(request.user, tender, bid_id, question=request.POST.get("question", ""), deadline=deadline)  # noqa: E731
     return _act(request, tender, "clarifications", act, _("The question was sent to the bidder."))
