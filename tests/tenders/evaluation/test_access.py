@@ -39,7 +39,7 @@ def in_evaluation(officer, evaluator, deadline, firms):
 
 @pytest.fixture
 def awarded(in_evaluation, officer, evaluator):
-    tender, bids, clock = in_evaluation
+    tender, bids, _clock = in_evaluation
     h.declare_clear(evaluator, tender=tender)
     for bid in bids:
         actions.qualify_bid(officer, tender, bid, h.pass_all(tender))

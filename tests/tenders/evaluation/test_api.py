@@ -24,7 +24,7 @@ def test_the_whole_evaluation_through_the_api(api_as, api_client, officer, evalu
     base = f"/api/v1/tenders/{tender.pk}/evaluation"
     assert api_as(officer).post(f"{base}/start/", {"evaluators": [e.pk for e in evaluators]}, format="json").status_code == 200
     quality = tender.criteria.get()
-    for index, evaluator in enumerate(evaluators):
+    for evaluator in evaluators:
         assert api_as(evaluator).post(f"{base}/declaration/", {}, format="json").json()["status"] == "cleared"
     for bid in bids:
         checks = {"documents": {"passed": True, "reason": "Complete."}}
@@ -69,7 +69,7 @@ def test_a_score_out_of_range_gets_the_error_shape_and_stores_nothing(api_as, of
 
 
 def test_reading_another_evaluators_scores_before_submitting_is_refused(api_as, officer, evaluators, weighted_in_evaluation):
-    tender, bids, _clock = weighted_in_evaluation
+    tender, _bids, _clock = weighted_in_evaluation
     actions.start_evaluation(officer, tender, evaluators)
     h.declare_clear(*evaluators, tender=tender)
     other = tender.evaluators.get(user=evaluators[1])
