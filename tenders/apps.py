@@ -7,4 +7,8 @@ class TendersConfig(AppConfig):
     verbose_name = _("Tenders")
 
     def ready(self) -> None:
+        from tenders import extensions
         from tenders.evaluation import receivers  # noqa: F401
+        from tenders.evaluation.tender_page import tender_section
+
+        extensions.page_sections.append(extensions.PageSection("tenders/evaluation/_tender_section.html", tender_section))

@@ -136,3 +136,14 @@ def test_a_refused_action_on_the_page_shows_the_reason_and_changes_nothing(clien
     response = client.post(reverse("tenders:evaluation-award", args=[tender.pk]))
     assert response.status_code == 422 and "Every evaluator must first declare" in response.content.decode()
     assert h.refresh(tender).status == "evaluating"
+
+
+def test_the_tender_page_links_the_notice_the_workspace_and_the_result(client, people, awarded):
+    tender, notice, _bids = awarded
+    url = reverse("tenders:detail", args=[tender.pk])
+    public = client.get(url).content.decode()
+    assert reverse("awards:detail", args=[notice.pk]) in public and reverse("tenders:evaluation", args=[tender.pk]) not in public
+    client.force_login(people["officer"])
+    assert reverse("tenders:evaluation", args=[tender.pk]) in client.get(url).content.decode()
+    client.force_login(people["bidder"])
+    assert reverse("tenders:result", args=[tender.pk]) in client.get(url).content.decode()
