@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from bidding.models import Bid, OpenedDocument, Opening, OpeningLine
+from marketplace import audit
 
 PRICE_ROUNDS = (Opening.Round.BID, Opening.Round.FINANCIAL)
 
@@ -37,3 +38,42 @@ def currency(bid: Bid) -> str | None:
 def documents(bid: Bid) -> list[OpenedDocument]:
     """The documents of every opened envelope of the bid."""
     return list(OpenedDocument.objects.filter(bid=bid).order_by("envelope", "position"))
+
+
+def opening_record(tender) -> dict | None:
+    """The public record of every round that has started, or None before the opening.
+
+    A complete round carries its signed `record` and `signature` (compact JWS); a running
+    round lists the lines read so far; a waiting round says how many custodians are present.
+    """
+
+    from bidding.opening import custodian_presence
+
+    openings = list(Opening.objects.filter(tender=tender).order_by("created_at", "pk"))
+    if not openings:
+        return None
+    rounds = []
+    for opening in openings:
+        lines = (
+            opening.record["lines"]
+            if opening.is_complete
+            else audit.json_safe({"lines": [line.as_json() for line in opening.lines.order_by("position")]})["lines"]
+        )
+        rounds.append(
+            {
+                "round": opening.round,
+                "status": opening.status,
+                "started_at": opening.started_at,
+                "completed_at": opening.completed_at,
+                "bids": len(opening.bid_ids),
+                "custodians": custodian_presence(opening) if opening.quorum_deadline else None,
+                "quorum_deadline": opening.quorum_deadline,
+                "quorum_missed_at": opening.quorum_missed_at,
+                "lines": lines,
+                "valid": sum(1 for line in lines if line["result"] == OpeningLine.Result.OPENED),
+                "rejected": sum(1 for line in lines if line["result"] == OpeningLine.Result.REJECTED),
+                "record": opening.record,
+                "signature": opening.signature or None,
+            }
+        )
+    return {"tender": tender.pk, "reference": tender.reference, "status": tender.status, "rounds": rounds}

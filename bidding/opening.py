@@ -75,6 +75,29 @@ def open_tender(tender_id: int) -> Opening | None:
     return opening
 
 
+def start_opening(actor: User, tender: Tender) -> Opening:
+    """An officer starts the opening by hand (the deadline task does it too): refused before the
+    deadline, and refused if it has already started."""
+    now = timezone.now()
+    refusal = None
+    if not tender.is_past_deadline(now):
+        refusal = Conflict(_("The submission deadline has not passed: the opening cannot start before it."), code="before_deadline")
+    elif Opening.objects.filter(tender=tender, round=first_round(tender)).exists():
+        refusal = Conflict(_("The opening of this tender has already started."), code="already_started")
+    elif tender.status not in (Tender.Status.PUBLISHED, Tender.Status.CLOSED):
+        refusal = Conflict(
+            _("The tender is %(status)s: it cannot be opened.") % {"status": tender.get_status_display()}, code="not_openable"
+        )
+    if refusal is not None:
+        raise refusal
+    opening = open_tender(tender.pk)
+    if opening is None:
+        raise Conflict(_("The tender is not ready to be opened."), code="not_openable")
+    with transaction.atomic():
+        audit.record("opening.requested", actor=actor, organisation=tender.buyer, obj=opening, payload={"tender": tender.pk}, now=now)
+    return opening
+
+
 def _start_first_round(tender_id: int) -> Opening | None:
     with transaction.atomic():
         tender = _lock_tender(tender_id)
@@ -86,6 +109,7 @@ def _start_first_round(tender_id: int) -> Opening | None:
             return None
         tender.start_opening()
         tender.save(update_fields=["status", "updated_at"])
+        live.publish(f"tender.{tender.pk}", "tender.opening", {"reference": tender.reference, "status": tender.status})
         bids = Bid.objects.filter(tender=tender).exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
         opening = _create_round(tender, first_round(tender), _bids_in_order(bids), now=now)
         audit.record(
@@ -95,7 +119,6 @@ def _start_first_round(tender_id: int) -> Opening | None:
             payload={"round": opening.round, "custody": tender.custody, "bids": len(opening.bid_ids)},
             now=now,
         )
-        live.publish(f"tender.{tender.pk}", "tender.opening", {"reference": tender.reference, "status": tender.status})
     return opening
 
 
@@ -109,7 +132,7 @@ def _create_round(tender: Tender, round: str, bid_ids: list[str], *, now: dateti
         opening.quorum_deadline = now + timedelta(hours=tender.opening_quorum_hours)
         opening.save()
         tasks.schedule_quorum_check(opening)
-        _publish(tender, "opening.custodians", _presence(opening))
+        _publish(tender, "opening.custodians", custodian_presence(opening))
     else:
         _start(opening, tender, now)
     return opening
@@ -358,11 +381,13 @@ def _unwrap_share(release: ShareRelease) -> str:
     return keys.unwrap(settings.SEALING_KEK, release.wrapped_share, _share_aad(release)).decode("ascii")
 
 
-def _presence(opening: Opening) -> dict:
-    present = ShareRelease.objects.filter(opening=opening, released_at__isnull=False).count()
-    needed = EnvelopeKey.objects.filter(tender=opening.tender_id, name=opening.round).values_list("threshold", flat=True).first()
-    seats = TenderCustodian.objects.filter(tender=opening.tender_id).count()
-    return {"round": opening.round, "present": present, "needed": needed or 0, "of": seats}
+def custodian_presence(opening: Opening | None, *, tender: Tender | None = None, round: str = "") -> dict:
+    """`{"round", "present", "needed", "of"}`: k of n custodians present (none before the round exists)."""
+    tender_id, round = (opening.tender_id, opening.round) if opening is not None else (tender.pk, round)
+    present = ShareRelease.objects.filter(opening=opening, released_at__isnull=False).count() if opening is not None else 0
+    needed = EnvelopeKey.objects.filter(tender=tender_id, name=round).values_list("threshold", flat=True).first()
+    seats = TenderCustodian.objects.filter(tender=tender_id).count()
+    return {"round": round, "present": present, "needed": needed or 0, "of": seats}
 
 
 def release_share(custodian: User, tender: Tender, round: str, passphrase: str) -> dict:
@@ -429,7 +454,7 @@ def _take_share(
     release.wrapped_share = keys.wrap(settings.SEALING_KEK, mnemonic.encode("ascii"), _share_aad(release))
     del mnemonic
     release.save(update_fields=["released_at", "failed_attempts", "wrapped_share"])
-    presence = _presence(opening)
+    presence = custodian_presence(opening)
     audit.record(
         "custodian_share.released",
         actor=custodian,
@@ -482,7 +507,7 @@ def alert_quorum_missed(opening_id: int) -> bool:
             return False
         opening.quorum_missed_at = now
         opening.save(update_fields=["quorum_missed_at"])
-        presence = _presence(opening)
+        presence = custodian_presence(opening)
         notify(
             _officers(tender),
             kind="opening.quorum_missed",

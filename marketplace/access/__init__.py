@@ -121,6 +121,7 @@ def subject_rule(kind: str):
 from marketplace.access import (  # noqa: E402, F401
     bidding,
     evaluation,
+    opening,
     people,
     suppliers,
     tenders,
