@@ -177,7 +177,8 @@ class Bid(FSMModelMixin, models.Model):
     def reject(self) -> None:
         pass
 
-    @transition(field=status, source=Status.OPENED, target=Status.QUALIFIED)
+    # From DISQUALIFIED too: a qualification reconsidered after a challenge was upheld.
+    @transition(field=status, source=[Status.OPENED, Status.DISQUALIFIED], target=Status.QUALIFIED)
     def qualify(self) -> None:
         pass
 

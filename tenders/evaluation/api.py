@@ -102,38 +102,38 @@ class EvaluationView(Action):
 
 
 class StartView(Action):
-    @extend_schema(request=serializers.StartSerializer, responses={200: dict, **ERRORS})
+    @extend_schema(request=serializers.EvaluationStartSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
         tender = _tender(request, pk, "manage_evaluation")
-        data = _valid(serializers.StartSerializer, request.data)
+        data = _valid(serializers.EvaluationStartSerializer, request.data)
         tender = actions.start_evaluation(request.user, tender, list(User.objects.filter(pk__in=data["evaluators"])))
         return Response({"tender": tender.pk, "status": tender.status})
 
 
 class AppointView(Action):
-    @extend_schema(request=serializers.AppointSerializer, responses={201: dict, **ERRORS})
+    @extend_schema(request=serializers.EvaluatorAppointSerializer, responses={201: dict, **ERRORS})
     def post(self, request, pk: int):
         tender = _tender(request, pk, "manage_evaluation")
-        user = get_object_or_404(User, pk=_valid(serializers.AppointSerializer, request.data)["user"])
+        user = get_object_or_404(User, pk=_valid(serializers.EvaluatorAppointSerializer, request.data)["user"])
         seat = actions.appoint_evaluator(request.user, tender, user)
         return Response({"evaluator": seat.pk, "user": user.pk, "status": seat.status}, status=status.HTTP_201_CREATED)
 
 
 class DeclarationView(Action):
-    @extend_schema(request=serializers.DeclarationSerializer, responses={200: dict, **ERRORS})
+    @extend_schema(request=serializers.InterestDeclarationSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
         """Declare, once, no conflict of interest with every bidder (or the conflicts)."""
         tender = _tender(request, pk, "declare_interests")
-        data = _valid(serializers.DeclarationSerializer, request.data)
+        data = _valid(serializers.InterestDeclarationSerializer, request.data)
         seat = actions.declare_interests(request.user, tender, conflicts=data["conflicts"], statement=data["statement"])
         return Response({"evaluator": seat.pk, "status": seat.status, "declared_at": seat.declared_at})
 
 
 class QualificationView(Action):
-    @extend_schema(request=serializers.QualificationSerializer, responses={200: dict, **ERRORS})
+    @extend_schema(request=serializers.QualificationInSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int, bid_id):
         tender = _tender(request, pk, "qualify_bids")
-        data = _valid(serializers.QualificationSerializer, request.data)
+        data = _valid(serializers.QualificationInSerializer, request.data)
         bid = actions.qualify_bid(request.user, tender, str(bid_id), {k: (v["passed"], v["reason"]) for k, v in data["checks"].items()})
         return Response({"bid": str(bid.pk), "status": bid.status, "reason": bid.status_reason})
 
@@ -161,11 +161,11 @@ class ScoresView(Action):
                 raise Http404
         return Response(serializers.ScoreSerializer(actions.visible_scores(request.user, tender, evaluator=evaluator), many=True).data)
 
-    @extend_schema(request=serializers.ScoresSerializer, responses={200: dict, **ERRORS})
+    @extend_schema(request=serializers.ScoresWriteSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
         """Record (and with `submit`, submit) your scores: `[{bid, criterion, value, comment}]`."""
         tender = _tender(request, pk, "declare_interests")
-        data = _valid(serializers.ScoresSerializer, request.data)
+        data = _valid(serializers.ScoresWriteSerializer, request.data)
         if data["scores"]:
             actions.record_scores(
                 request.user, tender, [actions.ScoreSpec(s["bid"], s["criterion"], s["value"], s["comment"]) for s in data["scores"]]
@@ -175,11 +175,11 @@ class ScoresView(Action):
 
 
 class AskView(Action):
-    @extend_schema(request=serializers.QuestionSerializer, responses={201: dict, **ERRORS})
+    @extend_schema(request=serializers.BidQuestionSerializer, responses={201: dict, **ERRORS})
     def post(self, request, pk: int):
         """Ask a bidder (with `lot`: to justify an abnormally low price in that lot)."""
         tender = _tender(request, pk, "manage_evaluation")
-        data = _valid(serializers.QuestionSerializer, request.data)
+        data = _valid(serializers.BidQuestionSerializer, request.data)
         if data["lot"] is not None:
             review = actions.request_price_justification(
                 request.user, tender, data["bid"], data["lot"], question=data["question"], deadline=data["deadline"]
@@ -190,24 +190,24 @@ class AskView(Action):
 
 
 class ClarificationAnswerView(Action):
-    @extend_schema(request=serializers.AnswerSerializer, responses={200: dict, **ERRORS})
+    @extend_schema(request=serializers.BidAnswerSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
         """The bidder answers the agency's question before its deadline."""
         clarification = BidClarification.objects.select_related("bid").filter(pk=pk).first()
         if clarification is None or not access.can(request.user, "answer_bid_clarification", clarification):
             raise Http404
         answered = actions.answer_bid_clarification(
-            request.user, clarification, answer=_valid(serializers.AnswerSerializer, request.data)["answer"]
+            request.user, clarification, answer=_valid(serializers.BidAnswerSerializer, request.data)["answer"]
         )
         return Response({"clarification": answered.pk, "status": answered.status, "answered_at": answered.answered_at})
 
 
 class PriceDecisionView(Action):
-    @extend_schema(request=serializers.PriceDecisionSerializer, responses={200: dict, **ERRORS})
+    @extend_schema(request=serializers.PriceReviewDecisionSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
         review = get_object_or_404(PriceReview.objects.select_related("bid__tender"), pk=pk)
         _tender(request, review.bid.tender_id, "manage_evaluation")
-        data = _valid(serializers.PriceDecisionSerializer, request.data)
+        data = _valid(serializers.PriceReviewDecisionSerializer, request.data)
         review = actions.decide_price_justification(request.user, review, accept=data["accept"], reason=data["reason"])
         return Response({"price_review": review.pk, "status": review.status})
 
@@ -230,11 +230,11 @@ class ReportView(Action):
 
 
 class AwardView(Action):
-    @extend_schema(request=serializers.AwardSerializer, responses={201: serializers.AwardNoticeSerializer, **ERRORS})
+    @extend_schema(request=serializers.AwardChoicesSerializer, responses={201: serializers.AwardNoticeSerializer, **ERRORS})
     def post(self, request, pk: int):
         """Award each lot to its best-ranked qualified bid (`lots` may name them, as a check)."""
         tender = _tender(request, pk, "manage_evaluation")
-        data = _valid(serializers.AwardSerializer, request.data)
+        data = _valid(serializers.AwardChoicesSerializer, request.data)
         choices = {}
         for lot, bid in data["lots"].items():
             if not str(lot).isdigit():
@@ -265,11 +265,11 @@ def _challenge(request, pk: int, rule: str) -> Challenge:
 
 
 class ChallengesView(Action):
-    @extend_schema(request=serializers.ChallengeInSerializer, responses={201: serializers.ChallengeSerializer, **ERRORS})
+    @extend_schema(request=serializers.ChallengeWriteSerializer, responses={201: serializers.ChallengeSerializer, **ERRORS})
     def post(self, request, pk: int):
         """A bidder of the tender challenges the award during the standstill (multipart for documents)."""
         tender = queries.tender_for(request.user, pk)
-        data = _valid(serializers.ChallengeInSerializer, request.data)
+        data = _valid(serializers.ChallengeWriteSerializer, request.data)
         firms = supplier_firms(request.user)
         if data.get("organisation") is not None:
             firms = [f for f in firms if f.pk == data["organisation"]]
@@ -295,10 +295,10 @@ class ChallengeDetailView(Action):
 
 
 class ChallengeAnswerView(Action):
-    @extend_schema(request=serializers.ChallengeAnswerSerializer, responses={200: serializers.ChallengeSerializer, **ERRORS})
+    @extend_schema(request=serializers.ChallengeAnswerWriteSerializer, responses={200: serializers.ChallengeSerializer, **ERRORS})
     def post(self, request, pk: int):
         challenge = _challenge(request, pk, "answer_challenge")
-        data = _valid(serializers.ChallengeAnswerSerializer, request.data)
+        data = _valid(serializers.ChallengeAnswerWriteSerializer, request.data)
         return Response(
             serializers.ChallengeSerializer(
                 actions.answer_challenge(request.user, challenge, answer=data["answer"], decision=data["decision"])
@@ -314,18 +314,18 @@ class ChallengeAcceptView(Action):
 
 
 class ChallengeEscalateView(Action):
-    @extend_schema(request=serializers.EscalateSerializer, responses={200: serializers.ChallengeSerializer, **ERRORS})
+    @extend_schema(request=serializers.ChallengeEscalationSerializer, responses={200: serializers.ChallengeSerializer, **ERRORS})
     def post(self, request, pk: int):
         challenge = _challenge(request, pk, "respond_to_challenge_answer")
-        reason = _valid(serializers.EscalateSerializer, request.data)["reason"]
+        reason = _valid(serializers.ChallengeEscalationSerializer, request.data)["reason"]
         return Response(serializers.ChallengeSerializer(actions.escalate_challenge(request.user, challenge, reason=reason)).data)
 
 
 class ChallengeDecisionView(Action):
-    @extend_schema(request=serializers.ReviewDecisionSerializer, responses={200: serializers.ChallengeSerializer, **ERRORS})
+    @extend_schema(request=serializers.ChallengeDecisionSerializer, responses={200: serializers.ChallengeSerializer, **ERRORS})
     def post(self, request, pk: int):
         challenge = _challenge(request, pk, "decide_challenge")
-        data = _valid(serializers.ReviewDecisionSerializer, request.data)
+        data = _valid(serializers.ChallengeDecisionSerializer, request.data)
         return Response(
             serializers.ChallengeSerializer(
                 actions.decide_challenge(request.user, challenge, uphold=data["uphold"], reason=data["reason"])

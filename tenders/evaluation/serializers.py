@@ -87,75 +87,75 @@ class ChallengeSerializer(serializers.ModelSerializer):
 # Input ------------------------------------------------------------------------------------
 
 
-class StartSerializer(serializers.Serializer):
+class EvaluationStartSerializer(serializers.Serializer):
     evaluators = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
 
 
-class AppointSerializer(serializers.Serializer):
+class EvaluatorAppointSerializer(serializers.Serializer):
     user = serializers.IntegerField()
 
 
-class DeclarationSerializer(serializers.Serializer):
+class InterestDeclarationSerializer(serializers.Serializer):
     conflicts = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False, default=dict)
     statement = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CheckSerializer(serializers.Serializer):
+class QualificationCheckSerializer(serializers.Serializer):
     passed = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True)
 
 
-class QualificationSerializer(serializers.Serializer):
-    checks = serializers.DictField(child=CheckSerializer())
+class QualificationInSerializer(serializers.Serializer):
+    checks = serializers.DictField(child=QualificationCheckSerializer())
 
 
-class ScoreInSerializer(serializers.Serializer):
+class ScoreWriteSerializer(serializers.Serializer):
     bid = serializers.CharField()
     criterion = serializers.IntegerField()
     value = serializers.CharField()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ScoresSerializer(serializers.Serializer):
-    scores = ScoreInSerializer(many=True, required=False, default=list)
+class ScoresWriteSerializer(serializers.Serializer):
+    scores = ScoreWriteSerializer(many=True, required=False, default=list)
     submit = serializers.BooleanField(required=False, default=False)
 
 
-class QuestionSerializer(serializers.Serializer):
+class BidQuestionSerializer(serializers.Serializer):
     bid = serializers.CharField()
     question = serializers.CharField(allow_blank=True)
     deadline = serializers.DateTimeField()
     lot = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
-class AnswerSerializer(serializers.Serializer):
+class BidAnswerSerializer(serializers.Serializer):
     answer = serializers.CharField(allow_blank=True)
 
 
-class PriceDecisionSerializer(serializers.Serializer):
+class PriceReviewDecisionSerializer(serializers.Serializer):
     accept = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True)
 
 
-class AwardSerializer(serializers.Serializer):
+class AwardChoicesSerializer(serializers.Serializer):
     lots = serializers.DictField(child=serializers.CharField(), required=False, default=dict)
 
 
-class ChallengeInSerializer(serializers.Serializer):
+class ChallengeWriteSerializer(serializers.Serializer):
     grounds = serializers.CharField(allow_blank=True)
     organisation = serializers.IntegerField(required=False)
     documents = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
-class ChallengeAnswerSerializer(serializers.Serializer):
+class ChallengeAnswerWriteSerializer(serializers.Serializer):
     answer = serializers.CharField(allow_blank=True)
     decision = serializers.ChoiceField(choices=Challenge.Decision.choices)
 
 
-class EscalateSerializer(serializers.Serializer):
+class ChallengeEscalationSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True)
 
 
-class ReviewDecisionSerializer(serializers.Serializer):
+class ChallengeDecisionSerializer(serializers.Serializer):
     uphold = serializers.BooleanField()
     reason = serializers.CharField(allow_blank=True)

@@ -49,13 +49,14 @@ def escalate_if_unanswered(challenge_id: int) -> bool:
 
 @task()
 def sweep_awards() -> dict:
-    """Escalate overdue challenges and confirm awards whose standstill is over, then queue the next sweep."""
-    from tenders.evaluation.actions import confirm_awards, escalate_overdue
+    """Escalate overdue challenges, settle answers the challenger left unanswered, confirm awards whose standstill is over, then queue the next sweep."""
+    from tenders.evaluation.actions import confirm_awards, escalate_overdue, settle_stale_answers
 
     now = timezone.now()
     escalated = escalate_overdue(now)
+    settled = settle_stale_answers(now)
     due = set(Award.objects.filter(status=Award.Status.ACTIVE, standstill_ends_at__lte=now).values_list("tender_id", flat=True)[:500])
     confirmed = sum(len(confirm_awards(None, tender_id, quiet=True)) for tender_id in due)
     if not DBTaskResult.objects.filter(task_path=sweep_awards.module_path, status=TaskResultStatus.READY).exists():
         sweep_awards.using(run_after=now + timedelta(seconds=settings.TENDER_CLOSING_SWEEP_SECONDS)).enqueue()
-    return {"escalated": escalated, "confirmed": confirmed}
+    return {"escalated": escalated, "settled": settled, "confirmed": confirmed}

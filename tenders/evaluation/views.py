@@ -194,8 +194,13 @@ def qualify(request, pk: int, bid_id):
         for key, _label in requirements(tender)
         if f"pass_{key}" in request.POST
     }
+    reconsider = request.POST.get("reconsider") == "1"
     return _act(
-        request, tender, "bids", lambda: actions.qualify_bid(request.user, tender, str(bid_id), checks), _("Qualification recorded.")
+        request,
+        tender,
+        "bids",
+        lambda: actions.qualify_bid(request.user, tender, str(bid_id), checks, reconsider=reconsider),
+        _("Qualification recorded."),
     )
 
 

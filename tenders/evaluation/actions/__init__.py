@@ -8,6 +8,7 @@ from tenders.evaluation.actions.challenges import (
     escalate_challenge,
     escalate_overdue,
     lodge_challenge,
+    settle_stale_answers,
 )
 from tenders.evaluation.actions.clarifications import (
     answer_bid_clarification,
@@ -40,6 +41,7 @@ __all__ = [
     "qualify_bid",
     "record_scores",
     "request_price_justification",
+    "settle_stale_answers",
     "start_evaluation",
     "submit_scores",
     "visible_scores",

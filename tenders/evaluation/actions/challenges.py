@@ -280,3 +280,21 @@ def escalate_overdue(now: datetime) -> int:
     for challenge in due:
         escalate_challenge(None, challenge, now=now)
     return len(due)
+
+
+def settle_stale_answers(now: datetime) -> int:
+    """Sweep: a challenger who neither accepts the agency's answer nor escalates within the answer
+    period (`challenge_answer_days` again, counted from the answer) is taken to accept it, so an
+    award is never held up by silence."""
+    settled = 0
+    for challenge in Challenge.objects.filter(status=Challenge.Status.ANSWERED).select_related("tender").order_by("answered_at")[:500]:
+        if now < challenge.answered_at + timedelta(days=challenge.tender.challenge_answer_days):
+            continue
+        with transaction.atomic():
+            tender, challenge = _lock_challenge(challenge)
+            if challenge.status != Challenge.Status.ANSWERED:
+                continue
+            uphold = challenge.agency_decision == Challenge.Decision.UPHOLD
+            _decide(None, tender, challenge, uphold=uphold, reason=challenge.answer, now=now, by="no_response")
+            settled += 1
+    return settled

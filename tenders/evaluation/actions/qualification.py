@@ -14,16 +14,21 @@ from tenders.evaluation.standing import evaluated_bids, requirements
 from tenders.models import EnvelopeMode, Tender
 
 
-def qualify_bid(actor: User, tender: Tender, bid: Bid | str, checks: dict[str, tuple[bool, str]]) -> Bid:
+def qualify_bid(actor: User, tender: Tender, bid: Bid | str, checks: dict[str, tuple[bool, str]], *, reconsider: bool = False) -> Bid:
     """Judge one opened bid against every eligibility requirement, each pass or fail with its
-    reason. All passed: qualified; any failed: disqualified, with the failed reasons."""
+    reason. All passed: qualified; any failed: disqualified, with the failed reasons.
+
+    With `reconsider` (the officer, e.g. after an upheld challenge) a bid already judged is judged
+    again; on a weighted tender the evaluators' submissions re-open, since the bids to score changed."""
     with transaction.atomic():
         tender = lock(tender)
         require_evaluating(tender)
-        if not access.can(actor, "qualify_bids", tender):
+        if not access.can(actor, "manage_evaluation" if reconsider else "qualify_bids", tender):
             raise Forbidden(_("Only the officers and evaluators who declared no conflict qualify bids."), code="not_cleared")
         bid = lock_bid(bid, tender)
-        if bid.status != Bid.Status.OPENED:
+        if reconsider:
+            _check_reconsiderable(tender, bid)
+        elif bid.status != Bid.Status.OPENED:
             raise Conflict(_("This bid was already %(status)s.") % {"status": bid.get_status_display().lower()}, code="already_decided")
         expected = requirements(tender)
         problems = []
@@ -40,29 +45,65 @@ def qualify_bid(actor: User, tender: Tender, bid: Bid | str, checks: dict[str, t
             raise ActionError(problems=problems)
         now = timezone.now()
         failed = []
+        before = bid.status
         for key, label in expected:
             passed, reason = bool(checks[key][0]), str(checks[key][1]).strip()
-            QualificationCheck.objects.create(
-                bid=bid, requirement=key, label=label, passed=passed, reason=reason, decided_by=actor, decided_at=now
+            QualificationCheck.objects.update_or_create(
+                bid=bid,
+                requirement=key,
+                defaults={"label": label, "passed": passed, "reason": reason, "decided_by": actor, "decided_at": now},
             )
             if not passed:
                 failed.append(f"{label}: {reason}")
         if failed:
-            bid.disqualify()
+            if bid.status != Bid.Status.DISQUALIFIED:
+                bid.disqualify()
             bid.status_reason = "\n".join(failed)
         else:
-            bid.qualify()
+            if bid.status != Bid.Status.QUALIFIED:
+                bid.qualify()
+            bid.status_reason = ""
         bid.save(update_fields=["status", "status_reason"])
+        if reconsider and before != bid.status:
+            _reopen_scoring(actor, tender, now)
         audit.record(
             f"bid.{bid.status}",
             actor=actor,
             organisation=tender.buyer,
             obj=bid,
-            payload={"tender": tender.pk, "checks": {k: {"passed": bool(v[0]), "reason": str(v[1]).strip()} for k, v in checks.items()}},
+            payload={
+                "tender": tender.pk,
+                "reconsidered": reconsider,
+                "checks": {k: {"passed": bool(v[0]), "reason": str(v[1]).strip()} for k, v in checks.items()},
+            },
             now=now,
         )
         live.publish(f"tender.{tender.pk}.officers", "evaluation.qualification", {"bid": str(bid.pk), "status": bid.status})
     return bid
+
+
+def _check_reconsiderable(tender: Tender, bid: Bid) -> None:
+    if bid.status not in (Bid.Status.QUALIFIED, Bid.Status.DISQUALIFIED):
+        raise Conflict(_("Only a bid already qualified or disqualified is reconsidered."), code="not_decided")
+    if (
+        tender.envelope_mode == EnvelopeMode.TWO
+        and bid.status == Bid.Status.DISQUALIFIED
+        and tender.openings.filter(round="financial").exists()
+        and not bid.opening_lines.filter(opening__round="financial").exists()
+    ):
+        # The financial round opens once; a bid left out of it can no longer be priced.
+        raise Conflict(_("The financial envelopes were opened without this bid: it can no longer be qualified."), code="financial_closed")
+
+
+def _reopen_scoring(actor: User, tender: Tender, now) -> None:
+    from tenders.evaluation.models import Evaluator
+
+    submitted = Evaluator.objects.filter(tender=tender, scores_submitted_at__isnull=False)
+    if tender.award_method == "weighted" and submitted.exists():
+        submitted.update(scores_submitted_at=None)
+        audit.record(
+            "scores.reopened", actor=actor, organisation=tender.buyer, obj=tender, payload={"reason": "qualification reconsidered"}, now=now
+        )
 
 
 def open_financial_round(actor: User, tender: Tender):

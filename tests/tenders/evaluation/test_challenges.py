@@ -97,9 +97,32 @@ def test_an_upheld_challenge_cancels_the_award_and_reopens_the_evaluation(awarde
     assert h.refresh(challenge).status == Challenge.Status.UPHELD
     assert h.refresh(notice).status == AwardNotice.Status.CANCELLED and Award.objects.get().status == Award.Status.CANCELLED
     assert h.refresh(tender).status == Tender.Status.EVALUATING
+
+
+def test_after_an_upheld_challenge_the_officer_requalifies_and_awards_again(awarded, officer, supplier_b, supplier_org_b):
+    tender, _notice, winner, loser, _clock = awarded
+    challenge = lodge(supplier_b, supplier_org_b, tender)
+    actions.answer_challenge(officer, challenge, answer="The licence had indeed expired.", decision=Challenge.Decision.UPHOLD)
+    actions.accept_answer(supplier_b, challenge)
+    actions.qualify_bid(officer, tender, winner, h.fail_documents(tender, "Licence expired before the deadline."), reconsider=True)
+    assert h.refresh(winner).status == Bid.Status.DISQUALIFIED
+    with pytest.raises(Conflict) as refused:
+        actions.award_tender(officer, tender)
+    assert refused.value.problems[0].code == "report_outdated"
     actions.approve_report(officer, tender)
     again = actions.award_tender(officer, tender)
-    assert again.number == 2 and again.awards.get().status == Award.Status.ACTIVE
+    assert again.number == 2 and again.awards.get().bid_id == loser.pk
+
+
+def test_an_answer_the_challenger_leaves_unanswered_stands_after_the_answer_period(awarded, officer, supplier_b, supplier_org_b):
+    tender, _notice, *_rest, clock = awarded
+    challenge = lodge(supplier_b, supplier_org_b, tender)
+    answered = actions.answer_challenge(officer, challenge, answer="Valid licence.", decision=Challenge.Decision.DISMISS)
+    clock.move_to(answered.answered_at + timedelta(days=5) - timedelta(seconds=1))
+    assert actions.settle_stale_answers(h.now()) == 0
+    clock.move_to(answered.answered_at + timedelta(days=5) + timedelta(seconds=1))
+    assert tasks.sweep_awards.call()["settled"] == 1
+    assert h.refresh(challenge).status == Challenge.Status.DISMISSED
 
 
 def test_a_dismissed_challenge_lets_the_award_proceed(awarded, officer, review_officer, supplier_b, supplier_org_b):
