@@ -143,3 +143,16 @@ def test_declarations_are_stored_per_bidder_and_audited(evaluating, evaluator):
     assert ConflictDeclaration.objects.filter(evaluator__user=evaluator, conflict=False).count() == len(bids)
     event = AuditEvent.objects.get(action="evaluator.declared")
     assert len(event.payload["bidders"]) == 3
+
+
+def test_the_award_notice_is_announced_live_on_the_tender_and_public_subjects(evaluating, officer):
+    from marketplace.models import LiveEvent
+
+    tender, bids, _clock = evaluating
+    for bid in bids:
+        actions.qualify_bid(officer, tender, bid, h.pass_all(tender))
+    notice = actions.award_tender(officer, tender) if actions.approve_report(officer, tender) else None
+    on_tender = LiveEvent.objects.get(subject=f"tender.{tender.pk}", kind="award.published")
+    on_public = LiveEvent.objects.get(subject="public", kind="award.published")
+    assert on_tender.payload["notice"] == on_public.payload["notice"] == notice.pk
+    assert on_tender.payload["signature"] == notice.signature
