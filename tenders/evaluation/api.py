@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from bidding.models import Bid
 from marketplace import access
-from marketplace.errors import ActionError
-from marketplace.models import Organisation, User
+from marketplace.errors import ActionError, Forbidden
+from marketplace.models import User
 from tenders import queries
 from tenders.actions.common import supplier_firms
 from tenders.evaluation import actions, serializers
@@ -273,18 +273,10 @@ class ChallengesView(Action):
         firms = supplier_firms(request.user)
         if data.get("organisation") is not None:
             firms = [f for f in firms if f.pk == data["organisation"]]
-        organisation = next((f for f in firms if Bid.objects.filter(tender=tender, organisation=f).exists()), firms[0] if firms else None)
-        if organisation is None:
-            raise ActionError(_("Only a firm whose bid was opened in this tender may challenge its award."), code="not_a_bidder")
-        bid = Bid.objects.filter(tender=tender, organisation=organisation).first() or Bid(organisation=organisation)
-        access.require(request.user, "lodge_challenge", bid)
-        challenge = actions.lodge_challenge(
-            request.user,
-            organisation if isinstance(organisation, Organisation) else None,
-            tender,
-            grounds=data["grounds"],
-            documents=data["documents"],
-        )
+        bid = Bid.objects.filter(tender=tender, organisation__in=firms).exclude(status__in=actions.CHALLENGER_STATUSES).first()
+        if bid is None or not access.can(request.user, "lodge_challenge", bid):
+            raise Forbidden(_("Only a firm whose bid was opened in this tender may challenge its award."), code="not_a_bidder")
+        challenge = actions.lodge_challenge(request.user, bid.organisation, tender, grounds=data["grounds"], documents=data["documents"])
         return Response(serializers.ChallengeSerializer(challenge).data, status=status.HTTP_201_CREATED)
 
 

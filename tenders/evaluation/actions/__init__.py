@@ -2,6 +2,7 @@
 
 from tenders.evaluation.actions.award import approve_report, award_tender, confirm_awards
 from tenders.evaluation.actions.challenges import (
+    CHALLENGER_STATUSES,
     accept_answer,
     answer_challenge,
     decide_challenge,
@@ -21,6 +22,7 @@ from tenders.evaluation.actions.qualification import disqualify_rejected_financi
 from tenders.evaluation.actions.scores import ScoreSpec, record_scores, submit_scores, visible_scores
 
 __all__ = [
+    "CHALLENGER_STATUSES",
     "ScoreSpec",
     "accept_answer",
     "answer_bid_clarification",

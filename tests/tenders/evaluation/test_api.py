@@ -101,3 +101,26 @@ def test_the_awards_page_filters_by_supplier(client, officer, evaluator, deadlin
     winner, other = firms[0][1], firms[1][1]
     assert tender.reference in client.get(reverse("awards:list"), {"supplier": winner.pk}).content.decode()
     assert tender.reference not in client.get(reverse("awards:list"), {"supplier": other.pk}).content.decode()
+
+
+def test_a_challenge_through_the_api_and_its_refusals(api_as, officer, evaluator, supplier_b, supplier_c, deadline, firms):
+    tender = h.published(officer, deadline)
+    bids = [h.bid(tender, *firms[0], {1: "900.00"}), h.bid(tender, *firms[1], {1: "1000.00"})]
+    with h.past(deadline) as clock:
+        h.open_at_deadline(tender)
+        actions.start_evaluation(officer, tender, [evaluator])
+        h.declare_clear(evaluator, tender=tender)
+        for bid in bids:
+            actions.qualify_bid(officer, tender, bid, h.pass_all(tender))
+        actions.approve_report(officer, tender)
+        notice = actions.award_tender(officer, tender)
+        url = f"/api/v1/tenders/{tender.pk}/challenges/"
+        refused = api_as(supplier_c).post(url, {"grounds": "I did not bid but object."}, format="json")
+        assert refused.status_code == 403 and refused.json()["errors"][0]["code"] == "not_a_bidder"
+        lodged = api_as(supplier_b).post(url, {"grounds": "Wrong ranking."}, format="json")
+        assert lodged.status_code == 201 and lodged.json()["status"] == "lodged"
+        clock.move_to(notice.standstill_ends_at + h.helpers.timedelta(seconds=1))
+        blocked = api_as(officer).post(f"/api/v1/tenders/{tender.pk}/evaluation/confirm/")
+        assert blocked.status_code == 409 and blocked.json()["errors"][0]["code"] == "challenge_open"
+        late = api_as(supplier_b).post(url, {"grounds": "Another one."}, format="json")
+        assert late.status_code == 409 and late.json()["errors"][0]["code"] == "standstill_over"

@@ -26,6 +26,7 @@ def weighted(officer, evaluator, deadline, firms):
 def test_officer_and_evaluator_work_through_the_workspace(client, officer, evaluator, weighted):
     tender, bids, _clock = weighted
     client.force_login(officer)
+    assert "Start the evaluation" in client.get(reverse("tenders:evaluation", args=[tender.pk])).content.decode()
     response = client.post(reverse("tenders:evaluation-start", args=[tender.pk]), {"evaluators": [evaluator.pk]})
     assert response.status_code == 302
     client.force_login(evaluator)
