@@ -116,6 +116,8 @@ def workspace_context(request, tender: Tender, problems: list[Problem] | None = 
             }
             for bid in result.bids
         ]
+        names = {str(b.pk): b.organisation.name for b in result.bids}
+        context["lots"] = [{"standing": s, "ranking": [(r, names[r.entry.bid_id]) for r in s.ranking]} for s in result.lots]
         context["criteria"] = list(tender.criteria.order_by("position", "pk"))
         context["clarifications"] = list(BidClarification.objects.filter(tender=tender).select_related("bid__organisation"))
         if seat is not None and seat.status == Evaluator.Status.CLEARED and context["weighted"]:

@@ -128,7 +128,7 @@ def visible_scores(user: User, tender: Tender, *, evaluator: Evaluator | None = 
     own = next((e for e in serving if e.user_id == user.pk), None)
     scores = (
         Score.objects.filter(evaluator__in=serving)
-        .select_related("evaluator__user", "criterion")
+        .select_related("evaluator__user", "criterion", "bid__organisation")
         .order_by("evaluator", "bid", "criterion__position")
     )
     if evaluator is not None and (own is None or evaluator.pk != own.pk) and not complete:
