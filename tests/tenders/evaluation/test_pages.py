@@ -47,7 +47,7 @@ def test_officer_and_evaluator_work_through_the_workspace(client, officer, evalu
     client.post(reverse("tenders:evaluation-award", args=[tender.pk]))
     assert h.refresh(tender).status == "awarded"
     report = client.get(reverse("tenders:evaluation-report", args=[tender.pk, 1])).content.decode()
-    assert "technical = Σ" in report and "Alpha Works Ltd" in report
+    assert "technical = Σ" in report and "Alpha Works Ltd" in report and "Quality 8.0000" in report
 
 
 def test_a_bidder_lodges_a_challenge_with_a_document_and_the_review_officer_decides(
