@@ -177,11 +177,13 @@ class Bid(FSMModelMixin, models.Model):
     def reject(self) -> None:
         pass
 
-    @transition(field=status, source=Status.OPENED, target=Status.QUALIFIED)
+    # From DISQUALIFIED too: a qualification reconsidered after a challenge was upheld.
+    @transition(field=status, source=[Status.OPENED, Status.DISQUALIFIED], target=Status.QUALIFIED)
     def qualify(self) -> None:
         pass
 
-    @transition(field=status, source=Status.OPENED, target=Status.DISQUALIFIED)
+    # From QUALIFIED too: a qualified bid whose financial envelope fails at the financial round.
+    @transition(field=status, source=[Status.OPENED, Status.QUALIFIED], target=Status.DISQUALIFIED)
     def disqualify(self) -> None:
         pass
 

@@ -287,6 +287,10 @@ SPECTACULAR_SETTINGS = {
         "TenderStatusEnum": "tenders.models.Tender.Status",
         "ClarificationStatusEnum": "tenders.models.Clarification.Status",
         "CustodyEnum": "tenders.models.Custody",
+        "AwardNoticeKindEnum": "tenders.evaluation.models.AwardNotice.Kind",
+        "AwardNoticeStatusEnum": "tenders.evaluation.models.AwardNotice.Status",
+        "ChallengeStatusEnum": "tenders.evaluation.models.Challenge.Status",
+        "ChallengeDecisionEnum": "tenders.evaluation.models.Challenge.Decision",
     },
 }
 

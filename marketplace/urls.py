@@ -12,6 +12,7 @@ api_v1 = [
     path("notifications/read/", api.NotificationsReadView.as_view(), name="api-notifications-read"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("tenders.api_urls")),
+    path("", include("tenders.evaluation.api_urls")),
     path("", include("bidding.api_urls")),
 ]
 
@@ -38,6 +39,7 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("tenders/", include("tenders.urls")),
+    path("awards/", include(("tenders.evaluation.urls", "awards"))),
     path("", include(("bidding.urls", "bidding"))),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

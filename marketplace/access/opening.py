@@ -7,8 +7,8 @@ its own bid's documents.
 
 from marketplace.access import has_role, is_auditor, rule
 from marketplace.access.bidding import BIDDING_ROLES
+from marketplace.access.evaluation import is_cleared_evaluator
 from marketplace.access.tenders import is_buyer_officer
-from marketplace.models import Role
 
 
 @rule("view_opening_record")
@@ -28,7 +28,9 @@ def release_share(user, tender) -> bool:
 
 @rule("read_opened_bids")
 def read_opened_bids(user, tender) -> bool:
-    if not has_role(user, tender.buyer_id, Role.PROCUREMENT_OFFICER, Role.EVALUATOR) and not is_auditor(user):
+    # An evaluator reads opened bids only as a committee member who has declared no conflict
+    # of interest with every bidder (see marketplace.access.evaluation).
+    if not (is_buyer_officer(user, tender) or is_auditor(user) or is_cleared_evaluator(user, tender)):
         return False
     return tender.openings.exists()  # nothing of a bid is readable before its opening started
 

@@ -1,0 +1,45 @@
+"""Shared by the evaluation actions: locks, state checks, who to tell."""
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from bidding.models import Bid
+from marketplace.errors import Conflict
+from marketplace.models import Role, User
+from tenders.actions.common import lock
+from tenders.models import Tender
+
+BIDDING_ROLES = (Role.SUPPLIER_ADMIN, Role.BIDDER)
+
+__all__ = ["firm_members", "lock", "lock_bid", "require_evaluating", "result_path", "workspace_path"]
+
+
+def require_evaluating(tender: Tender) -> None:
+    if tender.status != Tender.Status.EVALUATING:
+        raise Conflict(
+            _("The tender is not being evaluated (it is %(status)s).") % {"status": tender.get_status_display().lower()},
+            code="not_evaluating",
+        )
+
+
+def lock_bid(bid: Bid | str, tender: Tender) -> Bid:
+    """The bid of this tender, locked after its tender (lock order: tender, then bids)."""
+    pk = bid.pk if isinstance(bid, Bid) else bid
+    found = Bid.objects.select_for_update(of=("self",)).select_related("organisation").filter(pk=pk, tender=tender).first()
+    if found is None:
+        raise Conflict(_("This bid is not part of the tender."), code="unknown_bid", field="bid")
+    return found
+
+
+def firm_members(organisation_id: int) -> list[User]:
+    return list(
+        User.objects.filter(is_active=True, memberships__organisation=organisation_id, memberships__role__in=BIDDING_ROLES).distinct()
+    )
+
+
+def workspace_path(tender: Tender) -> str:
+    return reverse("tenders:evaluation", args=[tender.pk])
+
+
+def result_path(tender: Tender) -> str:
+    return reverse("tenders:result", args=[tender.pk])
