@@ -69,7 +69,9 @@ def test_the_heartbeat_requeues_a_recurring_chain_whose_worker_died(client):
     from marketplace import periodic
     from tenders.tasks import sweep_deadlines
 
-    assert {"tenders.closing_sweep", "bidding.opening_sweep", "suppliers.registry_upkeep"} <= set(periodic.registered())
+    assert {"tenders.closing_sweep", "tenders.award_sweep", "bidding.opening_sweep", "suppliers.registry_upkeep"} <= set(
+        periodic.registered()
+    )
     sweep_deadlines.enqueue()
     killed = DBTaskResult.objects.ready().get(task_path=sweep_deadlines.module_path)
     killed.claim("worker-that-dies")  # RUNNING for ever: it will never queue the next sweep
