@@ -1,5 +1,7 @@
 """Shared by the evaluation actions: locks, state checks, who to tell."""
 
+import uuid
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -24,7 +26,10 @@ def require_evaluating(tender: Tender) -> None:
 
 def lock_bid(bid: Bid | str, tender: Tender) -> Bid:
     """The bid of this tender, locked after its tender (lock order: tender, then bids)."""
-    pk = bid.pk if isinstance(bid, Bid) else bid
+    try:
+        pk = bid.pk if isinstance(bid, Bid) else uuid.UUID(str(bid))
+    except ValueError:
+        pk = None  # a malformed id names no bid: the same refusal as another tender's bid
     found = Bid.objects.select_for_update(of=("self",)).select_related("organisation").filter(pk=pk, tender=tender).first()
     if found is None:
         raise Conflict(_("This bid is not part of the tender."), code="unknown_bid", field="bid")
