@@ -9,6 +9,19 @@ from marketplace import access
 from marketplace.models import Organisation, Role
 from tenders.models import Clarification, Document, DocumentVersion, Item, Lot, Tender, TenderCustodian
 
+# The largest value a 64-bit primary key (or a lot number) can hold.
+MAX_ROW_NUMBER = 2**63 - 1
+
+
+def whole_number(value) -> int | None:
+    """A row id or lot number typed by a person, or None. `str.isdigit` alone lets "²" through
+    (and `int("²")` raises), and an unbounded number overflows the database's integer."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ROW_NUMBER else None
+
 
 def detail_queryset():
     versions = DocumentVersion.objects.select_related("document").order_by("-version")

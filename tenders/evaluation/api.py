@@ -154,9 +154,7 @@ class ScoresView(Action):
         tender = _tender(request, pk, "view_opened_bids")
         evaluator = None
         if request.query_params.get("evaluator"):
-            evaluator = Evaluator.objects.filter(
-                tender=tender, pk=request.query_params["evaluator"] if request.query_params["evaluator"].isdigit() else None
-            ).first()
+            evaluator = Evaluator.objects.filter(tender=tender, pk=queries.whole_number(request.query_params["evaluator"])).first()
             if evaluator is None:
                 raise Http404
         return Response(serializers.ScoreSerializer(actions.visible_scores(request.user, tender, evaluator=evaluator), many=True).data)
@@ -237,9 +235,10 @@ class AwardView(Action):
         data = _valid(serializers.AwardChoicesSerializer, request.data)
         choices = {}
         for lot, bid in data["lots"].items():
-            if not str(lot).isdigit():
+            number = queries.whole_number(lot)
+            if number is None:
                 raise ActionError(_("Name lots by number."), code="invalid", field=f"lots.{lot}")
-            choices[int(lot)] = bid
+            choices[number] = bid
         notice = actions.award_tender(request.user, tender, choices=choices)
         return Response(serializers.AwardNoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
 

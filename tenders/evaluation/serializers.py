@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from tenders.evaluation.models import AwardNotice, Challenge, EvaluationReport, Score
+from tenders.queries import MAX_ROW_NUMBER
 
 
 class AwardNoticeSummarySerializer(serializers.ModelSerializer):
@@ -88,11 +89,11 @@ class ChallengeSerializer(serializers.ModelSerializer):
 
 
 class EvaluationStartSerializer(serializers.Serializer):
-    evaluators = serializers.ListField(child=serializers.IntegerField(), allow_empty=True)
+    evaluators = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ROW_NUMBER), allow_empty=True)
 
 
 class EvaluatorAppointSerializer(serializers.Serializer):
-    user = serializers.IntegerField()
+    user = serializers.IntegerField(min_value=1, max_value=MAX_ROW_NUMBER)
 
 
 class InterestDeclarationSerializer(serializers.Serializer):

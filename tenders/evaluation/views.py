@@ -153,7 +153,7 @@ def _act(request, tender: Tender, section: str, act, success: str):
 @require_POST
 def start(request, pk: int):
     tender = _tender(request, pk, "manage_evaluation")
-    users = list(User.objects.filter(pk__in=[v for v in request.POST.getlist("evaluators") if v.isdigit()]))
+    users = list(User.objects.filter(pk__in=[queries.whole_number(v) for v in request.POST.getlist("evaluators")]))
     return _act(
         request, tender, "committee", lambda: actions.start_evaluation(request.user, tender, users), _("The evaluation has started.")
     )
@@ -163,7 +163,7 @@ def start(request, pk: int):
 @require_POST
 def appoint(request, pk: int):
     tender = _tender(request, pk, "manage_evaluation")
-    user = User.objects.filter(pk=request.POST.get("evaluator") if (request.POST.get("evaluator") or "").isdigit() else None).first()
+    user = User.objects.filter(pk=queries.whole_number(request.POST.get("evaluator", ""))).first()
     if user is None:
         return _act(request, tender, "committee", lambda: _raise(_("Choose an evaluator."), "evaluator"), "")
     return _act(request, tender, "committee", lambda: actions.appoint_evaluator(request.user, tender, user), _("Evaluator named."))
@@ -245,7 +245,7 @@ def ask(request, pk: int):
     deadline = _deadline(request.POST.get("deadline", ""))
     bid_id = request.POST.get("bid", "")
     if request.POST.get("lot"):
-        lot = int(request.POST["lot"]) if request.POST["lot"].isdigit() else 0
+        lot = queries.whole_number(request.POST["lot"]) or 0
 
         def act():
             return actions.request_price_justification(

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from marketplace.models import AuditEvent
 from tenders.evaluation import actions
-from tenders.evaluation.models import BidClarification
+from tenders.evaluation.models import AwardNotice, BidClarification, Evaluator
 from tests.tenders.evaluation import helpers as h
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +50,61 @@ def test_the_workspace_refuses_a_question_about_a_malformed_bid_id(client, offic
     response = client.post(reverse("tenders:evaluation-ask", args=[tender.pk]), {"bid": "x", "question": "Why?", "deadline": deadline})
     assert response.status_code == 409 and "This bid is not part of the tender." in response.content.decode()
     assert not BidClarification.objects.exists()
+
+
+@pytest.fixture
+def opened(officer, deadline, firms):
+    """A lowest-price tender opened with Alpha's bid, not yet in evaluation."""
+    tender = h.published(officer, deadline)
+    bid = h.bid(tender, *firms[0], {1: "900.00"})
+    with h.past(deadline):
+        yield h.open_at_deadline(tender), bid
+
+
+def test_non_ascii_digits_for_an_evaluator_are_not_found(api_as, evaluators, evaluating):
+    tender, _bids, _clock = evaluating
+    response = api_as(evaluators[0]).get(evaluation_url(tender, "scores/"), {"evaluator": "²"})
+    assert response.status_code == 404 and response.json()["errors"][0]["code"] == "not_found"
+
+
+def test_a_lot_named_with_non_ascii_digits_is_refused_and_nothing_is_awarded(api_as, officer, evaluating):
+    tender, bids, _clock = evaluating
+    response = api_as(officer).post(evaluation_url(tender, "award/"), {"lots": {"²": str(bids[0].pk)}}, format="json")
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "lots.²", "code": "invalid", "message": "Name lots by number."}]
+    assert not AwardNotice.objects.exists() and h.refresh(tender).status == "evaluating"
+
+
+def test_an_evaluator_id_out_of_range_is_a_clear_error(api_as, officer, opened):
+    tender, _bid = opened
+    api = api_as(officer)
+    events = AuditEvent.objects.count()
+    response = api.post(evaluation_url(tender, "start/"), {"evaluators": [10**20]}, format="json")
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "evaluators.0"
+    assert h.refresh(tender).status == "opened" and AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize("evaluator", ["²", "1" * 30])
+def test_the_workspace_refuses_a_malformed_evaluator(client, officer, opened, evaluator):
+    tender, _bid = opened
+    client.force_login(officer)
+    response = client.post(reverse("tenders:evaluation-start", args=[tender.pk]), {"evaluators": [evaluator]})
+    assert response.status_code == 422 and "Name at least one evaluator." in response.content.decode()
+    assert h.refresh(tender).status == "opened"
+
+
+def test_the_workspace_refuses_a_malformed_evaluator_to_appoint(client, officer, evaluating):
+    tender, _bids, _clock = evaluating
+    client.force_login(officer)
+    response = client.post(reverse("tenders:evaluation-appoint", args=[tender.pk]), {"evaluator": "²"})
+    assert response.status_code == 422 and "Choose an evaluator." in response.content.decode()
+    assert Evaluator.objects.filter(tender=tender).count() == 3
+
+
+def test_the_workspace_refuses_a_price_question_on_a_malformed_lot(client, officer, evaluating):
+    tender, bids, _clock = evaluating
+    client.force_login(officer)
+    deadline = (h.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    body = {"bid": str(bids[0].pk), "lot": "²", "question": "Justify the price.", "deadline": deadline}
+    response = client.post(reverse("tenders:evaluation-ask", args=[tender.pk]), body)
+    assert response.status_code == 409 and not BidClarification.objects.exists()
