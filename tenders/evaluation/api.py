@@ -203,8 +203,10 @@ class ClarificationAnswerView(Action):
 class PriceDecisionView(Action):
     @extend_schema(request=serializers.PriceReviewDecisionSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
-        review = get_object_or_404(PriceReview.objects.select_related("bid__tender"), pk=pk)
-        _tender(request, review.bid.tender_id, "manage_evaluation")
+        review = PriceReview.objects.select_related("bid__tender__buyer").filter(pk=pk).first()
+        # One answer for "no such review" and "not yours": a 403 would tell that a price was flagged.
+        if review is None or not access.can(request.user, "manage_evaluation", review.bid.tender):
+            raise Http404
         data = _valid(serializers.PriceReviewDecisionSerializer, request.data)
         review = actions.decide_price_justification(request.user, review, accept=data["accept"], reason=data["reason"])
         return Response({"price_review": review.pk, "status": review.status})

@@ -108,3 +108,28 @@ def test_the_workspace_refuses_a_price_question_on_a_malformed_lot(client, offic
     body = {"bid": str(bids[0].pk), "lot": "²", "question": "Justify the price.", "deadline": deadline}
     response = client.post(reverse("tenders:evaluation-ask", args=[tender.pk]), body)
     assert response.status_code == 409 and not BidClarification.objects.exists()
+
+
+@pytest.fixture
+def price_review(officer, evaluator, deadline, firms):
+    """Gamma's 500 against 1000 and 1000 is abnormally low; the officer asked it to justify it."""
+    tender = h.published(officer, deadline)
+    bids = [h.bid(tender, *firm, {1: price}) for firm, price in zip(firms, ["1000.00", "1000.00", "500.00"], strict=True)]
+    with h.past(deadline):
+        h.open_at_deadline(tender)
+        actions.start_evaluation(officer, tender, [evaluator])
+        h.declare_clear(evaluator, tender=tender)
+        for bid in bids:
+            actions.qualify_bid(officer, tender, bid, h.pass_all(tender))
+        yield actions.request_price_justification(
+            officer, tender, bids[2], 1, question="Explain this price.", deadline=h.now() + timedelta(days=3)
+        )
+
+
+@pytest.mark.parametrize("persona", ["other_officer", "supplier_a", "outsider", "evaluator"])
+def test_a_price_review_is_not_found_by_those_who_may_not_decide_it(api_as, price_review, persona, request):
+    """A 403 would tell that the numbered review exists, i.e. that some bid's price was flagged."""
+    api = api_as(request.getfixturevalue(persona))
+    response = api.post(f"/api/v1/price-reviews/{price_review.pk}/decision/", {"accept": True, "reason": "Fine."}, format="json")
+    assert response.status_code == 404 and response.json()["errors"][0]["code"] == "not_found"
+    assert h.refresh(price_review).status == "requested"
