@@ -1,7 +1,7 @@
 """Evaluation and award: the committee, qualification, scores, price checks, the report, the
 award notices, the standstill and challenges. Registered in the tenders app (its migrations)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -382,6 +382,10 @@ class Challenge(FSMModelMixin, models.Model):
 
     def answer_overdue_at(self, now: datetime) -> bool:
         return self.status == self.Status.LODGED and now >= self.answer_due_at
+
+    def answer_stands_at(self, now: datetime, response_days: int) -> bool:
+        """The challenger left the agency's answer without reply for `response_days`: it stands."""
+        return self.status == self.Status.ANSWERED and now >= self.answered_at + timedelta(days=response_days)
 
     @transition(field=status, source=Status.LODGED, target=Status.ANSWERED)
     def record_answer(self) -> None:

@@ -174,6 +174,11 @@ def escalate_challenge(user: User | None, challenge: Challenge, *, reason: str =
                 return challenge
         elif challenge.status != Challenge.Status.ANSWERED:
             raise Conflict(_("A challenge is escalated after the agency's answer (or automatically without one)."), code="not_answered")
+        elif challenge.answer_stands_at(now, tender.challenge_answer_days):
+            raise Conflict(
+                _("The agency's answer stands: it was not escalated within %(days)s days.") % {"days": tender.challenge_answer_days},
+                code="response_period_over",
+            )
         elif not (reason or "").strip():
             raise ActionError(_("Say why the answer does not satisfy you."), code="required", field="reason")
         challenge.escalate()
@@ -288,7 +293,7 @@ def settle_stale_answers(now: datetime) -> int:
     award is never held up by silence."""
     settled = 0
     for challenge in Challenge.objects.filter(status=Challenge.Status.ANSWERED).select_related("tender").order_by("answered_at")[:500]:
-        if now < challenge.answered_at + timedelta(days=challenge.tender.challenge_answer_days):
+        if not challenge.answer_stands_at(now, challenge.tender.challenge_answer_days):
             continue
         with transaction.atomic():
             tender, challenge = _lock_challenge(challenge)

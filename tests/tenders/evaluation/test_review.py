@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from marketplace.errors import Conflict
 from marketplace.models import AuditEvent
 from tenders.evaluation import actions
-from tenders.evaluation.models import AwardNotice, BidClarification, Evaluator
+from tenders.evaluation.models import AwardNotice, BidClarification, Challenge, Evaluator
 from tests.tenders.evaluation import helpers as h
 
 pytestmark = pytest.mark.django_db
@@ -133,3 +134,39 @@ def test_a_price_review_is_not_found_by_those_who_may_not_decide_it(api_as, pric
     response = api.post(f"/api/v1/price-reviews/{price_review.pk}/decision/", {"accept": True, "reason": "Fine."}, format="json")
     assert response.status_code == 404 and response.json()["errors"][0]["code"] == "not_found"
     assert h.refresh(price_review).status == "requested"
+
+
+@pytest.fixture
+def answered(officer, evaluator, deadline, firms, supplier_b, supplier_org_b):
+    """Alpha won; Beta challenged; the agency answered (dismiss) at once. Answers within 5 days."""
+    tender = h.published(officer, deadline, standstill_days=10, challenge_answer_days=5)
+    bids = [h.bid(tender, *firms[0], {1: "900.00"}), h.bid(tender, *firms[1], {1: "1000.00"})]
+    with h.past(deadline) as clock:
+        h.open_at_deadline(tender)
+        actions.start_evaluation(officer, tender, [evaluator])
+        h.declare_clear(evaluator, tender=tender)
+        for bid in bids:
+            actions.qualify_bid(officer, tender, bid, h.pass_all(tender))
+        actions.approve_report(officer, tender)
+        actions.award_tender(officer, tender)
+        challenge = actions.lodge_challenge(supplier_b, supplier_org_b, tender, grounds="The winner's licence had expired.")
+        yield actions.answer_challenge(officer, challenge, answer="It was valid.", decision=Challenge.Decision.DISMISS), clock
+
+
+def test_the_challenger_escalates_one_second_before_the_response_period_ends(answered, supplier_b):
+    challenge, clock = answered
+    clock.move_to(challenge.answered_at + timedelta(days=5) - timedelta(seconds=1))
+    escalated = actions.escalate_challenge(supplier_b, challenge, reason="The answer ignores the expiry date.")
+    assert escalated.status == Challenge.Status.ESCALATED
+
+
+def test_the_challenger_cannot_escalate_once_the_answer_stands(answered, supplier_b):
+    """Silence for the response period means the answer stands (the sweep applies it); a sweep
+    that has not run yet must not let a late escalation in."""
+    challenge, clock = answered
+    clock.move_to(challenge.answered_at + timedelta(days=5) + timedelta(seconds=1))
+    events = AuditEvent.objects.count()
+    with pytest.raises(Conflict) as refused:
+        actions.escalate_challenge(supplier_b, challenge, reason="Too late, but trying.")
+    assert refused.value.problems[0].code == "response_period_over"
+    assert h.refresh(challenge).status == Challenge.Status.ANSWERED and AuditEvent.objects.count() == events
