@@ -172,8 +172,10 @@ def _documents(documents: list) -> list[Document]:
         name = entry["name"].strip()
         if not name or len(name) > 200 or any(c in name for c in "/\\\0") or any(ord(c) < 32 for c in name):
             raise _invalid(_("A document name is empty, too long, or holds a path separator."))
-        if not entry["media_type"] or len(entry["media_type"]) > 120:
-            raise _invalid(_("A document's media type is missing or too long."))
+        media_type = entry["media_type"]
+        # Sent back as the download's Content-Type: a control character would make every download fail.
+        if not media_type or len(media_type) > 120 or any(ord(c) < 32 or ord(c) == 127 for c in media_type):
+            raise _invalid(_("A document's media type is missing, too long, or holds a control character."))
         try:
             content = base64.b64decode(entry["content"], validate=True)
         except (binascii.Error, ValueError):

@@ -1,0 +1,46 @@
+"""Adversarial review of the public opening: malformed sealed content, wrong states, sealed material.
+
+Every refusal is clear and leaves the stored data (rows, the audit chain) as it was.
+"""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from bidding import actions, opening, sealing
+from bidding.models import Bid, OpenedDocument, OpeningLine
+from tests.bidding import helpers
+
+pytestmark = pytest.mark.django_db
+
+
+def open_with_document(tender, deadline, user, organisation, document: sealing.Document) -> Bid:
+    sealed = helpers.seal_bid(tender, organisation, documents=[document])
+    bid = actions.submit_bid(user, organisation, tender, sealed)
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        opening.open_tender(tender.pk)
+    bid.refresh_from_db()
+    return bid
+
+
+@pytest.mark.parametrize("media_type", ["text/plain\r\nX-Injected: 1", "text/plain\n", "text/\x00plain"])
+def test_a_media_type_with_control_characters_is_rejected_at_the_opening(
+    tender, deadline, supplier_a, supplier_org_a, supplier_record_a, media_type
+):
+    """Such a type could never be sent as a Content-Type: every download of the document would fail."""
+    bid = open_with_document(tender, deadline, supplier_a, supplier_org_a, sealing.Document("offer.txt", media_type, b"We offer."))
+    assert bid.status == Bid.Status.REJECTED
+    assert OpeningLine.objects.get(bid=bid).reason_code == OpeningLine.Reason.INVALID_CONTENT
+    assert not OpenedDocument.objects.exists()
+
+
+def test_a_media_type_with_parameters_is_kept_and_downloads(
+    tender, deadline, supplier_a, supplier_org_a, supplier_record_a, api_as, officer
+):
+    document = sealing.Document("offer.txt", "text/plain; charset=utf-8", b"We offer.")
+    bid = open_with_document(tender, deadline, supplier_a, supplier_org_a, document)
+    assert bid.status == Bid.Status.OPENED
+    kept = OpenedDocument.objects.get()
+    response = api_as(officer).get(f"/api/v1/opened-documents/{kept.pk}/")
+    assert response.status_code == 200 and response["Content-Type"] == "text/plain; charset=utf-8"
