@@ -16,7 +16,8 @@ class AwardNoticeFilter(django_filters.FilterSet):
     supplier = django_filters.ModelChoiceFilter(
         label=_("Winning supplier"),
         field_name="awards__supplier",
-        queryset=Organisation.objects.filter(kind=Organisation.Kind.SUPPLIER).order_by("name"),
+        # Only firms named in an award notice: the supplier registry itself is not public.
+        queryset=Organisation.objects.filter(kind=Organisation.Kind.SUPPLIER, awards_won__isnull=False).distinct().order_by("name"),
         distinct=True,
     )
     kind = django_filters.ChoiceFilter(label=_("Outcome"), choices=AwardNotice.Kind.choices)

@@ -170,3 +170,13 @@ def test_the_challenger_cannot_escalate_once_the_answer_stands(answered, supplie
         actions.escalate_challenge(supplier_b, challenge, reason="Too late, but trying.")
     assert refused.value.problems[0].code == "response_period_over"
     assert h.refresh(challenge).status == Challenge.Status.ANSWERED and AuditEvent.objects.count() == events
+
+
+def test_the_public_awards_filter_names_only_firms_that_won(client, api_client, db, supplier_org_a):
+    """The supplier registry is not public: a firm that never won an award is not listed, nor
+    told apart from an id that is no firm at all."""
+    page = client.get(reverse("awards:list"))
+    assert page.status_code == 200 and supplier_org_a.name not in page.content.decode()
+    unknown = api_client.get("/api/v1/awards/", {"supplier": 999999})
+    registered = api_client.get("/api/v1/awards/", {"supplier": supplier_org_a.pk})
+    assert registered.status_code == unknown.status_code and registered.json() == unknown.json()
