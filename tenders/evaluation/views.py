@@ -226,7 +226,8 @@ def score(request, pk: int):
     specs = []
     for name, value in request.POST.items():
         if name.startswith("score_") and value.strip():
-            _prefix, bid_id, criterion_id = name.split("_", 2)
+            # score_<bid>_<criterion>; a malformed name is refused by the action as an unknown criterion
+            _prefix, bid_id, criterion_id = [*name.split("_", 2), "", ""][:3]
             specs.append(actions.ScoreSpec(bid_id, criterion_id, value.strip(), request.POST.get(f"comment_{bid_id}_{criterion_id}", "")))
 
     def act():

@@ -11,7 +11,7 @@ from django.urls import reverse
 from marketplace.errors import Conflict
 from marketplace.models import AuditEvent
 from tenders.evaluation import actions
-from tenders.evaluation.models import AwardNotice, BidClarification, Challenge, Evaluator
+from tenders.evaluation.models import AwardNotice, BidClarification, Challenge, Evaluator, Score
 from tests.tenders.evaluation import helpers as h
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +180,12 @@ def test_the_public_awards_filter_names_only_firms_that_won(client, api_client, 
     unknown = api_client.get("/api/v1/awards/", {"supplier": 999999})
     registered = api_client.get("/api/v1/awards/", {"supplier": supplier_org_a.pk})
     assert registered.status_code == unknown.status_code and registered.json() == unknown.json()
+
+
+def test_the_score_form_refuses_a_malformed_field_name(client, evaluators, evaluating):
+    tender, bids, _clock = evaluating
+    client.force_login(evaluators[0])
+    body = {f"score_{bids[0].pk}_{tender.criteria.get().pk}": "5", "score_x": "5"}
+    response = client.post(reverse("tenders:evaluation-score", args=[tender.pk]), body)
+    assert response.status_code == 422 and "Not a criterion of this tender." in response.content.decode()
+    assert not Score.objects.exists()
