@@ -5,7 +5,7 @@ Views parse the form, check access, call one action and redirect; a refusal re-r
 page with the problems listed where the form is, and the status code of the refusal.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -48,10 +48,15 @@ def _tender(request, pk: int, rule: str) -> Tender:
 
 
 def _deadline(value: str) -> datetime | None:
-    moment = parse_datetime(value or "")
-    if moment is not None and timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
+    """The typed moment in UTC, or None (the action then asks for one) when it is no moment at
+    all: well formed but impossible ("02-30"), or beyond the calendar once in UTC."""
+    try:
+        moment = parse_datetime(value or "")
+        if moment is not None and timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.astimezone(UTC) if moment is not None else None
+    except (ValueError, OverflowError):
+        return None
 
 
 # The workspace ----------------------------------------------------------------------------

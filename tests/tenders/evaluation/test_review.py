@@ -189,3 +189,22 @@ def test_the_score_form_refuses_a_malformed_field_name(client, evaluators, evalu
     response = client.post(reverse("tenders:evaluation-score", args=[tender.pk]), body)
     assert response.status_code == 422 and "Not a criterion of this tender." in response.content.decode()
     assert not Score.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["2031-02-30T10:00", "not a date", "9999-12-31T23:59:59-05:00"])
+def test_the_workspace_refuses_an_impossible_answer_deadline(client, officer, evaluating, typed):
+    tender, bids, _clock = evaluating
+    client.force_login(officer)
+    body = {"bid": str(bids[0].pk), "question": "Which plant?", "deadline": typed}
+    response = client.post(reverse("tenders:evaluation-ask", args=[tender.pk]), body)
+    assert response.status_code == 422 and "Give a deadline for the answer, in the future." in response.content.decode()
+    assert not BidClarification.objects.exists()
+
+
+@pytest.mark.parametrize("typed", ["2031-02-30T10:00:00Z", "9999-12-31T23:59:59-05:00", 12])
+def test_the_api_refuses_an_impossible_answer_deadline(api_as, officer, evaluating, typed):
+    tender, bids, _clock = evaluating
+    body = {"bid": str(bids[0].pk), "question": "Which plant?", "deadline": typed}
+    response = api_as(officer).post(evaluation_url(tender, "clarifications/"), body, format="json")
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "deadline"
+    assert not BidClarification.objects.exists()
