@@ -118,6 +118,8 @@ def _parse(plaintext: bytes) -> dict:
         body = json.loads(plaintext)
     except (ValueError, UnicodeDecodeError):
         raise _invalid(_("The decrypted envelope is not JSON.")) from None
+    except RecursionError:  # what Python's parser raises past ~1000 nested levels
+        raise _invalid(_("The decrypted envelope nests too deeply to be read.")) from None
     if not isinstance(body, dict) or set(body) != PLAINTEXT_KEYS:
         raise _invalid(_("The decrypted envelope must hold exactly: tender, envelope, organisation, lots, documents."))
     if not _is_int(body["tender"]) or not _is_int(body["organisation"]) or not isinstance(body["envelope"], str):

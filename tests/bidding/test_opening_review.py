@@ -9,7 +9,8 @@ import pytest
 import time_machine
 
 from bidding import actions, opening, sealing
-from bidding.models import Bid, OpenedDocument, OpeningLine
+from bidding.keys import public_envelopes
+from bidding.models import Bid, OpenedDocument, Opening, OpeningLine
 from tests.bidding import helpers
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +45,20 @@ def test_a_media_type_with_parameters_is_kept_and_downloads(
     kept = OpenedDocument.objects.get()
     response = api_as(officer).get(f"/api/v1/opened-documents/{kept.pk}/")
     assert response.status_code == 200 and response["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_a_deeply_nested_plaintext_is_rejected_and_the_opening_completes(
+    tender, deadline, supplier_a, supplier_org_a, supplier_record_a, supplier_b, supplier_org_b, supplier_record_b
+):
+    """Python's JSON parser raises RecursionError (not ValueError) past ~1000 levels: such an
+    envelope must be one rejected line, not an exception that stops the opening at that bid forever."""
+    [envelope] = public_envelopes(tender)
+    nested = b"[" * 50_000 + b"]" * 50_000
+    sealed = sealing.seal(nested, envelope["jwk"], kid=envelope["kid"], organisation_id=supplier_org_a.pk, tender_id=tender.pk)
+    bomb = actions.submit_bid(supplier_a, supplier_org_a, tender, {"bid": sealed})
+    honest = actions.submit_bid(supplier_b, supplier_org_b, tender, helpers.seal_bid(tender, supplier_org_b))
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        opening.open_tender(tender.pk)
+    assert OpeningLine.objects.get(bid=bomb).reason_code == OpeningLine.Reason.INVALID_CONTENT
+    assert Bid.objects.get(pk=honest.pk).status == Bid.Status.OPENED
+    assert Opening.objects.get(tender=tender).status == Opening.Status.COMPLETE
