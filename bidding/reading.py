@@ -122,7 +122,7 @@ def _parse(plaintext: bytes) -> dict:
         raise _invalid(_("The decrypted envelope nests too deeply to be read.")) from None
     if not isinstance(body, dict) or set(body) != PLAINTEXT_KEYS:
         raise _invalid(_("The decrypted envelope must hold exactly: tender, envelope, organisation, lots, documents."))
-    if not _is_int(body["tender"]) or not _is_int(body["organisation"]) or not isinstance(body["envelope"], str):
+    if not _is_int(body["tender"]) or not _is_int(body["organisation"]) or not _is_text(body["envelope"]):
         raise _invalid(_("The tender and organisation must be numbers and the envelope a name."))
     if not isinstance(body["lots"], list) or not isinstance(body["documents"], list):
         raise _invalid(_("The lots and documents must be lists."))
@@ -131,6 +131,12 @@ def _parse(plaintext: bytes) -> dict:
 
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_text(value) -> bool:
+    """Text the record can store and show: no control character, and no lone surrogate (a JSON
+    escape such as \\ud800 decodes to one; neither PostgreSQL nor UTF-8 accepts it)."""
+    return isinstance(value, str) and not any(ord(c) < 32 or ord(c) == 127 or 0xD800 <= ord(c) <= 0xDFFF for c in value)
 
 
 def _lots(lots: list, *, name: str, currency: str, lot_numbers: set[int]) -> list[dict]:
@@ -172,11 +178,11 @@ def _documents(documents: list) -> list[Document]:
         if not isinstance(entry, dict) or set(entry) != DOCUMENT_KEYS or not all(isinstance(entry[k], str) for k in DOCUMENT_KEYS):
             raise _invalid(_("Each document must have a name, a media type, a SHA-256 and its content, as text."))
         name = entry["name"].strip()
-        if not name or len(name) > 200 or any(c in name for c in "/\\\0") or any(ord(c) < 32 for c in name):
+        if not name or len(name) > 200 or any(c in name for c in "/\\\0") or not _is_text(name):
             raise _invalid(_("A document name is empty, too long, or holds a path separator."))
         media_type = entry["media_type"]
         # Sent back as the download's Content-Type: a control character would make every download fail.
-        if not media_type or len(media_type) > 120 or any(ord(c) < 32 or ord(c) == 127 for c in media_type):
+        if not media_type or len(media_type) > 120 or not _is_text(media_type):
             raise _invalid(_("A document's media type is missing, too long, or holds a control character."))
         try:
             content = base64.b64decode(entry["content"], validate=True)

@@ -3,7 +3,10 @@
 Every refusal is clear and leaves the stored data (rows, the audit chain) as it was.
 """
 
+import hashlib
+import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -14,6 +17,8 @@ from bidding.models import Bid, OpenedDocument, Opening, OpeningLine
 from tests.bidding import helpers
 
 pytestmark = pytest.mark.django_db
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def open_with_document(tender, deadline, user, organisation, document: sealing.Document) -> Bid:
@@ -60,5 +65,53 @@ def test_a_deeply_nested_plaintext_is_rejected_and_the_opening_completes(
     with time_machine.travel(deadline + timedelta(seconds=1)):
         opening.open_tender(tender.pk)
     assert OpeningLine.objects.get(bid=bomb).reason_code == OpeningLine.Reason.INVALID_CONTENT
+    assert Bid.objects.get(pk=honest.pk).status == Bid.Status.OPENED
+    assert Opening.objects.get(tender=tender).status == Opening.Status.COMPLETE
+
+
+def seal_raw(tender, organisation, body: dict) -> dict[str, str]:
+    """A bid whose plaintext is `body` as ASCII JSON (escapes kept as the client sent them)."""
+    [envelope] = public_envelopes(tender)
+    content = json.dumps(body).encode("ascii")
+    return {"bid": sealing.seal(content, envelope["jwk"], kid=envelope["kid"], organisation_id=organisation.pk, tender_id=tender.pk)}
+
+
+def plaintext_body(tender, organisation, **changes) -> dict:
+    return json.loads(helpers_plaintext(tender, organisation)) | changes
+
+
+def helpers_plaintext(tender, organisation) -> bytes:
+    return sealing.plaintext(
+        tender_id=tender.pk,
+        envelope="bid",
+        organisation_id=organisation.pk,
+        prices={1: Decimal("10.00")},
+        currency=tender.currency,
+        documents=[sealing.Document("offer.txt", "text/plain", b"We offer.")],
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"envelope": "\ud800"},
+        {"envelope": "bid\u0000"},
+        {"documents": [{"name": "offer\ud800.txt", "media_type": "text/plain", "sha256": EMPTY_SHA256, "content": ""}]},
+        {"documents": [{"name": "offer.txt", "media_type": "text/\udfffplain", "sha256": EMPTY_SHA256, "content": ""}]},
+    ],
+    ids=["surrogate-envelope", "nul-envelope", "surrogate-name", "surrogate-media-type"],
+)
+def test_text_the_database_cannot_store_is_rejected_and_the_opening_completes(
+    tender, deadline, supplier_a, supplier_org_a, supplier_record_a, supplier_b, supplier_org_b, supplier_record_b, changes
+):
+    """A lone surrogate or a NUL cannot be stored (PostgreSQL refuses both): such an envelope is
+    one rejected line, not an exception that stops the opening at that bid on every run."""
+    odd = actions.submit_bid(
+        supplier_a, supplier_org_a, tender, seal_raw(tender, supplier_org_a, plaintext_body(tender, supplier_org_a, **changes))
+    )
+    honest = actions.submit_bid(supplier_b, supplier_org_b, tender, helpers.seal_bid(tender, supplier_org_b))
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        opening.open_tender(tender.pk)
+    assert OpeningLine.objects.get(bid=odd).result == OpeningLine.Result.REJECTED
     assert Bid.objects.get(pk=honest.pk).status == Bid.Status.OPENED
     assert Opening.objects.get(tender=tender).status == Opening.Status.COMPLETE
