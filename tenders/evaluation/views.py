@@ -141,9 +141,22 @@ def workspace(request, pk: int):
     return render(request, "tenders/evaluation/workspace.html", workspace_context(request, tender))
 
 
+def _refuse_null_characters(request) -> None:
+    """These pages read their forms raw (no Django form to validate them), and PostgreSQL text
+    cannot hold a NUL: refuse it before any action stores it."""
+    problems = [
+        Problem(_("Null characters are not allowed."), "null_characters", name)
+        for name, values in request.POST.lists()
+        if any("\x00" in value for value in values)
+    ]
+    if problems:
+        raise ActionError(problems=problems)
+
+
 def _act(request, tender: Tender, section: str, act, success: str):
     """Run one action; on refusal show the workspace again with its problems."""
     try:
+        _refuse_null_characters(request)
         act()
     except ActionError as error:
         tender.refresh_from_db()
@@ -378,6 +391,7 @@ def result(request, pk: int):
 
 def _bidder_act(request, tender: Tender, bid: Bid, act, success: str):
     try:
+        _refuse_null_characters(request)
         act()
     except ActionError as error:
         return render(request, "tenders/evaluation/result.html", result_context(request, tender, bid, error.problems), status=error.status)
@@ -469,6 +483,7 @@ def decide(request, challenge_id: int):
     challenge = get_object_or_404(Challenge.objects.select_related("tender"), pk=challenge_id)
     access.require(request.user, "decide_challenge", challenge)
     try:
+        _refuse_null_characters(request)
         actions.decide_challenge(
             request.user, challenge, uphold=request.POST.get("decision") == "uphold", reason=request.POST.get("reason", "")
         )

@@ -208,3 +208,23 @@ def test_the_api_refuses_an_impossible_answer_deadline(api_as, officer, evaluati
     response = api_as(officer).post(evaluation_url(tender, "clarifications/"), body, format="json")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "deadline"
     assert not BidClarification.objects.exists()
+
+
+def test_the_workspace_refuses_a_null_character(client, officer, evaluating):
+    """PostgreSQL text cannot hold NUL: the pages read their forms raw, so the refusal must come first."""
+    tender, bids, _clock = evaluating
+    client.force_login(officer)
+    deadline = (h.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    body = {"bid": str(bids[0].pk), "question": "Which\x00plant?", "deadline": deadline}
+    response = client.post(reverse("tenders:evaluation-ask", args=[tender.pk]), body)
+    assert response.status_code == 422 and "Null characters are not allowed." in response.content.decode()
+    assert not BidClarification.objects.exists()
+
+
+def test_the_result_page_refuses_a_null_character(client, officer, evaluating, supplier_a):
+    tender, bids, _clock = evaluating
+    asked = actions.ask_bidder(officer, tender, bids[0], question="Which plant?", deadline=h.now() + timedelta(days=2))
+    client.force_login(supplier_a)
+    response = client.post(reverse("tenders:result-answer", args=[tender.pk, asked.pk]), {"answer": "Our\x00quarry."})
+    assert response.status_code == 422 and "Null characters are not allowed." in response.content.decode()
+    assert h.refresh(asked).answer == ""
