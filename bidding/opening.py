@@ -62,14 +62,16 @@ def _officers(tender: Tender):
 # Starting a round --------------------------------------------------------------------------
 
 
-def open_tender(tender_id: int) -> Opening | None:
+def open_tender(tender_id: int, *, requested_by: User | None = None) -> Opening | None:
     """The task at the deadline: close the tender, start its first round, read it out if the
     platform holds the key. Idempotent: run twice, by two workers, or after a crash, it leaves
-    each bid read exactly once. Returns the first round's Opening (None before the deadline)."""
+    each bid read exactly once. Returns the first round's Opening (None before the deadline).
+
+    `requested_by`: the officer starting it by hand, refused if the round has already started."""
     from tenders.actions import close_tender
 
     close_tender(tender_id)
-    opening = _start_first_round(tender_id)
+    opening = _start_first_round(tender_id, requested_by=requested_by)
     if opening is not None and opening.status == Opening.Status.RUNNING:
         opening = run_round(opening.pk)
     return opening
@@ -90,20 +92,21 @@ def start_opening(actor: User, tender: Tender) -> Opening:
         )
     if refusal is not None:
         raise refusal
-    opening = open_tender(tender.pk)
+    opening = open_tender(tender.pk, requested_by=actor)
     if opening is None:
         raise Conflict(_("The tender is not ready to be opened."), code="not_openable")
-    with transaction.atomic():
-        audit.record("opening.requested", actor=actor, organisation=tender.buyer, obj=opening, payload={"tender": tender.pk}, now=now)
     return opening
 
 
-def _start_first_round(tender_id: int) -> Opening | None:
+def _start_first_round(tender_id: int, *, requested_by: User | None = None) -> Opening | None:
     with transaction.atomic():
         tender = _lock_tender(tender_id)
         now = timezone.now()
         started = Opening.objects.filter(tender=tender, round=first_round(tender)).first()
         if started is not None:
+            if requested_by is not None:
+                # Checked again under the lock: two officers pressing at once start it once.
+                raise Conflict(_("The opening of this tender has already started."), code="already_started")
             return started
         if tender.status != Tender.Status.CLOSED or not tender.is_past_deadline(now):
             return None
@@ -114,6 +117,7 @@ def _start_first_round(tender_id: int) -> Opening | None:
         opening = _create_round(tender, first_round(tender), _bids_in_order(bids), now=now)
         audit.record(
             "tender.opening_started",
+            actor=requested_by,
             organisation=tender.buyer,
             obj=tender,
             payload={"round": opening.round, "custody": tender.custody, "bids": len(opening.bid_ids)},

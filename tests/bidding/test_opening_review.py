@@ -10,11 +10,16 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
 
 from bidding import actions, opening, sealing
 from bidding.keys import public_envelopes
 from bidding.models import Bid, OpenedDocument, Opening, OpeningLine
+from marketplace.models import AuditEvent, Role
+from tenders.models import Tender
 from tests.bidding import helpers
+from tests.factories import make_member
+from tests.tenders.test_concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -115,3 +120,21 @@ def test_text_the_database_cannot_store_is_rejected_and_the_opening_completes(
     assert OpeningLine.objects.get(bid=odd).result == OpeningLine.Result.REJECTED
     assert Bid.objects.get(pk=honest.pk).status == Bid.Status.OPENED
     assert Opening.objects.get(tender=tender).status == Opening.Status.COMPLETE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_starting_the_opening_at_once_start_it_once(officer, agency, deadline, supplier_a, supplier_org_a):
+    """The second officer is told the opening already started (409), as when it comes later, and
+    only one start is on the audit chain: the check is made under the tender's row lock."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row-lock races need PostgreSQL (DATABASE_URL): they run in CI")
+    helpers.make_supplier(supplier_org_a)
+    second = make_member(agency, Role.PROCUREMENT_OFFICER, "officer2@mot.test")
+    tender = helpers.publish(helpers.make_tender(officer, deadline=deadline), officer)
+    actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        results = at_once(4, lambda i: opening.start_opening([officer, second][i % 2], Tender.objects.get(pk=tender.pk)))
+    assert sum(isinstance(result, Opening) for result in results) == 1
+    assert all(result.problems[0].code == "already_started" for result in results if not isinstance(result, Opening))
+    [started] = AuditEvent.objects.filter(action="tender.opening_started")
+    assert started.actor in (officer, second)
