@@ -97,7 +97,8 @@ def _read(envelope, bid, *, name, key, digests, lot_numbers) -> Reading:
         ) from None
     body = _parse(plaintext)
     if body["tender"] != bid.tender_id:
-        raise Rejected(Reason.WRONG_TENDER, _("The envelope was sealed for another tender (%(id)s).") % {"id": body["tender"]})
+        # The other tender is not named: the public record would tell that this firm bids there.
+        raise Rejected(Reason.WRONG_TENDER, _("The envelope was sealed for another tender."))
     if body["organisation"] != bid.organisation_id:
         raise Rejected(Reason.WRONG_SUPPLIER, _("The envelope names another supplier than the one that submitted it."))
     if body["envelope"] != name:

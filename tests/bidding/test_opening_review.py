@@ -81,8 +81,8 @@ def seal_raw(tender, organisation, body: dict) -> dict[str, str]:
     return {"bid": sealing.seal(content, envelope["jwk"], kid=envelope["kid"], organisation_id=organisation.pk, tender_id=tender.pk)}
 
 
-def plaintext_body(tender, organisation, **changes) -> dict:
-    return json.loads(helpers_plaintext(tender, organisation)) | changes
+def plaintext_body(sealed_for, organisation, **changes) -> dict:
+    return json.loads(helpers_plaintext(sealed_for, organisation)) | changes
 
 
 def helpers_plaintext(tender, organisation) -> bytes:
@@ -138,3 +138,17 @@ def test_two_officers_starting_the_opening_at_once_start_it_once(officer, agency
     assert all(result.problems[0].code == "already_started" for result in results if not isinstance(result, Opening))
     [started] = AuditEvent.objects.filter(action="tender.opening_started")
     assert started.actor in (officer, second)
+
+
+def test_the_public_record_does_not_name_the_other_tender_an_envelope_was_sealed_for(
+    tender, officer, deadline, supplier_a, supplier_org_a, supplier_record_a, api_client
+):
+    """Naming it would tell everyone that this firm prepares a bid in that tender, perhaps before its deadline."""
+    other = helpers.publish(helpers.make_tender(officer, deadline=deadline + timedelta(days=30), title="Bridge repair"), officer)
+    body = plaintext_body(tender, supplier_org_a, tender=other.pk)
+    bid = actions.submit_bid(supplier_a, supplier_org_a, tender, seal_raw(tender, supplier_org_a, body))
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        opening.open_tender(tender.pk)
+        [line] = api_client.get(f"/api/v1/tenders/{tender.pk}/opening-record/").json()["rounds"][0]["lines"]
+    assert line["bid"] == str(bid.pk) and line["reason_code"] == "wrong_tender"
+    assert line["reason"] == "The envelope was sealed for another tender."
