@@ -6,6 +6,7 @@ its opening queued. Every task here is idempotent; the sweep picks up what a los
 closed tenders whose opening never ran, rounds left half-read, quorum windows that ended.
 """
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from tenders.models import Tender
+
+logger = logging.getLogger(__name__)
 
 
 def schedule_opening(tender: Tender) -> None:
@@ -45,18 +48,34 @@ def check_quorum(opening_id: int) -> bool:
 
 @task()
 def sweep_openings() -> int:
-    """Open closed tenders, resume running rounds, alert missed quorums; then queue the next sweep."""
+    """Open closed tenders, resume running rounds, alert missed quorums; then queue the next sweep.
+
+    One tender whose opening fails (logged with its traceback) never holds up the others, and
+    the next sweep is queued whatever happens."""
     from bidding.models import Opening
     from bidding.opening import alert_quorum_missed, open_tender, run_round
 
     now = timezone.now()
-    due = Tender.objects.filter(status=Tender.Status.CLOSED, submission_deadline__lte=now).values_list("pk", flat=True)[:1000]
-    handled = sum(open_tender(pk) is not None for pk in list(due))
-    for opening_id in list(Opening.objects.filter(status=Opening.Status.RUNNING).values_list("pk", flat=True)[:1000]):
-        run_round(opening_id)
-        handled += 1
-    missed = Opening.objects.filter(status=Opening.Status.WAITING, quorum_deadline__lte=now, quorum_missed_at__isnull=True)
-    handled += sum(alert_quorum_missed(pk) for pk in list(missed.values_list("pk", flat=True)[:1000]))
-    if not DBTaskResult.objects.filter(task_path=sweep_openings.module_path, status=TaskResultStatus.READY).exists():
-        sweep_openings.using(run_after=now + timedelta(seconds=settings.OPENING_SWEEP_SECONDS)).enqueue()
+    handled = 0
+
+    def attempt(what: str, step, pk) -> None:
+        nonlocal handled
+        try:
+            handled += bool(step(pk))
+        except Exception:
+            logger.exception("Opening sweep: %s %s failed; the next sweep tries again", what, pk)
+
+    try:
+        for pk in list(
+            Tender.objects.filter(status=Tender.Status.CLOSED, submission_deadline__lte=now).values_list("pk", flat=True)[:1000]
+        ):
+            attempt("tender", lambda pk: open_tender(pk) is not None, pk)
+        for pk in list(Opening.objects.filter(status=Opening.Status.RUNNING).values_list("pk", flat=True)[:1000]):
+            attempt("round", lambda pk: run_round(pk) or True, pk)
+        missed = Opening.objects.filter(status=Opening.Status.WAITING, quorum_deadline__lte=now, quorum_missed_at__isnull=True)
+        for pk in list(missed.values_list("pk", flat=True)[:1000]):
+            attempt("quorum check of round", alert_quorum_missed, pk)
+    finally:
+        if not DBTaskResult.objects.filter(task_path=sweep_openings.module_path, status=TaskResultStatus.READY).exists():
+            sweep_openings.using(run_after=now + timedelta(seconds=settings.OPENING_SWEEP_SECONDS)).enqueue()
     return handled

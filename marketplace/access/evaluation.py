@@ -63,8 +63,16 @@ def score_bids(user, tender) -> bool:
 
 @rule("view_evaluation_report")
 def view_evaluation_report(user, tender) -> bool:
-    """The agency and auditors."""
-    return is_member(user, tender.buyer_id) or is_auditor(user)
+    """The agency and auditors; but not a member named to this tender's committee who has not
+    declared no conflict (or declared one): the report holds the opened bids they may not see."""
+    if is_auditor(user) or is_buyer_officer(user, tender):
+        return True
+    if not is_member(user, tender.buyer_id):
+        return False
+    from tenders.evaluation.models import Evaluator
+
+    seats = set(tender.evaluators.filter(user=user).values_list("status", flat=True))
+    return not seats or seats == {Evaluator.Status.CLEARED}
 
 
 @rule("view_bid_result")

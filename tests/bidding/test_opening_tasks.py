@@ -9,7 +9,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from bidding import actions, opening, tasks
-from bidding.models import Bid, Opening
+from bidding.models import Bid, EnvelopeKey, Opening
 from marketplace.models import Notification, Role
 from tenders import tasks as tender_tasks
 from tenders.actions import amend_tender
@@ -63,6 +63,26 @@ def test_the_sweep_opens_a_closed_tender_whose_opening_was_lost(tender, bid, dea
         tasks.sweep_openings.call()
     tender.refresh_from_db()
     assert tender.status == Tender.Status.OPENED
+
+
+def test_one_tender_that_cannot_be_opened_does_not_hold_up_the_sweep(
+    tender, bid, officer, deadline, supplier_a, supplier_org_a, supplier_record_a, caplog
+):
+    second = helpers.publish(helpers.make_tender(officer, deadline=deadline), officer)
+    actions.submit_bid(supplier_a, supplier_org_a, second, helpers.seal_bid(second, supplier_org_a))
+    # The first tender's wrapped key is damaged (a restore from the wrong backup, say): unwrapping it fails.
+    EnvelopeKey.objects.filter(tender=tender).update(wrapped_private_key=b"\0" * 60)
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        helpers.close(tender)
+        helpers.close(second)
+        DBTaskResult.objects.filter(task_path=tasks.open_at_deadline.module_path).delete()  # the queue was lost
+        DBTaskResult.objects.filter(task_path=tasks.sweep_openings.module_path).delete()
+        tasks.sweep_openings.call()
+    second.refresh_from_db()
+    assert second.status == Tender.Status.OPENED
+    assert f"Opening sweep: round {Opening.objects.get(tender=tender).pk} failed" in caplog.text
+    # The next sweep is queued all the same, and will try the first tender again.
+    assert DBTaskResult.objects.filter(task_path=tasks.sweep_openings.module_path, status=TaskResultStatus.READY).count() == 1
 
 
 def test_the_sweep_alerts_the_officers_when_the_quorum_window_ends(

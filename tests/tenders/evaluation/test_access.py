@@ -89,6 +89,19 @@ def test_the_evaluation_report(client, people, awarded, who, expected):
     assert status_for(client, people[who], reverse("tenders:evaluation-report", args=[tender.pk, 1])) == expected
 
 
+def test_a_committee_member_who_has_not_declared_reads_no_report(client, agency, officer, awarded):
+    tender, _notice, _bids = awarded
+    # Named after the report was approved (a replacement, say): no declaration yet.
+    newcomer = factories.make_member(agency, Role.EVALUATOR, "newcomer@mot.test")
+    colleague = factories.make_member(agency, Role.EVALUATOR, "colleague@mot.test")
+    from tenders.evaluation.models import Evaluator
+
+    Evaluator.objects.create(tender=tender, user=newcomer, appointed_by=officer)
+    url = reverse("tenders:evaluation-report", args=[tender.pk, 1])
+    assert status_for(client, newcomer, url) == 403
+    assert status_for(client, colleague, url) == 200  # an agency member not on the committee
+
+
 @pytest.mark.parametrize("who, expected", [("bidder", 200), ("non_bidder", 404), ("officer", 404), ("public", 302)])
 def test_the_bidders_result_page(client, people, awarded, who, expected):
     tender, _notice, _bids = awarded
