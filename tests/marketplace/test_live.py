@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
-REDIS_BACKENDS = {"redis-pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer", "redis-core": "channels_redis.core.RedisChannelLayer"}
+REDIS_BACKENDS = {"redis-pubsub": "marketplace.layers.PubSubChannelLayer", "redis-core": "channels_redis.core.RedisChannelLayer"}
 
 
 def redis_layer(name: str) -> dict:
