@@ -319,3 +319,18 @@ def check_custodian_shares(custodian: User, tender: Tender, passphrase: str) -> 
     if failure is not None:
         raise failure
     return [s.envelope_key.name for s in shares]
+
+
+# After the opening -----------------------------------------------------------------------
+
+
+def read_opened_document(actor: User, document) -> None:
+    """Record that someone read a document of an opened bid (the view streams it after this)."""
+    with transaction.atomic():
+        audit.record(
+            "opened_document.downloaded",
+            actor=actor,
+            organisation=document.bid.tender.buyer,
+            obj=document,
+            payload={"tender": document.bid.tender_id, "bid": str(document.bid_id), "sha256": document.sha256},
+        )

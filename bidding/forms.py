@@ -29,3 +29,9 @@ class ChangePassphraseForm(forms.Form):
 
 class CheckShareForm(forms.Form):
     passphrase = forms.CharField(label=_("Opening passphrase"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+
+class ReleaseShareForm(forms.Form):
+    passphrase = forms.CharField(
+        label=_("Opening passphrase"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )

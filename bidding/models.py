@@ -213,3 +213,188 @@ class Envelope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.sha256[:12]}"
+
+
+# The opening ---------------------------------------------------------------------------------
+
+
+class OpeningQuerySet(models.QuerySet):
+    def unfinished(self):
+        return self.exclude(status=Opening.Status.COMPLETE)
+
+
+class Opening(FSMModelMixin, models.Model):
+    """One round of a tender's public opening: the envelopes of one name, read out bid by bid.
+
+    Single-envelope tenders have one round, `bid`. Two-envelope tenders open `technical` at the
+    deadline and `financial` later, for the bids that passed the technical evaluation only.
+    """
+
+    class Round(models.TextChoices):
+        BID = "bid", _("Bids")
+        TECHNICAL = "technical", _("Technical envelopes")
+        FINANCIAL = "financial", _("Financial envelopes")
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the custodians")  # committee custody: fewer than k shares released
+        RUNNING = "running", _("Being read out")  # envelopes are being decrypted, one line per bid
+        COMPLETE = "complete", _("Complete")  # every line read; the record is signed
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.PROTECT, related_name="openings", verbose_name=_("tender"))
+    round = models.CharField(_("round"), max_length=20, choices=Round.choices)
+    status = FSMField(_("status"), default=Status.WAITING, choices=Status.choices, protected=True)
+    # The bids this round reads, in order of receipt (their ids), fixed when the round is created,
+    # so a resumed run gives every bid the same position.
+    bid_ids = models.JSONField(_("bids to open"), default=list, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    # Committee custody: when the officers are alerted if fewer than k custodians released a share.
+    quorum_deadline = models.DateTimeField(_("quorum deadline"), null=True, blank=True)
+    quorum_missed_at = models.DateTimeField(_("quorum missed"), null=True, blank=True)
+    record = models.JSONField(_("opening record"), null=True, blank=True, editable=False)
+    signature = models.TextField(_("signature (JWS)"), blank=True, editable=False)
+
+    objects = OpeningQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("opening")
+        verbose_name_plural = _("openings")
+        ordering = ["tender", "created_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["tender", "round"], name="opening_unique_round")]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id} {self.round} ({self.status})"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status == self.Status.COMPLETE
+
+    @property
+    def holds_prices(self) -> bool:
+        return self.round in (self.Round.BID, self.Round.FINANCIAL)
+
+    @property
+    def is_first_round(self) -> bool:
+        return self.round in (self.Round.BID, self.Round.TECHNICAL)
+
+    def quorum_missed_at_time(self, now: datetime) -> bool:
+        return self.status == self.Status.WAITING and self.quorum_deadline is not None and now >= self.quorum_deadline
+
+    @transition(field=status, source=Status.WAITING, target=Status.RUNNING)
+    def start(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.RUNNING, target=Status.COMPLETE)
+    def complete(self) -> None:
+        pass
+
+
+class OpeningLine(models.Model):
+    """What the opening read out for one bid in one round: written once, never changed."""
+
+    class Result(models.TextChoices):
+        OPENED = "opened", _("Opened")
+        REJECTED = "rejected", _("Rejected")
+
+    class Reason(models.TextChoices):
+        NONE = "", _("None")
+        UNDECRYPTABLE = "undecryptable", _("Cannot be decrypted")
+        DIGEST_MISMATCH = "digest_mismatch", _("Does not match its receipt")
+        INVALID_CONTENT = "invalid_content", _("Invalid content")
+        WRONG_TENDER = "wrong_tender", _("Sealed for another tender")
+        WRONG_SUPPLIER = "wrong_supplier", _("Sealed by another supplier")
+        WRONG_ENVELOPE = "wrong_envelope", _("Sealed for another envelope")
+
+    opening = models.ForeignKey(Opening, on_delete=models.PROTECT, related_name="lines", verbose_name=_("opening"))
+    bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="opening_lines", verbose_name=_("bid"))
+    position = models.PositiveIntegerField(_("position"))
+    result = models.CharField(_("result"), max_length=10, choices=Result.choices)
+    reason_code = models.CharField(_("reason"), max_length=20, choices=Reason.choices, blank=True, default="")
+    reason = models.TextField(_("reason (text)"), blank=True)
+    read_at = models.DateTimeField(_("read"))
+    # What is read out publicly: supplier, receipt time, digests, prices or documents.
+    content = models.JSONField(_("content"), default=dict)
+
+    class Meta:
+        verbose_name = _("opening line")
+        verbose_name_plural = _("opening lines")
+        ordering = ["opening", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["opening", "bid"], name="opening_line_unique_bid"),
+            models.UniqueConstraint(fields=["opening", "position"], name="opening_line_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opening_id} #{self.position} {self.result}"
+
+    @property
+    def is_opened(self) -> bool:
+        return self.result == self.Result.OPENED
+
+    def as_json(self) -> dict:
+        return {
+            "position": self.position,
+            "bid": str(self.bid_id),
+            "result": self.result,
+            "reason_code": self.reason_code,
+            "reason": self.reason,
+            "read_at": self.read_at,
+        } | self.content
+
+
+def opened_document_path(document: "OpenedDocument", filename: str) -> str:
+    return f"bidding/{document.bid.tender_id}/bids/{document.bid_id}/{document.envelope}/{document.position:03d}-{filename}"
+
+
+class OpenedDocument(models.Model):
+    """A document from an opened envelope, kept for the tender's officers and evaluators.
+
+    The file lives in the private media storage (never served by URL); every download goes
+    through a view that checks access and writes an audit event.
+    """
+
+    bid = models.ForeignKey(Bid, on_delete=models.PROTECT, related_name="opened_documents", verbose_name=_("bid"))
+    envelope = models.CharField(_("envelope"), max_length=20)
+    position = models.PositiveSmallIntegerField(_("position"))
+    name = models.CharField(_("name"), max_length=255)
+    media_type = models.CharField(_("media type"), max_length=120)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    file = models.FileField(_("file"), upload_to=opened_document_path, max_length=500)
+
+    class Meta:
+        verbose_name = _("opened document")
+        verbose_name_plural = _("opened documents")
+        ordering = ["bid", "envelope", "position"]
+        constraints = [models.UniqueConstraint(fields=["bid", "envelope", "position"], name="opened_document_unique_position")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShareRelease(models.Model):
+    """A custodian's presence at a committee opening round: failed tries, and the released share.
+
+    The released mnemonic is kept only wrapped (AES-256-GCM under the platform KEK, bound to
+    this round and custodian) until k are in and the round has been read out; then it is erased.
+    """
+
+    opening = models.ForeignKey(Opening, on_delete=models.CASCADE, related_name="releases", verbose_name=_("opening"))
+    custodian = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("custodian"))
+    failed_attempts = models.PositiveSmallIntegerField(_("wrong passphrases in a row"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    wrapped_share = models.BinaryField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("share release")
+        verbose_name_plural = _("share releases")
+        constraints = [models.UniqueConstraint(fields=["opening", "custodian"], name="share_release_unique_custodian")]
+
+    def __str__(self) -> str:
+        return f"{self.opening_id} {self.custodian_id}"
+
+    def is_locked_at(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until

@@ -6,10 +6,10 @@ lock (FOR UPDATE), so no submission runs concurrently with any of them.
 
 from django.dispatch import receiver
 
-from bidding import actions, custody, keys
+from bidding import actions, custody, keys, tasks
 from marketplace.errors import Problem
 from tenders.models import Tender
-from tenders.signals import publication_check, tender_amended, tender_cancelled, tender_published
+from tenders.signals import publication_check, tender_amended, tender_cancelled, tender_closed, tender_published
 
 
 @receiver(publication_check, sender=Tender, dispatch_uid="bidding.publication_check")
@@ -20,6 +20,14 @@ def check_custody(sender, tender, actor, now, **kwargs) -> list[Problem]:
 @receiver(tender_published, sender=Tender, dispatch_uid="bidding.tender_published")
 def create_envelope_keys(sender, tender, actor, now, **kwargs) -> None:
     keys.create_envelope_keys(tender, actor=actor, now=now)
+    tasks.ensure_opening_sweep()
+
+
+@receiver(tender_closed, sender=Tender, dispatch_uid="bidding.tender_closed")
+def queue_opening(sender, tender, now, **kwargs) -> None:
+    # Queued in the closing's transaction (the task store is the database): no closing commits
+    # without its opening queued.
+    tasks.schedule_opening(tender)
 
 
 @receiver(tender_amended, sender=Tender, dispatch_uid="bidding.tender_amended")

@@ -258,6 +258,8 @@ TENDER_CLOSING_SWEEP_SECONDS = env_int("TENDER_CLOSING_SWEEP_SECONDS", 60, minim
 # manager); the embedded default generates them once into the data folder.
 SEALING_KEK = env_key("SEALING_KEK", 32, VAR_DIR / "sealing_kek")
 SIGNING_KEY = env_key("SIGNING_KEY", 32, VAR_DIR / "signing_key")
+# How often the opening sweep looks for closed tenders not yet opened and rounds left half-read.
+OPENING_SWEEP_SECONDS = env_int("OPENING_SWEEP_SECONDS", 60, minimum=5)
 
 # API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

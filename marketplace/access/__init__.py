@@ -120,6 +120,7 @@ def subject_rule(kind: str):
 # Each area registers its rules on import.
 from marketplace.access import (  # noqa: E402, F401
     bidding,
+    opening,
     people,
     suppliers,
     tenders,

@@ -126,3 +126,16 @@ def seal_bid(
 
 def envelope_key(tender: Tender, name: str = "bid") -> EnvelopeKey:
     return EnvelopeKey.objects.get(tender=tender, name=name)
+
+
+def process_environment(data_dir, **extra) -> dict[str, str]:
+    """For real worker and daphne processes: this run's database and keys, and a data folder of
+    the test's own (opened documents land there, not in the project's data folder)."""
+    import base64
+
+    from django.conf import settings
+
+    from tests.processes import child_environment
+
+    keys = {name: base64.b64encode(getattr(settings, name)).decode() for name in ("SEALING_KEK", "SIGNING_KEY")}
+    return child_environment(**extra) | keys | {"TENDERHALL_DATA_DIR": str(data_dir)}

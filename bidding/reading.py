@@ -1,0 +1,185 @@
+"""Reading one sealed envelope at the opening: decrypt it and check it, or say why it is rejected.
+
+The checks run in the order a reader would: the envelope is the one the receipt names (its
+SHA-256, under the platform's signature), it decrypts with the envelope key, its plaintext is
+the JSON `bidding.sealing.plaintext()` builds, and it was sealed for this tender, this
+supplier and this envelope. A JWE copied from another bid or tender fails one of them.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+from jwcrypto import jwk
+from jwcrypto.common import JWException
+
+from bidding import sealing
+from bidding.models import Bid, Envelope, OpeningLine
+from marketplace import signing
+
+Reason = OpeningLine.Reason
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+AMOUNT = re.compile(r"[0-9]{1,16}(\.[0-9]{1,2})?")
+CURRENCY = re.compile(r"[A-Z]{3}")
+PLAINTEXT_KEYS = {"tender", "envelope", "organisation", "lots", "documents"}
+DOCUMENT_KEYS = {"name", "media_type", "sha256", "content"}
+MAX_DOCUMENTS = 200
+
+
+@dataclass(frozen=True)
+class Document:
+    name: str
+    media_type: str
+    sha256: str
+    content: bytes
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "media_type": self.media_type, "sha256": self.sha256, "size": len(self.content)}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the opening found in one envelope."""
+
+    reason_code: str = ""
+    reason: str = ""
+    lots: list[dict] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+
+    @property
+    def result(self) -> str:
+        return OpeningLine.Result.REJECTED if self.reason_code else OpeningLine.Result.OPENED
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code, self.reason = code, reason
+
+
+def receipt_digests(bid: Bid) -> dict[str, str]:
+    """The envelope digests the platform signed when it received the bid; {} if the receipt does not verify."""
+    verification = signing.verify(bid.receipt)
+    payload = verification.payload or {}
+    if not verification.valid or payload.get("bid") != str(bid.id) or payload.get("tender") != bid.tender_id:
+        return {}
+    digests = payload.get("envelopes")
+    return digests if isinstance(digests, dict) else {}
+
+
+def read(envelope: Envelope | None, bid: Bid, *, name: str, key: jwk.JWK, digests: dict[str, str], lot_numbers: set[int]) -> Reading:
+    """Decrypt and check the envelope `name` of `bid`. Never raises for anything in the envelope."""
+    try:
+        return _read(envelope, bid, name=name, key=key, digests=digests, lot_numbers=lot_numbers)
+    except Rejected as rejection:
+        return Reading(reason_code=rejection.code, reason=rejection.reason)
+
+
+def _read(envelope, bid, *, name, key, digests, lot_numbers) -> Reading:
+    expected = digests.get(name)
+    if envelope is None or not expected:
+        raise Rejected(Reason.DIGEST_MISMATCH, _("The platform's signed receipt for this envelope is missing or does not verify."))
+    if sealing.digest(envelope.jwe) != expected:
+        raise Rejected(
+            Reason.DIGEST_MISMATCH,
+            _("The stored envelope's SHA-256 is not the one on the receipt: it was altered after it was received."),
+        )
+    try:
+        plaintext = sealing.open_envelope(envelope.jwe, key)
+    except (JWException, ValueError, TypeError, KeyError):
+        raise Rejected(
+            Reason.UNDECRYPTABLE, _("The envelope cannot be decrypted with this tender's key for “%(name)s”.") % {"name": name}
+        ) from None
+    body = _parse(plaintext)
+    if body["tender"] != bid.tender_id:
+        raise Rejected(Reason.WRONG_TENDER, _("The envelope was sealed for another tender (%(id)s).") % {"id": body["tender"]})
+    if body["organisation"] != bid.organisation_id:
+        raise Rejected(Reason.WRONG_SUPPLIER, _("The envelope names another supplier than the one that submitted it."))
+    if body["envelope"] != name:
+        raise Rejected(
+            Reason.WRONG_ENVELOPE,
+            _("The envelope holds the “%(found)s” envelope, not “%(name)s”.") % {"found": str(body["envelope"])[:40], "name": name},
+        )
+    lots = _lots(body["lots"], name=name, currency=bid.tender.currency, lot_numbers=lot_numbers)
+    return Reading(lots=lots, documents=_documents(body["documents"]))
+
+
+def _invalid(reason: str) -> Rejected:
+    return Rejected(Reason.INVALID_CONTENT, reason)
+
+
+def _parse(plaintext: bytes) -> dict:
+    try:
+        body = json.loads(plaintext)
+    except (ValueError, UnicodeDecodeError):
+        raise _invalid(_("The decrypted envelope is not JSON.")) from None
+    if not isinstance(body, dict) or set(body) != PLAINTEXT_KEYS:
+        raise _invalid(_("The decrypted envelope must hold exactly: tender, envelope, organisation, lots, documents."))
+    if not _is_int(body["tender"]) or not _is_int(body["organisation"]) or not isinstance(body["envelope"], str):
+        raise _invalid(_("The tender and organisation must be numbers and the envelope a name."))
+    if not isinstance(body["lots"], list) or not isinstance(body["documents"], list):
+        raise _invalid(_("The lots and documents must be lists."))
+    return body
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _lots(lots: list, *, name: str, currency: str, lot_numbers: set[int]) -> list[dict]:
+    """Prices as read out: `[{"lot": 1, "price": {"amount": "123.45", "currency": "EUR"}}]`."""
+    if name == "technical":
+        if lots:
+            raise _invalid(_("The technical envelope must not hold prices: they are opened only for qualified bids."))
+        return []
+    if not lots:
+        raise _invalid(_("The envelope holds no price."))
+    read_out, seen = [], set()
+    for entry in lots:
+        if not isinstance(entry, dict) or set(entry) != {"lot", "price"} or not _is_int(entry["lot"]):
+            raise _invalid(_('Each price must be {"lot": <number>, "price": {"amount", "currency"}}.'))
+        price = entry["price"]
+        if not isinstance(price, dict) or set(price) != {"amount", "currency"}:
+            raise _invalid(_("Each price must have an amount and a currency."))
+        amount, code = price["amount"], price["currency"]
+        if not isinstance(amount, str) or not AMOUNT.fullmatch(amount) or not isinstance(code, str) or not CURRENCY.fullmatch(code):
+            raise _invalid(_("A price amount must be a decimal string with at most two decimals, and its currency a code."))
+        if code != currency:
+            raise _invalid(_("The prices must be in the tender's currency, %(currency)s.") % {"currency": currency})
+        if entry["lot"] not in lot_numbers or entry["lot"] in seen:
+            raise _invalid(_("The envelope prices lot %(lot)s, which the bid is not for (or prices it twice).") % {"lot": entry["lot"]})
+        seen.add(entry["lot"])
+        try:
+            normalised = str(Decimal(amount).quantize(Decimal("0.01")))
+        except InvalidOperation:
+            raise _invalid(_("A price amount is not a number.")) from None
+        read_out.append({"lot": entry["lot"], "price": {"amount": normalised, "currency": code}})
+    return sorted(read_out, key=lambda entry: entry["lot"])
+
+
+def _documents(documents: list) -> list[Document]:
+    if len(documents) > MAX_DOCUMENTS:
+        raise _invalid(_("The envelope holds more than %(n)s documents.") % {"n": MAX_DOCUMENTS})
+    parsed = []
+    for entry in documents:
+        if not isinstance(entry, dict) or set(entry) != DOCUMENT_KEYS or not all(isinstance(entry[k], str) for k in DOCUMENT_KEYS):
+            raise _invalid(_("Each document must have a name, a media type, a SHA-256 and its content, as text."))
+        name = entry["name"].strip()
+        if not name or len(name) > 200 or any(c in name for c in "/\\\0") or any(ord(c) < 32 for c in name):
+            raise _invalid(_("A document name is empty, too long, or holds a path separator."))
+        if not entry["media_type"] or len(entry["media_type"]) > 120:
+            raise _invalid(_("A document's media type is missing or too long."))
+        try:
+            content = base64.b64decode(entry["content"], validate=True)
+        except (binascii.Error, ValueError):
+            raise _invalid(_("The content of “%(name)s” is not base64.") % {"name": name}) from None
+        if not SHA256_HEX.fullmatch(entry["sha256"]) or hashlib.sha256(content).hexdigest() != entry["sha256"]:
+            raise _invalid(_("The content of “%(name)s” does not match its SHA-256.") % {"name": name})
+        parsed.append(Document(name=name, media_type=entry["media_type"], sha256=entry["sha256"], content=content))
+    return parsed
