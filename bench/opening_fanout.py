@@ -171,38 +171,10 @@ def tender_with_bids(bids: int):
 
 
 def run_opening(tender) -> None:
-    """Until the opening engine is in, a stand-in commits the record lines the same way it will:
-    one transaction per line, its live event published inside it."""
-    from django.db import transaction
+    """The opening engine, as the deadline task runs it: platform custody, line by line."""
+    from bidding.opening import open_tender
 
-    from bidding.models import Bid
-    from marketplace import live
-
-    subject = f"tender.{tender.pk}"
-    with transaction.atomic():
-        live.publish(subject, "opening.started", {"round": "bid"})
-    bids = list(Bid.objects.filter(tender=tender).select_related("organisation").order_by("received_at", "pk"))
-    for position, bid in enumerate(bids, start=1):
-        with transaction.atomic():
-            digest = bid.envelopes.get().sha256
-            live.publish(
-                subject,
-                LINE_KIND,
-                {
-                    "round": "bid",
-                    "position": position,
-                    "supplier": {"id": bid.organisation_id, "name": bid.organisation.name},
-                    "received_at": bid.received_at.isoformat(),
-                    "digests": {"bid": digest},
-                    "lots": [{"lot": 1, "price": {"amount": f"{100000 + position}.00", "currency": "EUR"}}],
-                    "documents": [{"name": "offer.pdf", "media_type": "application/pdf", "sha256": digest, "size": 2000}],
-                    "result": "opened",
-                    "reason_code": "",
-                    "reason": "",
-                },
-            )
-    with transaction.atomic():
-        live.publish(subject, FINAL_KIND, {"round": "bid", "valid": len(bids), "rejected": 0, "signature": ""})
+    open_tender(tender.pk)
 
 
 def figures(committed: dict[int, float], lines: list[int], results: list[dict], clients: int) -> dict:
