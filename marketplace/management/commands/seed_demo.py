@@ -8,6 +8,7 @@ SEEDERS: list[str] = [
     "suppliers.demo.seed",
     "bidding.demo.seed",
     "tenders.demo.seed",
+    "bidding.demo.seed_live_opening",
 ]
 
 
