@@ -62,10 +62,11 @@ async def watch(url: str, clients: int, ready_file: Path, out_file: Path, timeou
             async with socket:
                 while True:
                     message = json.loads(await socket.recv())
-                    if message.get("type") != "event":
-                        continue
-                    arrivals[n].append((message["seq"], message["kind"], time.time()))
-                    if message["kind"] == FINAL_KIND:
+                    at = time.time()
+                    batch = message["events"] if message.get("type") == "events" else [message] if message.get("type") == "event" else []
+                    for event in batch:
+                        arrivals[n].append((event["seq"], event["kind"], at))
+                    if any(event["kind"] == FINAL_KIND for event in batch):
                         return
         except Exception as exc:  # recorded: a client that missed lines shows in the figures
             failures.append(f"{exc.__class__.__name__}: {exc}")
@@ -122,7 +123,7 @@ def start_watchers(port: int, subject: str, clients: int, processes: int, folder
     for n in range(processes):
         share = clients // processes + (n < clients % processes)
         ready, out = folder / f"ready-{n}.json", folder / f"out-{n}.json"
-        command = [sys.executable, "-m", "bench.opening_fanout", "--watch", f"ws://127.0.0.1:{port}/ws/live/?subject={subject}"]
+        command = [sys.executable, "-m", "bench.opening_fanout", "--watch", f"ws://127.0.0.1:{port}/ws/live/?subject={subject}&batch=1"]
         command += ["--clients", str(share), "--ready-file", str(ready), "--out-file", str(out), "--timeout", str(timeout)]
         watchers.append((subprocess.Popen(command, cwd=ROOT), ready, out))
     deadline = time.monotonic() + 180
@@ -213,6 +214,7 @@ def figures(committed: dict[int, float], lines: list[int], results: list[dict], 
         "each_delivery_p50_ms": pct(deliveries, 0.5),
         "each_delivery_p99_ms": pct(deliveries, 0.99),
         "opening_seconds": round(max(committed.values()) - min(committed.values()), 2) if committed else 0,
+        "commit_to_last_client_by_line_ms": [round((last_arrival[seq] - committed[seq]) * 1000) for seq in expected if seq in last_arrival],
     }
 
 
@@ -242,7 +244,11 @@ def one_run(layer: str, args) -> dict:
             daphne.send_signal(signal.SIGUSR1)
             time.sleep(3)
         daphne.terminate()
-        daphne.wait(timeout=20)
+        try:
+            daphne.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # thousands of connections can outlast its close timeout
+            daphne.kill()
+            daphne.wait()
     lines = list(LiveEvent.objects.filter(subject=subject, kind=LINE_KIND).order_by("seq").values_list("seq", flat=True))
     row = figures(committed, lines, results, args.clients)
     row["daphne_cpu_s"] = round(daphne_cpu, 2)

@@ -140,7 +140,7 @@ REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT", 30, minimum=10)
 if REDIS_URL:
     _redis_host = {"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": 5}
     if REDIS_CHANNEL_LAYER == "pubsub":
-        _layer = {"BACKEND": "marketplace.layers.PubSubChannelLayer", "CONFIG": {}}
+        _layer = {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {}}
     else:
         _layer = {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"capacity": 1000, "expiry": 60}}
     _layer["CONFIG"] |= {"hosts": [_redis_host], "prefix": env_str("REDIS_PREFIX", "tenderhall")}

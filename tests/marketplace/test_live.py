@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.test import override_settings
 
-from marketplace import live
+from marketplace import fanout, live
 from marketplace.models import LiveEvent, Role
 from tenders.models import Tender
 from tests import factories
@@ -24,10 +24,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
-REDIS_BACKENDS = {"redis-pubsub": "marketplace.layers.PubSubChannelLayer", "redis-core": "channels_redis.core.RedisChannelLayer"}
+REDIS_BACKENDS = {"redis-pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer", "redis-core": "channels_redis.core.RedisChannelLayer"}
 
 
-def redis_layer(name: str) -> dict:
+def redis_layer(name: str = "redis-pubsub") -> dict:
     config = {"hosts": [{"address": redis_url(), "socket_timeout": 30}], "prefix": "tenderhall-test"}
     return {"default": {"BACKEND": REDIS_BACKENDS[name], "CONFIG": config}}
 
@@ -133,6 +133,50 @@ async def test_a_listener_that_missed_a_broadcast_fetches_it_from_the_store(laye
     events = await receive_events(client, 2)
     assert [e["seq"] for e in events] == [lost.seq, after.seq]
     await client.disconnect()
+
+
+async def test_a_batching_client_gets_every_event_once_in_order(layer):
+    tender = await published_tender()
+    subject = f"tender.{tender.pk}"
+    client = await connect(f"{subject}&batch=1")
+    await receive(client)
+
+    @sync_to_async
+    def publish_together():
+        with transaction.atomic():
+            return [live.publish(subject, "opening.line", {"position": n}) for n in range(1, 6)]
+
+    published = await publish_together()
+    events = await receive_events(client, 5)
+    assert [e["seq"] for e in events] == [e.seq for e in published]
+    assert [e["payload"]["position"] for e in events] == [1, 2, 3, 4, 5]
+    assert await client.receive_nothing(timeout=0.3)
+    await client.disconnect()
+
+
+async def test_events_arriving_together_go_out_in_one_frame_to_batching_clients_only(layer):
+    tender = await published_tender()
+    subject = f"tender.{tender.pk}"
+    batching, plain = await connect(f"{subject}&batch=1"), await connect(subject)
+    hello = await receive(batching)
+    await receive(plain)
+    # Three events reach the subject's hub before it writes (put straight into its inbox, so
+    # that no scheduling of the layer's own tasks can split them).
+    hub = fanout._hubs[(asyncio.get_running_loop(), subject)]
+    seqs = [hello["seq"] + n for n in (1, 2, 3)]
+    for seq in seqs:
+        hub.inbox.put_nowait({"subject": subject, "seq": seq, "prev_seq": seq - 1, "kind": "line", "payload": {}})
+    frame = await receive(batching)
+    assert frame["type"] == "events" and [e["seq"] for e in frame["events"]] == seqs
+    assert [(await receive(plain))["seq"] for _ in seqs] == seqs
+    await batching.disconnect()
+    await plain.disconnect()
+
+
+async def test_batch_must_be_zero_or_one(layer):
+    tender = await published_tender()
+    client = await connect(f"tender.{tender.pk}&batch=yes")
+    assert await close_code(client) == (4400, "batch must be 0 or 1")
 
 
 @pytest.mark.parametrize("subject", ["nonsense", "tender.abc", "tender.0", "tender.1.bids", "org", "user.", ""])
