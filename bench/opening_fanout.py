@@ -104,8 +104,6 @@ def start_daphne(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
 
     port = free_port()
     command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"]
-    if os.environ.get("BENCH_PROFILE_DAPHNE"):  # a cProfile of the server, written when it stops
-        command[1:3] = ["/tmp/profdaphne.py"]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -118,12 +116,18 @@ def start_daphne(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     raise SystemExit(f"daphne did not start: {process.stderr.read().decode()[-2000:]}")
 
 
-def start_watchers(port: int, subject: str, clients: int, processes: int, folder: Path, timeout: float) -> list[tuple]:
+def start_watchers(port: int, subject: str, clients: int, processes: int, folder: Path, timeout: float, batch: str) -> list[tuple]:
     watchers = []
     for n in range(processes):
         share = clients // processes + (n < clients % processes)
         ready, out = folder / f"ready-{n}.json", folder / f"out-{n}.json"
-        command = [sys.executable, "-m", "bench.opening_fanout", "--watch", f"ws://127.0.0.1:{port}/ws/live/?subject={subject}&batch=1"]
+        command = [
+            sys.executable,
+            "-m",
+            "bench.opening_fanout",
+            "--watch",
+            f"ws://127.0.0.1:{port}/ws/live/?subject={subject}&batch={batch}",
+        ]
         command += ["--clients", str(share), "--ready-file", str(ready), "--out-file", str(out), "--timeout", str(timeout)]
         watchers.append((subprocess.Popen(command, cwd=ROOT), ready, out))
     deadline = time.monotonic() + 180
@@ -228,7 +232,7 @@ def one_run(layer: str, args) -> dict:
     try:
         with tempfile.TemporaryDirectory() as folder:
             print(f"{layer}: {args.clients} clients connecting to daphne on :{port}, watching {subject}…", flush=True)
-            watchers = start_watchers(port, subject, args.clients, args.client_processes, Path(folder), args.timeout)
+            watchers = start_watchers(port, subject, args.clients, args.client_processes, Path(folder), args.timeout, args.batch)
             committed = commit_probe()
             print(f"{layer}: opening {args.bids} bids…", flush=True)
             daphne_cpu = cpu_seconds(daphne.pid)
@@ -238,11 +242,6 @@ def one_run(layer: str, args) -> dict:
             daphne_cpu = cpu_seconds(daphne.pid) - daphne_cpu
             results = [json.loads(out.read_text()) for _, _, out in watchers]
     finally:
-        if os.environ.get("BENCH_PROFILE_DAPHNE"):
-            import signal
-
-            daphne.send_signal(signal.SIGUSR1)
-            time.sleep(3)
         daphne.terminate()
         try:
             daphne.wait(timeout=30)
@@ -263,6 +262,7 @@ def main() -> None:
     parser.add_argument("--bids", type=int, default=200, help="bids in the tender: one record line each")
     parser.add_argument("--layers", default="pubsub,core", help="REDIS_CHANNEL_LAYER values to compare, each run in turn")
     parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--batch", choices=["1", "0"], default="1", help="1: clients take several events per frame, as live.js does")
     parser.add_argument("--timeout", type=float, default=120, help="seconds the clients wait for the whole record")
     parser.add_argument("--layer", help=argparse.SUPPRESS)
     parser.add_argument("--watch", help=argparse.SUPPRESS)
@@ -285,13 +285,13 @@ def main() -> None:
 
     ensure_database(os.environ["DATABASE_URL"])
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
-    report = {"cores": os.cpu_count(), "clients": args.clients, "bids": args.bids, "runs": {}}
+    report = {"cores": os.cpu_count(), "clients": args.clients, "bids": args.bids, "batch": args.batch, "runs": {}}
     with tempfile.TemporaryDirectory() as folder:
         for layer in args.layers.split(","):
             out = Path(folder, f"{layer}.json")
             command = [sys.executable, "-m", "bench.opening_fanout", "--layer", layer, "--out-file", str(out)]
             command += ["--clients", str(args.clients), "--bids", str(args.bids), "--client-processes", str(args.client_processes)]
-            command += ["--timeout", str(args.timeout)]
+            command += ["--timeout", str(args.timeout), "--batch", args.batch]
             subprocess.run(command, cwd=ROOT, check=True)
             report["runs"][layer] = json.loads(out.read_text())
             print(json.dumps(report["runs"][layer]), flush=True)
