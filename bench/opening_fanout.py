@@ -49,6 +49,7 @@ async def watch(url: str, clients: int, ready_file: Path, out_file: Path, timeou
     arrivals: list[list[tuple[int, str, float]]] = [[] for _ in range(clients)]
     failures: list[str] = []
     hello = asyncio.Semaphore(100)  # connect in waves, as a crowd arrives, not all in one instant
+    sockets = []
 
     async def one(n: int, opened: asyncio.Event) -> None:
         try:
@@ -56,18 +57,18 @@ async def watch(url: str, clients: int, ready_file: Path, out_file: Path, timeou
                 socket = await websockets.connect(
                     url, additional_headers={"Origin": url.split("/ws/")[0].replace("ws", "http", 1)}, open_timeout=60, max_queue=None
                 )
+                sockets.append(socket)
                 first = json.loads(await asyncio.wait_for(socket.recv(), 60))
                 assert first["type"] == "hello", first
             opened.set()
-            async with socket:
-                while True:
-                    message = json.loads(await socket.recv())
-                    at = time.time()
-                    batch = message["events"] if message.get("type") == "events" else [message] if message.get("type") == "event" else []
-                    for event in batch:
-                        arrivals[n].append((event["seq"], event["kind"], at))
-                    if any(event["kind"] == FINAL_KIND for event in batch):
-                        return
+            while True:
+                message = json.loads(await socket.recv())
+                at = time.time()
+                batch = message["events"] if message.get("type") == "events" else [message] if message.get("type") == "event" else []
+                for event in batch:
+                    arrivals[n].append((event["seq"], event["kind"], at))
+                if any(event["kind"] == FINAL_KIND for event in batch):
+                    return  # the socket stays open until every client is done: closing is not watching
         except Exception as exc:  # recorded: a client that missed lines shows in the figures
             failures.append(f"{exc.__class__.__name__}: {exc}")
             opened.set()
@@ -80,6 +81,7 @@ async def watch(url: str, clients: int, ready_file: Path, out_file: Path, timeou
     for task in pending:
         task.cancel()
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    await asyncio.gather(*(socket.close() for socket in sockets), return_exceptions=True)
     out_file.write_text(
         json.dumps({"arrivals": arrivals, "failures": failures, "unfinished": len(pending), "cpu_s": usage.ru_utime + usage.ru_stime})
     )
