@@ -99,10 +99,20 @@ class BidSerializer(serializers.ModelSerializer):
             "withdrawn_at",
             "withdrawal_receipt",
             "envelopes",
+            "opening",
         ]
 
     def get_envelopes(self, bid) -> dict[str, str]:
         return {e.name: e.sha256 for e in bid.envelopes.all()}
+
+    opening = serializers.SerializerMethodField()
+
+    def get_opening(self, bid) -> list[dict]:
+        """What the opening read for this bid, round by round (empty before the opening)."""
+        lines = bid.opening_lines.select_related("opening").order_by("opening__created_at")
+        return [
+            {"round": line.opening.round, "result": line.result, "reason_code": line.reason_code, "reason": line.reason} for line in lines
+        ]
 
 
 RECEIPT_RESPONSE = inline_serializer(

@@ -219,7 +219,8 @@ def read_line(opening_id: int, position: int, bid_id: str, key: jwk.JWK) -> Open
     saved_files: list = []
     try:
         with transaction.atomic():
-            opening = Opening.objects.select_for_update().select_related("tender").get(pk=opening_id)
+            # Only the Opening row: the tender stays free for the completion, which locks it first.
+            opening = Opening.objects.select_for_update(of=("self",)).select_related("tender").get(pk=opening_id)
             if opening.status != Opening.Status.RUNNING or OpeningLine.objects.filter(opening=opening, bid_id=bid_id).exists():
                 return None
             tender = opening.tender

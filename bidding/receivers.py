@@ -20,7 +20,6 @@ def check_custody(sender, tender, actor, now, **kwargs) -> list[Problem]:
 @receiver(tender_published, sender=Tender, dispatch_uid="bidding.tender_published")
 def create_envelope_keys(sender, tender, actor, now, **kwargs) -> None:
     keys.create_envelope_keys(tender, actor=actor, now=now)
-    tasks.ensure_opening_sweep()
 
 
 @receiver(tender_closed, sender=Tender, dispatch_uid="bidding.tender_closed")
@@ -28,6 +27,7 @@ def queue_opening(sender, tender, now, **kwargs) -> None:
     # Queued in the closing's transaction (the task store is the database): no closing commits
     # without its opening queued.
     tasks.schedule_opening(tender)
+    tasks.ensure_opening_sweep()
 
 
 @receiver(tender_amended, sender=Tender, dispatch_uid="bidding.tender_amended")

@@ -120,3 +120,30 @@ def test_the_financial_opening_reads_only_the_qualified_bids(
     assert opened.prices(kept) == {1: opened.Decimal("500.00")}
     assert opened.prices(dropped) == {} and opened.line(dropped, "financial") is None
     assert signing.verify(financial.signature).valid
+
+
+def test_a_single_envelope_tender_has_no_financial_opening(tender, two_bids, officer, deadline):
+    from marketplace.errors import Conflict
+
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        opening.open_tender(tender.pk)
+        tender = evaluate(tender, list(two_bids))
+        with pytest.raises(Conflict) as single:
+            opening.open_financial_envelopes(officer, tender, list(two_bids))
+    assert single.value.problems[0].code == "single_envelope"
+
+
+def test_the_financial_opening_is_refused_a_second_time(officer, deadline, supplier_a, supplier_org_a, supplier_record_a):
+    from bidding.actions import submit_bid
+    from marketplace.errors import Conflict
+
+    tender = helpers.publish(helpers.make_tender(officer, deadline=deadline, envelope_mode=EnvelopeMode.TWO), officer)
+    bid = submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        opening.open_tender(tender.pk)
+        tender = evaluate(tender, [bid])
+        opening.open_financial_envelopes(officer, tender, [bid])
+        with pytest.raises(Conflict) as again:
+            opening.open_financial_envelopes(officer, tender, [bid])
+    assert again.value.problems[0].code == "already_started"
+    assert OpeningLine.objects.filter(opening__round="financial").count() == 1

@@ -191,3 +191,8 @@ def test_a_custodian_releases_a_share_on_the_page(committee, as_user, after_dead
 def test_the_release_page_is_only_for_the_tenders_custodians(committee, as_user, officer):
     tender, _custodians = committee
     assert as_user(officer).get(f"/tenders/{tender.pk}/opening/release/").status_code == 403
+
+
+def test_a_supplier_reads_what_the_opening_found_in_its_own_bid(opened_tender, bid, api_as, supplier_a):
+    body = api_as(supplier_a).get(f"/api/v1/bids/{bid.pk}/").json()
+    assert body["status"] == "opened" and body["opening"] == [{"round": "bid", "result": "opened", "reason_code": "", "reason": ""}]

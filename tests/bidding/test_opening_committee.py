@@ -169,3 +169,29 @@ def test_financial_shares_are_released_for_the_financial_round(
     financial = Opening.objects.get(round="financial")
     assert financial.status == Opening.Status.COMPLETE
     assert financial.record["lines"][0]["lots"][0]["price"]["amount"] == "77.00"
+
+
+def test_a_committee_round_interrupted_half_way_resumes_from_the_wrapped_shares(
+    officer, custodians, deadline, supplier_a, supplier_org_a, supplier_record_a, supplier_b, supplier_org_b, supplier_record_b, monkeypatch
+):
+    from bidding import tasks
+    from bidding.models import OpeningLine
+
+    tender = committee_tender(officer, custodians, deadline)
+    for person, firm in [(supplier_a, supplier_org_a), (supplier_b, supplier_org_b)]:
+        actions.submit_bid(person, firm, tender, helpers.seal_bid(tender, firm))
+    read_line = opening.read_line
+
+    def worker_dies(*args):
+        raise RuntimeError("the worker died")
+
+    monkeypatch.setattr(opening, "read_line", worker_dies)
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        release(custodians, tender, 1)
+        with pytest.raises(RuntimeError):
+            opening.release_share(custodians[1], tender, "bid", PASSPHRASES[1])
+        assert ShareRelease.objects.filter(wrapped_share__isnull=False).count() == 2 and not OpeningLine.objects.exists()
+        monkeypatch.setattr(opening, "read_line", read_line)
+        tasks.sweep_openings.call()
+    assert Opening.objects.get().status == Opening.Status.COMPLETE and OpeningLine.objects.count() == 2
+    assert not ShareRelease.objects.filter(wrapped_share__isnull=False).exists()

@@ -174,3 +174,44 @@ def test_a_rejected_line_reads_out_no_content(tender, deadline, alpha, good_bid)
     line = line_of(bid)
     assert set(line.content) == {"supplier", "received_at", "digests"}
     assert not bid.opened_documents.exists()
+
+
+def test_a_bad_financial_envelope_is_rejected_and_the_bid_stays_qualified(officer, deadline, alpha):
+    from bidding import opened
+
+    tender = helpers.publish(helpers.make_tender(officer, deadline=deadline, envelope_mode=EnvelopeMode.TWO), officer)
+    envelopes = {
+        "technical": seal(tender, alpha[1], body(tender, alpha[1], "technical"), "technical"),
+        "financial": seal(tender, alpha[1], body(tender, alpha[1], "financial", lots=[]), "financial"),
+    }
+    bid = submit(tender, *alpha, envelopes)
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        opening.open_tender(tender.pk)
+        tender.refresh_from_db()
+        tender.start_evaluation()
+        tender.save()
+        bid.refresh_from_db()
+        bid.qualify()
+        bid.save()
+        financial = opening.open_financial_envelopes(officer, tender, [bid])
+    bid.refresh_from_db()
+    assert bid.status == Bid.Status.QUALIFIED
+    assert opened.line(bid, "financial").reason_code == "invalid_content" and opened.line(bid, "technical").result == "opened"
+    assert opened.prices(bid) == {} and opened.currency(bid) is None
+    assert financial.record["rejected"] == 1
+
+
+def test_only_qualified_bids_have_their_financial_envelopes_opened(officer, deadline, alpha):
+    from marketplace.errors import ActionError
+
+    tender = helpers.publish(helpers.make_tender(officer, deadline=deadline, envelope_mode=EnvelopeMode.TWO), officer)
+    bid = submit(tender, *alpha, helpers.seal_bid(tender, alpha[1]))
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        opening.open_tender(tender.pk)
+        tender.refresh_from_db()
+        tender.start_evaluation()
+        tender.save()
+        with pytest.raises(ActionError) as refusal:
+            opening.open_financial_envelopes(officer, tender, [bid])
+    assert refusal.value.problems[0].code == "not_qualified"
+    assert not tender.openings.filter(round="financial").exists()

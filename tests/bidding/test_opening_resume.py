@@ -1,6 +1,7 @@
 """The opening is idempotent: two workers at once, a retry, or a run stopped half-way leave each
 bid read exactly once and the record complete."""
 
+import os
 import threading
 import time
 from datetime import timedelta
@@ -10,7 +11,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from bidding import actions, opening, tasks
+from bidding import actions, opening, sealing, tasks
 from bidding.models import Bid, OpenedDocument, Opening, OpeningLine
 from marketplace import signing
 from marketplace.models import AuditEvent, LiveEvent, Role
@@ -155,3 +156,51 @@ def test_two_db_workers_open_the_tender_their_closing_queued(officer, tmp_path):
         wait_for_status(tender, Tender.Status.OPENED)
     result = assert_read_exactly_once(tender, bids)
     assert result.started_at >= deadline
+
+
+@pytest.mark.processes
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_half_way_is_resumed_by_the_sweep(officer, tmp_path):
+    """SIGKILL, not an exception: the killed worker's task never finishes; the opening sweep,
+    queued by the closing, finds the round half-read and completes it."""
+    import signal
+
+    from tests.processes import Processes
+
+    deadline = timezone.now() + timedelta(seconds=2)
+    with time_machine.travel(timezone.now() - timedelta(days=1)):
+        tender = helpers.publish(helpers.make_tender(officer, deadline=deadline, max_envelope_bytes=8 * 1024 * 1024), officer)
+        bids = submit_bids_with_large_documents(tender, 24)
+    with Processes(helpers.process_environment(tmp_path, OPENING_SWEEP_SECONDS="5")) as platform:
+        platform.worker()
+        first_worker = platform.started[-1]
+        wait_until(lambda: OpeningLine.objects.count() >= 2)
+        os.killpg(first_worker.pid, signal.SIGKILL)
+        first_worker.wait()
+        stopped_at = OpeningLine.objects.count()
+        assert stopped_at < len(bids), "the worker finished before it was killed: give it more to read"
+        assert Opening.objects.get().status == Opening.Status.RUNNING
+        platform.worker()
+        wait_for_status(tender, Tender.Status.OPENED, timeout=120)
+    assert_read_exactly_once(tender, bids)
+
+
+def submit_bids_with_large_documents(tender: Tender, count: int) -> list[Bid]:
+    bids = []
+    for n in range(count):
+        firm = make_supplier_organisation(name=f"Bidder {n}", code=f"bidder{n}")
+        helpers.make_supplier(firm)
+        person = make_member(firm, Role.BIDDER, f"bidder@firm{n}.test")
+        documents = [sealing.Document("drawings.bin", "application/octet-stream", os.urandom(1024 * 1024))]
+        envelopes = helpers.seal_bid(tender, firm, documents=documents)
+        bids.append(actions.submit_bid(person, firm, tender, envelopes))
+    return bids
+
+
+def wait_until(condition, timeout: float = 60) -> None:
+    give_up = time.monotonic() + timeout
+    while time.monotonic() < give_up:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise TimeoutError("the condition never held")
