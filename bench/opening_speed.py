@@ -60,16 +60,28 @@ def measure_floor(tender_id: int) -> dict:
     return {"seconds": time.perf_counter() - started, "envelopes": count, "plaintext_mb": round(size / 2**20)}
 
 
-def measure_engine(tender_id: int) -> dict:
-    """The deadline task's body: close, open, read every bid, sign the record."""
+def measure_engine(tender_id: int, trace_memory: bool = False) -> dict:
+    """The deadline task's body: close, open, read every bid, sign the record.
+
+    With `trace_memory`, Python's own allocations are traced (tracemalloc, which slows the run):
+    the peak, and what is still held once the record is complete."""
+    import tracemalloc
+
     from bidding.models import Opening
     from bidding.opening import open_tender
 
+    if trace_memory:
+        tracemalloc.start()
     started = time.perf_counter()
     opening = open_tender(tender_id)
     seconds = time.perf_counter() - started
+    row = {}
+    if trace_memory:
+        held, peak = tracemalloc.get_traced_memory()
+        row = {"traced_peak_mb": round(peak / 2**20, 1), "traced_held_after_mb": round(held / 2**20, 1)}
+        tracemalloc.stop()
     opening = Opening.objects.get(pk=opening.pk)
-    return {"seconds": seconds, "status": opening.status, "valid": opening.record["valid"], "rejected": opening.record["rejected"]}
+    return row | {"seconds": seconds, "status": opening.status, "valid": opening.record["valid"], "rejected": opening.record["rejected"]}
 
 
 def run_measurement(kind: str, tender_id: int, data_dir: Path) -> dict:
@@ -108,7 +120,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bids", default="250,1000", help="tender sizes, comma-separated; the last is the speed comparison")
     parser.add_argument("--mb", type=float, default=1.0, help="size of each sealed envelope (compact JWE), MB")
-    parser.add_argument("--measure", choices=["engine", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--trace-memory", action="store_true", help="trace the engine's Python allocations (slower: not for timing)")
+    parser.add_argument("--measure", choices=["engine", "engine-traced", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--tender", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -120,7 +133,7 @@ def main() -> None:
 
         django.setup()
         before = rss_mb()
-        row = (measure_engine if args.measure == "engine" else measure_floor)(args.tender)
+        row = measure_floor(args.tender) if args.measure == "floor" else measure_engine(args.tender, args.measure == "engine-traced")
         row |= {"rss_after_setup_mb": round(before), "peak_rss_mb": round(peak_rss_mb())}
         Path(args.out).write_text(json.dumps(row))
         return
@@ -133,7 +146,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     envelope_bytes = int(args.mb * 2**20)
-    report: dict = {"cores": os.cpu_count(), "envelope_bytes": envelope_bytes, "runs": {}}
+    report: dict = {"cores": os.cpu_count(), "envelope_bytes": envelope_bytes, "trace_memory": args.trace_memory, "runs": {}}
     data_dir = Path(tempfile.mkdtemp(prefix="tenderhall-opening-bench-"))
     for name in ("sealing_kek", "signing_key", "secret_key"):  # the same keys as this process
         if (ROOT / "var" / name).exists():
@@ -144,7 +157,7 @@ def main() -> None:
             tender = tender_with_sealed_bids(bids, envelope_bytes, f"{bids} bids")
             floor = run_measurement("floor", tender.pk, data_dir)
             print(f"  floor (read + jwcrypto decrypt): {json.dumps(floor)}", flush=True)
-            engine = run_measurement("engine", tender.pk, data_dir)
+            engine = run_measurement("engine-traced" if args.trace_memory else "engine", tender.pk, data_dir)
             print(f"  engine (open_tender): {json.dumps(engine)}", flush=True)
             report["runs"][bids] = {"floor": floor, "engine": engine, "ratio": round(engine["seconds"] / floor["seconds"], 2)}
     finally:
@@ -154,13 +167,16 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"\nwritten to {out}\n")
-    print("| bids | floor: read + decrypt | engine: open_tender | ratio | floor peak memory | engine peak memory |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| bids | floor: read + decrypt | engine: open_tender | ratio | floor peak memory | engine peak memory | engine, Python allocations: peak / held after |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for bids, run in report["runs"].items():
         floor, engine = run["floor"], run["engine"]
         print(
-            f"| {bids} | {floor['seconds']:.1f} s | {engine['seconds']:.1f} s ({engine['valid']} opened, {engine['rejected']} rejected) "
-            f"| {run['ratio']:.2f} | {floor['peak_rss_mb']} MB | {engine['peak_rss_mb']} MB |"
+            f"| {bids} | {floor['seconds']:.2f} s | {engine['seconds']:.2f} s ({engine['valid']} opened, {engine['rejected']} rejected) "
+            f"| {run['ratio']:.2f} | {floor['peak_rss_mb']} MB | {engine['peak_rss_mb']} MB "
+            f"| {engine.get('traced_peak_mb', '—')} / {engine.get('traced_held_after_mb', '—')} MB |"
         )
 
 
