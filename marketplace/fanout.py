@@ -86,7 +86,15 @@ class Hub:
 
     async def _pump(self) -> None:
         while True:
-            message = await self.layer.receive(self.channel)
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the layer is down: events committed meanwhile are in the store,
+                # and each listener fetches them when the next one shows the gap
+                logger.exception("live hub of %s could not receive; retrying", self.subject)
+                await asyncio.sleep(1)
+                continue
             if message.get("type") == "live.event":
                 self.inbox.put_nowait(message["event"])
 
@@ -108,11 +116,11 @@ class Hub:
     async def _deliver(self, events: list[dict]) -> None:
         # The events chain on their subject through prev_seq; a listener whose last event is the
         # first one's predecessor takes the batch as it is, encoded once for all of them.
-        chained = all(later["prev_seq"] == earlier["seq"] for earlier, later in itertools.pairwise(events))
+        chained = all(later.get("prev_seq") == earlier["seq"] for earlier, later in itertools.pairwise(events))
         frames = [event_frame(e) for e in events]
         batch = frames[0] if len(events) == 1 else batch_frame(events)
         for written, listener in enumerate(list(self.listeners), start=1):
-            if chained and not listener.busy and listener.last_seq == events[0]["prev_seq"]:
+            if chained and not listener.busy and listener.last_seq == events[0].get("prev_seq"):
                 listener.last_seq = events[-1]["seq"]
                 try:
                     for frame in [batch] if listener.batches else frames:
