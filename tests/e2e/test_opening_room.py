@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.utils import timezone
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from bidding import actions, opening, sealing
 from bidding.models import Envelope
@@ -105,3 +105,32 @@ def test_a_visitor_watches_the_lines_appear_in_order_without_reloading(browser, 
     assert page.input_value("[data-round-signature]") == tender.openings.get().signature
     assert page.evaluate("window.notReloaded") is True
     assert errors == []
+
+
+PASSPHRASES = ["first custodian's passphrase", "second custodian's passphrase"]
+
+
+def test_the_custodians_arriving_are_counted_live_then_the_lines_appear(browser, platform, agency, officer):
+    custodians = [make_member(agency, "custodian", f"custodian{n}@mot.test") for n in (1, 2)]
+    for person, passphrase in zip(custodians, PASSPHRASES, strict=True):
+        actions.set_opening_passphrase(person, passphrase)
+    deadline = (timezone.now() + timedelta(days=1)).replace(microsecond=0)
+    tender = helpers.make_tender(officer, deadline=deadline, custody="committee", custodians=custodians, threshold=2)
+    tender = helpers.publish(tender, officer)
+    firm = make_supplier_organisation(name=FIRMS[0], code="firm0")
+    helpers.make_supplier(firm)
+    actions.submit_bid(make_member(firm, "bidder", "bidder@firm0.test"), firm, tender, helpers.seal_bid(tender, firm))
+    page = browser.new_page()
+    page.goto(f"{platform}/tenders/{tender.pk}/opening/")
+    assert page.inner_text("[data-custodians-present]") == "0 of 2"
+    page.wait_for_selector("[data-live-badge]:not([hidden])", timeout=15_000)
+
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        run_like_a_worker(opening.open_tender, tender.pk)
+        run_like_a_worker(opening.release_share, custodians[0], tender, "bid", PASSPHRASES[0])
+        expect(page.locator("[data-custodians-present]")).to_have_text("1 of 2", timeout=15_000)
+        assert page.locator("[data-lines] tr").count() == 0
+        run_like_a_worker(opening.release_share, custodians[1], tender, "bid", PASSPHRASES[1])
+    page.wait_for_selector('[data-round="bid"] [data-round-complete]:not([hidden])', timeout=20_000)
+    assert page.inner_text("[data-custodians-present]") == "2 of 2"
+    assert page.locator('[data-lines] [data-cell="supplier"]').all_inner_texts() == [FIRMS[0]]
