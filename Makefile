@@ -6,7 +6,7 @@ INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint format messages bench clean
+.PHONY: run test install lint format messages bench bench-opening clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tenderhall needs Python 3.11 or newer")'
@@ -46,6 +46,12 @@ messages: install
 # Deadline burst against daphne + PostgreSQL (DATABASE_URL, default th_bench_burst on 127.0.0.1); see the README.
 bench: install
 	$(PY) -m bench.deadline_burst
+
+# The opening's two benchmarks: fan-out to 2,000 watchers (PostgreSQL + Redis db 5), and speed
+# and memory of opening 1,000 bids of 1 MB against a plain decryption loop; see the README.
+bench-opening: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/th_bench_fanout} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/5} $(PY) -m bench.opening_fanout
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/th_bench_opening} $(PY) -m bench.opening_speed
 
 clean:
 	rm -rf $(VENV) var/static

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from bidding import opening_views, views
+from bidding import opening_views, room, views
 
 urlpatterns = [
     path("tenders/<int:tender_id>/bid/", views.bid_page, name="bid"),
     path("tenders/<int:tender_id>/bid/withdraw/", views.withdraw, name="withdraw"),
     path("tenders/<int:tender_id>/bid-box/", views.bid_box_page, name="bid-box"),
+    path("tenders/<int:tender_id>/opening/", room.opening_room, name="opening-room"),
     path("tenders/<int:tender_id>/opening/release/", opening_views.release_share, name="release-share"),
     path("tenders/<int:tender_id>/opened-bids/", opening_views.opened_bids, name="opened-bids"),
     path("tenders/<int:tender_id>/opened-bids/documents/<int:document_id>/", opening_views.opened_document, name="opened-document"),

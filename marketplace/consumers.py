@@ -1,11 +1,12 @@
-"""The one websocket endpoint: `/ws/live/?subject=<subject>&after=<seq>`."""
+"""The one websocket endpoint: `/ws/live/?subject=<subject>&after=<seq>&batch=1`."""
 
+import asyncio
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from marketplace import access, live
+from marketplace import access, fanout, live
 
 # Close codes (4000-4999 are for applications).
 CLOSE_BAD_REQUEST = 4400
@@ -13,29 +14,46 @@ CLOSE_FORBIDDEN = 4403
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
-    """Replays stored events after `after`, then streams new ones, in order, exactly once."""
+    """Replays stored events after `after`, then streams new ones, in order, exactly once.
+
+    New events come from the subject's hub (`marketplace.fanout`), which writes them straight
+    to every listener that is up to date. A listener that is replaying, or that sees a gap or a
+    duplicate, takes the events into its own inbox and sorts them out against the store.
+    """
 
     subject: str = ""
     last_seq: int = 0
+    # The client accepts frames of several events: {"type": "events", "events": [...]}.
+    batches: bool = False
+    hub: fanout.Hub | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.busy = True  # replaying: the hub leaves new events in the inbox until it is done
+        self.inbox: list[dict] = []
 
     async def connect(self) -> None:
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
         subject = query.get("subject", [""])[-1]
         after_raw = query.get("after", [None])[-1]
+        batch_raw = query.get("batch", ["0"])[-1]
         if not live.SUBJECT_RE.match(subject):
             await self.close(code=CLOSE_BAD_REQUEST, reason="unknown subject")
             return
         if after_raw is not None and not (after_raw.isdigit() and len(after_raw) <= 18):
             await self.close(code=CLOSE_BAD_REQUEST, reason="after must be a non-negative whole number")
             return
+        if batch_raw not in ("0", "1"):
+            await self.close(code=CLOSE_BAD_REQUEST, reason="batch must be 0 or 1")
+            return
         # One answer for "does not exist" and "not yours", so a refusal reveals nothing.
         if not await database_sync_to_async(access.may_hear)(self.scope.get("user"), subject):
             await self.close(code=CLOSE_FORBIDDEN, reason="not allowed")
             return
-        self.subject = subject
+        self.subject, self.batches = subject, batch_raw == "1"
         # Join before replaying so nothing committed in between is lost; duplicates are dropped.
-        await self.channel_layer.group_add(live.group_name(subject), self.channel_name)
+        self.hub = await fanout.join(subject, self)
         live.StoreTailer.ensure_running()
         if after_raw is None:
             self.last_seq = await database_sync_to_async(live.last_seq_of)(subject)
@@ -44,17 +62,34 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "hello", "subject": subject, "seq": self.last_seq})
         if after_raw is not None:
             await self._catch_up()
+        await self._drain()
 
     async def disconnect(self, code) -> None:
-        if self.subject:
-            await self.channel_layer.group_discard(live.group_name(self.subject), self.channel_name)
+        if self.hub is not None:
+            self.hub.leave(self)
+            self.hub = None
 
     async def receive_json(self, content, **kwargs) -> None:
         if content == {"type": "ping"}:
             await self.send_json({"type": "pong"})
 
-    async def live_event(self, message: dict) -> None:
-        event = message["event"]
+    def take(self, events: list[dict]) -> None:
+        """Events this listener must check one by one (from the hub, in order)."""
+        self.inbox.extend(events)
+        if not self.busy:
+            self.busy = True
+            self._draining = asyncio.ensure_future(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self.inbox:
+                events, self.inbox = self.inbox, []
+                for event in events:
+                    await self._take_one(event)
+        finally:
+            self.busy = False
+
+    async def _take_one(self, event: dict) -> None:
         if event["seq"] <= self.last_seq:
             return  # already delivered (replay, or both the tailer and the publisher sent it)
         if event.get("prev_seq", 0) > self.last_seq:
@@ -73,4 +108,4 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _deliver(self, event: dict) -> None:
         self.last_seq = event["seq"]
-        await self.send_json({"type": "event"} | {k: v for k, v in event.items() if k != "prev_seq"})
+        await self.send(text_data=fanout.event_frame(event))

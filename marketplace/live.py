@@ -49,8 +49,13 @@ def publish(subject: str, kind: str, payload: dict | None = None) -> LiveEvent:
 
 def broadcast(message: dict) -> None:
     """Hand a committed event to the channel layer; a failure only delays delivery."""
+    layer, group = get_channel_layer(), group_name(message["subject"])
+    if isinstance(layer, InMemoryChannelLayer) and group not in layer.groups:
+        # Nobody listens to it in this process (a worker, a command): the daphne processes read
+        # it from the store. Skipping saves an event loop per event, which an opening feels.
+        return
     try:
-        async_to_sync(get_channel_layer().group_send)(group_name(message["subject"]), {"type": MESSAGE_TYPE, "event": message})
+        async_to_sync(layer.group_send)(group, {"type": MESSAGE_TYPE, "event": message})
     except Exception:  # the event is stored: listeners get it on their next event or reconnect
         logger.exception("could not broadcast live event %s #%s", message["subject"], message["seq"])
 

@@ -130,21 +130,22 @@ IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 
 # Live events ---------------------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss"))
+# pubsub: one PUBLISH per event, fanned out to its listeners inside each daphne process (an
+# opening watched by thousands costs one message per process). core: one queued copy per
+# listener, each popped separately; it keeps a message a moment for a briefly busy consumer,
+# which the stored events and `?after=` already do for this platform.
+REDIS_CHANNEL_LAYER = env_choice("REDIS_CHANNEL_LAYER", "pubsub", ("pubsub", "core"))
 # redis-py 8 defaults socket_timeout to 5 s, the same as channels-redis's blocking pop:
 # an idle consumer's read would time out. Keep the socket timeout well above it.
 REDIS_SOCKET_TIMEOUT = env_int("REDIS_SOCKET_TIMEOUT", 30, minimum=10)
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": 5}],
-                "prefix": env_str("REDIS_PREFIX", "tenderhall"),
-                "capacity": 1000,
-                "expiry": 60,
-            },
-        }
-    }
+    _redis_host = {"address": REDIS_URL, "socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": 5}
+    if REDIS_CHANNEL_LAYER == "pubsub":
+        _layer = {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {}}
+    else:
+        _layer = {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"capacity": 1000, "expiry": 60}}
+    _layer["CONFIG"] |= {"hosts": [_redis_host], "prefix": env_str("REDIS_PREFIX", "tenderhall")}
+    CHANNEL_LAYERS = {"default": _layer}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000, "expiry": 60}}}
 # How often each daphne process polls stored events when the layer is in memory.

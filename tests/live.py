@@ -37,6 +37,8 @@ async def receive_events(communicator: WebsocketCommunicator, count: int, timeou
         message = await receive(communicator, timeout)
         if message["type"] == "event":
             events.append(message)
+        elif message["type"] == "events":  # a client that asked for batch=1
+            events.extend({"type": "event"} | event for event in message["events"])
     return events
 
 

@@ -17,7 +17,8 @@ export class LiveConnection {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const params = new URLSearchParams({ subject: this.subject });
+    // batch=1: the server may put several events in one frame when they come thick and fast.
+    const params = new URLSearchParams({ subject: this.subject, batch: "1" });
     if (this.after !== null && this.after !== undefined && this.after !== "") params.set("after", String(this.after));
     return `${scheme}//${location.host}/ws/live/?${params}`;
   }
@@ -33,9 +34,11 @@ export class LiveConnection {
       const data = JSON.parse(message.data);
       if (data.type === "hello") {
         this.after = data.seq;
-      } else if (data.type === "event") {
-        this.after = data.seq;
-        this.onEvent(data);
+      } else if (data.type === "event" || data.type === "events") {
+        for (const event of data.type === "events" ? data.events : [data]) {
+          this.after = event.seq;
+          this.onEvent(event);
+        }
       }
     });
     this.socket.addEventListener("close", (close) => {

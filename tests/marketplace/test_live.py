@@ -1,38 +1,42 @@
 """Live events through the real consumer, on the in-memory layer and on real Redis."""
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.test import override_settings
 
-from marketplace import live
+from marketplace import fanout, live
 from marketplace.models import LiveEvent, Role
 from tenders.models import Tender
 from tests import factories
 from tests.conftest import redis_url
 from tests.live import close_code, connect, receive, receive_events, reset_layers, session_cookie
+from tests.processes import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
-def redis_layer() -> dict:
-    return {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": redis_url(), "socket_timeout": 30}], "prefix": "tenderhall-test"},
-        }
-    }
+REDIS_BACKENDS = {"redis-pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer", "redis-core": "channels_redis.core.RedisChannelLayer"}
 
 
-@pytest.fixture(params=["memory", "redis"])
+def redis_layer(name: str = "redis-pubsub") -> dict:
+    config = {"hosts": [{"address": redis_url(), "socket_timeout": 30}], "prefix": "tenderhall-test"}
+    return {"default": {"BACKEND": REDIS_BACKENDS[name], "CONFIG": config}}
+
+
+@pytest.fixture(params=["memory", "redis-pubsub", "redis-core"])
 def layer(request):
-    if request.param == "redis" and not redis_url():
-        pytest.skip("REDIS_URL is not set: the Redis variant runs in CI")
-    with override_settings(CHANNEL_LAYERS=MEMORY if request.param == "memory" else redis_layer()):
+    if request.param != "memory" and not redis_url():
+        pytest.skip("REDIS_URL is not set: the Redis variants run in CI")
+    with override_settings(CHANNEL_LAYERS=MEMORY if request.param == "memory" else redis_layer(request.param)):
         reset_layers()
         yield request.param
         live.StoreTailer._task and live.StoreTailer._task.cancel()
@@ -131,6 +135,50 @@ async def test_a_listener_that_missed_a_broadcast_fetches_it_from_the_store(laye
     await client.disconnect()
 
 
+async def test_a_batching_client_gets_every_event_once_in_order(layer):
+    tender = await published_tender()
+    subject = f"tender.{tender.pk}"
+    client = await connect(f"{subject}&batch=1")
+    await receive(client)
+
+    @sync_to_async
+    def publish_together():
+        with transaction.atomic():
+            return [live.publish(subject, "opening.line", {"position": n}) for n in range(1, 6)]
+
+    published = await publish_together()
+    events = await receive_events(client, 5)
+    assert [e["seq"] for e in events] == [e.seq for e in published]
+    assert [e["payload"]["position"] for e in events] == [1, 2, 3, 4, 5]
+    assert await client.receive_nothing(timeout=0.3)
+    await client.disconnect()
+
+
+async def test_events_arriving_together_go_out_in_one_frame_to_batching_clients_only(layer):
+    tender = await published_tender()
+    subject = f"tender.{tender.pk}"
+    batching, plain = await connect(f"{subject}&batch=1"), await connect(subject)
+    hello = await receive(batching)
+    await receive(plain)
+    # Three events reach the subject's hub before it writes (put straight into its inbox, so
+    # that no scheduling of the layer's own tasks can split them).
+    hub = fanout._hubs[(asyncio.get_running_loop(), subject)]
+    seqs = [hello["seq"] + n for n in (1, 2, 3)]
+    for seq in seqs:
+        hub.inbox.put_nowait({"subject": subject, "seq": seq, "prev_seq": seq - 1, "kind": "line", "payload": {}})
+    frame = await receive(batching)
+    assert frame["type"] == "events" and [e["seq"] for e in frame["events"]] == seqs
+    assert [(await receive(plain))["seq"] for _ in seqs] == seqs
+    await batching.disconnect()
+    await plain.disconnect()
+
+
+async def test_batch_must_be_zero_or_one(layer):
+    tender = await published_tender()
+    client = await connect(f"tender.{tender.pk}&batch=yes")
+    assert await close_code(client) == (4400, "batch must be 0 or 1")
+
+
 @pytest.mark.parametrize("subject", ["nonsense", "tender.abc", "tender.0", "tender.1.bids", "org", "user.", ""])
 async def test_malformed_subject_is_closed_with_a_reason(layer, subject):
     client = await connect(subject)
@@ -202,13 +250,14 @@ async def test_org_and_user_subjects_are_for_members_and_self(layer, client):
         await allowed.disconnect()
 
 
-async def test_consumer_idle_longer_than_redis_blocking_pop_still_receives():
+@pytest.mark.parametrize("choice", ["pubsub", "core"])
+async def test_consumer_idle_longer_than_redis_blocking_pop_still_receives(choice, tmp_path):
     """redis-py 8 would time the idle read out after 5 s; the explicit socket_timeout prevents it."""
     if not redis_url():
         pytest.skip("REDIS_URL is not set: this test needs real Redis and runs in CI")
-    from django.conf import settings
-
-    with override_settings(CHANNEL_LAYERS=settings.CHANNEL_LAYERS):
+    layers = await sync_to_async(configured_layers)(choice, tmp_path)
+    assert layers["default"]["CONFIG"]["hosts"][0]["socket_timeout"] > 5
+    with override_settings(CHANNEL_LAYERS=layers):
         reset_layers()
         tender = await published_tender()
         client = await connect(f"tender.{tender.pk}")
@@ -220,3 +269,17 @@ async def test_consumer_idle_longer_than_redis_blocking_pop_still_receives():
         assert event["kind"] == "after_idle"
         await client.disconnect()
         reset_layers()
+
+
+def configured_layers(choice: str, tmp_path) -> dict:
+    """CHANNEL_LAYERS exactly as settings.py builds it for REDIS_CHANNEL_LAYER=<choice>."""
+    code = "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps(s.CHANNEL_LAYERS))"
+    environment = dict(os.environ) | {
+        "TENDERHALL_DATA_DIR": str(tmp_path),
+        "REDIS_URL": redis_url(),
+        "REDIS_CHANNEL_LAYER": choice,
+        "REDIS_PREFIX": "tenderhall-test",
+        "DJANGO_SETTINGS_MODULE": "marketplace.settings",
+    }
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout)

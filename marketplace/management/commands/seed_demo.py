@@ -9,6 +9,7 @@ SEEDERS: list[str] = [
     "bidding.demo.seed",
     "tenders.demo.seed",
     "tenders.evaluation.demo.seed",
+    "bidding.demo.seed_live_opening",
 ]
 
 

@@ -1,0 +1,133 @@
+"""One listener of the channel layer per subject and process, fanning events out to its websockets.
+
+An opening may be watched by thousands at once. Were each websocket a member of the subject's
+group, every event would be queued, decoded, dispatched and encoded once per websocket. The
+hub of a subject joins the group once per process; each batch of events it receives is encoded
+once and written to every websocket of the subject, as one frame of several events for clients
+that accept them (`batch=1`), else one frame per event.
+
+Batches form while the hub is busy writing: under load, the events that arrive during one pass
+go out together in the next. A subject with many listeners also waits a little between passes
+(at most `MAX_PAUSE`), so frames stay few when lines arrive faster than a crowd can read them.
+"""
+
+import asyncio
+import itertools
+import json
+import logging
+
+from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
+
+# Seconds between two passes of a subject, per listener: 2,000 listeners wait 0.25 s at most.
+PAUSE_PER_LISTENER = 0.000125
+MAX_PAUSE = 0.25
+# Let the event loop read sockets and the channel layer between this many writes.
+WRITES_PER_TURN = 100
+
+_hubs: dict[tuple[asyncio.AbstractEventLoop, str], "Hub"] = {}
+
+
+def event_frame(event: dict) -> str:
+    return json.dumps({"type": "event"} | {k: v for k, v in event.items() if k != "prev_seq"})
+
+
+def batch_frame(events: list[dict]) -> str:
+    return json.dumps({"type": "events", "events": [{k: v for k, v in e.items() if k != "prev_seq"} for e in events]})
+
+
+async def join(subject: str, listener) -> "Hub":
+    """The hub of `subject` in this process (made on first use), with `listener` added."""
+    from marketplace import live
+
+    loop = asyncio.get_running_loop()
+    hub = _hubs.get((loop, subject))
+    if hub is None:
+        hub = _hubs[(loop, subject)] = Hub(subject)
+        await hub.start(live.group_name(subject))
+    hub.listeners.add(listener)
+    return hub
+
+
+class Hub:
+    def __init__(self, subject: str):
+        self.subject = subject
+        self.listeners: set = set()
+        self.inbox: asyncio.Queue = asyncio.Queue()
+        self.tasks: list[asyncio.Task] = []
+        # Every event up to this one has been handed to the listeners. One arriving later (the
+        # tailer and the publisher both sent it, or broadcasts raced) is dropped: a listener that
+        # never got it noticed the gap at the next event and read it from the store.
+        self.fanned_out = 0
+
+    async def start(self, group: str) -> None:
+        self.layer = get_channel_layer()
+        self.group = group
+        # The default prefix: channels-redis (core) receives every channel of a process through one
+        # queue, and a second prefix would wait behind its blocking pop.
+        self.channel = await self.layer.new_channel()
+        await self.layer.group_add(group, self.channel)
+        self.tasks = [asyncio.ensure_future(self._pump()), asyncio.ensure_future(self._fan_out())]
+
+    def leave(self, listener) -> None:
+        self.listeners.discard(listener)
+        if not self.listeners:
+            _hubs.pop((asyncio.get_running_loop(), self.subject), None)
+            self.tasks.append(asyncio.ensure_future(self._stop()))
+
+    async def _stop(self) -> None:
+        for task in self.tasks[:2]:  # the pump and the fan-out
+            task.cancel()
+        try:
+            await self.layer.group_discard(self.group, self.channel)
+        except Exception:  # the group entry expires on its own
+            logger.exception("could not leave %s", self.group)
+
+    async def _pump(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the layer is down: events committed meanwhile are in the store,
+                # and each listener fetches them when the next one shows the gap
+                logger.exception("live hub of %s could not receive; retrying", self.subject)
+                await asyncio.sleep(1)
+                continue
+            if message.get("type") == "live.event":
+                self.inbox.put_nowait(message["event"])
+
+    async def _fan_out(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            events = [await self.inbox.get()]
+            started = loop.time()
+            while not self.inbox.empty():
+                events.append(self.inbox.get_nowait())
+            events = sorted({e["seq"]: e for e in events if e["seq"] > self.fanned_out}.values(), key=lambda e: e["seq"])
+            if events:
+                self.fanned_out = events[-1]["seq"]
+                await self._deliver(events)
+            pause = min(MAX_PAUSE, PAUSE_PER_LISTENER * len(self.listeners)) - (loop.time() - started)
+            if pause > 0:
+                await asyncio.sleep(pause)
+
+    async def _deliver(self, events: list[dict]) -> None:
+        # The events chain on their subject through prev_seq; a listener whose last event is the
+        # first one's predecessor takes the batch as it is, encoded once for all of them.
+        chained = all(later.get("prev_seq") == earlier["seq"] for earlier, later in itertools.pairwise(events))
+        frames = [event_frame(e) for e in events]
+        batch = frames[0] if len(events) == 1 else batch_frame(events)
+        for written, listener in enumerate(list(self.listeners), start=1):
+            if chained and not listener.busy and listener.last_seq == events[0].get("prev_seq"):
+                listener.last_seq = events[-1]["seq"]
+                try:
+                    for frame in [batch] if listener.batches else frames:
+                        await listener.send(text_data=frame)
+                except Exception:  # one listener's failure must not stop the others' events
+                    logger.exception("could not write a live event to a listener of %s", self.subject)
+            else:
+                listener.take(events)  # duplicates, a gap, or busy replaying: the listener sorts it out
+            if written % WRITES_PER_TURN == 0:
+                await asyncio.sleep(0)
