@@ -9,7 +9,7 @@ own receipt in it. The tender page includes `bidding/_bid_box.html` with `bid_bo
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bidding.models import Bid, Envelope
+from bidding.models import Bid, Envelope, Opening
 from tenders.models import Tender
 
 
@@ -25,6 +25,7 @@ class BidBox:
     sealed: bool
     deadline: datetime | None
     entries: list[BoxEntry] = field(default_factory=list)
+    opened: bool = False  # the first round of the opening is complete: the record says what each held
 
 
 def bid_box(tender: Tender, now: datetime) -> BidBox:
@@ -37,7 +38,8 @@ def bid_box(tender: Tender, now: datetime) -> BidBox:
     for envelope in Envelope.objects.filter(bid__in=bids).order_by("name").values("bid_id", "name", "sha256"):
         digests.setdefault(envelope["bid_id"], []).append((envelope["name"], envelope["sha256"]))
     entries = [BoxEntry(received_at=b.received_at, envelopes=digests.get(b.id, [])) for b in bids]
-    return BidBox(tender=tender, sealed=False, deadline=tender.submission_deadline, entries=entries)
+    opened = Opening.objects.filter(tender=tender, status=Opening.Status.COMPLETE).exists()
+    return BidBox(tender=tender, sealed=False, deadline=tender.submission_deadline, entries=entries, opened=opened)
 
 
 def live_bid_count(tender: Tender) -> int:

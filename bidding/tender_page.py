@@ -11,12 +11,14 @@ from marketplace import access, live
 
 def tender_section(request, tender) -> dict:
     now = timezone.now()
+    bid_box = box.bid_box(tender, now)
     context = {
         "tender": tender,
         "envelopes": keys.public_envelopes(tender),
         "accepts_bids": tender.accepts_bids_at(now),
         "may_prepare_bid": access.can(request.user, "prepare_bid", tender),
-        "box": box.bid_box(tender, now),
+        "box": bid_box,
+        "opened": bid_box.opened,
         "live_after": live.current_seq(),
     }
     if access.can(request.user, "view_bid_count", tender):

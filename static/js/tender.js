@@ -18,13 +18,16 @@ function pad(n) {
 function startCountdown(element) {
   const deadline = Date.parse(element.dataset.deadline);
   const skew = Date.parse(element.dataset.serverNow) - Date.now();
+  let counting = false;
   const tick = () => {
     const left = Math.floor((deadline - (Date.now() + skew)) / 1000);
     if (left <= 0) {
       element.textContent = labels.passed || "";
-      showNotice(labels.deadline);
+      // Only a deadline that passes while the page is open makes what it shows out of date.
+      if (counting) showNotice(labels.deadline);
       return;
     }
+    counting = true;
     const days = Math.floor(left / 86400);
     const rest = left % 86400;
     const clock = `${pad(Math.floor(rest / 3600))}:${pad(Math.floor((rest % 3600) / 60))}:${pad(rest % 60)}`;

@@ -84,6 +84,17 @@ def test_the_tender_page_links_to_the_opening_room(client, tender):
     assert f"/tenders/{tender.pk}/opening/" in client.get(f"/tenders/{tender.pk}/").content.decode()
 
 
+def test_the_tender_page_says_the_bids_were_opened_once_they_were(client, tender, two_bids, deadline):
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        helpers.close(tender)
+        closed = client.get(f"/tenders/{tender.pk}/").content.decode()
+        opening.open_tender(tender.pk)
+        opened = client.get(f"/tenders/{tender.pk}/").content.decode()
+    assert "sealed bids that will be opened" in closed and "were opened online" not in closed
+    assert "were opened online" in opened and "What each held is in the opening record" in opened
+    assert "sealed bids that will be opened" not in opened
+
+
 @pytest.fixture
 def committee(agency, officer, deadline, supplier_a, supplier_org_a, supplier_record_a):
     custodians = [make_member(agency, Role.CUSTODIAN, f"custodian{n}@mot.test") for n in (1, 2)]

@@ -134,3 +134,21 @@ def test_the_custodians_arriving_are_counted_live_then_the_lines_appear(browser,
     page.wait_for_selector('[data-round="bid"] [data-round-complete]:not([hidden])', timeout=20_000)
     assert page.inner_text("[data-custodians-present]") == "2 of 2"
     assert page.locator('[data-lines] [data-cell="supplier"]').all_inner_texts() == [FIRMS[0]]
+
+
+def test_the_tender_page_warns_of_a_deadline_only_when_it_passes_while_open(browser, platform, officer):
+    now = timezone.now().replace(microsecond=0)
+    past = helpers.publish(helpers.make_tender(officer, deadline=now + timedelta(seconds=3)), officer)
+    soon = helpers.publish(helpers.make_tender(officer, deadline=now + timedelta(seconds=8)), officer)
+    page = browser.new_page()
+    while timezone.now() < past.submission_deadline + timedelta(seconds=1):
+        page.wait_for_timeout(250)
+
+    page.goto(f"{platform}/tenders/{past.pk}/")
+    page.wait_for_timeout(1500)
+    assert page.is_hidden("[data-live-notice]")  # already past when the page was rendered: nothing changed since
+
+    page.goto(f"{platform}/tenders/{soon.pk}/")
+    assert page.is_hidden("[data-live-notice]")
+    expect(page.locator("[data-live-notice]")).to_be_visible(timeout=15_000)
+    assert "deadline has passed" in page.inner_text("[data-live-notice]")
