@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Organisation
 from tenders.evaluation.models import AwardNotice
+from tenders.filters import YES_NO
+from tenders.widgets import CompactSelect
 
 
 class AwardNoticeFilter(django_filters.FilterSet):
@@ -25,7 +27,9 @@ class AwardNoticeFilter(django_filters.FilterSet):
     category = django_filters.CharFilter(label=_("Category (CPV prefix)"), field_name="tender__category_codes", lookup_expr="icontains")
     published_after = django_filters.DateFilter(label=_("Published on or after"), field_name="published_at", lookup_expr="date__gte")
     published_before = django_filters.DateFilter(label=_("Published on or before"), field_name="published_at", lookup_expr="date__lte")
-    in_standstill = django_filters.BooleanFilter(label=_("Standstill running"), method="filter_standstill")
+    in_standstill = django_filters.BooleanFilter(
+        label=_("Standstill running"), method="filter_standstill", widget=CompactSelect(choices=YES_NO)
+    )
 
     class Meta:
         model = AwardNotice

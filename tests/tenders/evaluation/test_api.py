@@ -50,6 +50,11 @@ def test_the_whole_evaluation_through_the_api(api_as, api_client, officer, evalu
     api_client.credentials()
     listed = api_client.get("/api/v1/awards/", {"buyer": tender.buyer_id, "in_standstill": "true"}).json()
     assert [n["id"] for n in listed["results"]] == [notice["id"]]
+    over = api_client.get("/api/v1/awards/", {"buyer": tender.buyer_id, "in_standstill": "false"}).json()
+    assert over["results"] == []
+    page = api_client.get("/awards/", {"in_standstill": "true"}).content.decode()
+    assert tender.title in page and '<option value="true" selected>' in page
+    assert tender.title not in api_client.get("/awards/", {"in_standstill": "false"}).content.decode()
     detail = api_client.get(f"/api/v1/awards/{notice['id']}/").json()
     assert detail["content"]["bids_received"] == 2 and detail["signature"].count(".") == 2
 
