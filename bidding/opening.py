@@ -323,10 +323,14 @@ def _write_lines(opening: Opening, readings: list[LineRead]) -> None:
     OpeningLine.objects.bulk_create([line for line, _documents in readings])
     OpenedDocument.objects.bulk_create([document for _line, documents in readings for document in documents])
     if opening.is_first_round:
+        outcomes: dict[tuple[str, str], list] = {}
         for line, _documents in readings:
             line.bid.open() if line.is_opened else line.bid.reject()
             line.bid.status_reason = line.reason
-        Bid.objects.bulk_update([line.bid for line, _documents in readings], ["status", "status_reason"])
+            outcomes.setdefault((line.bid.status, line.reason), []).append(line.bid.pk)
+        # One update per outcome (opened, or rejected for a reason): the batch's bids are locked.
+        for (status, reason), bid_ids in outcomes.items():
+            Bid.objects.filter(pk__in=bid_ids).update(status=status, status_reason=reason)
     audit.record_many(
         [
             {
