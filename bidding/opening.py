@@ -17,12 +17,13 @@ Lock order: tender, then opening, then bid, then the audit chain head (taken by 
 
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto import jwk
@@ -254,21 +255,28 @@ def read_batch(opening_id: int, pending: list[tuple[int, str]], key: jwk.JWK) ->
                 return []
             bid_ids = [bid_id for _position, bid_id in batch]
             read = {str(pk) for pk in OpeningLine.objects.filter(opening=opening, bid__in=bid_ids).values_list("bid_id", flat=True)}
+            to_read = [(position, bid_id) for position, bid_id in batch if bid_id not in read]
             bids = Bid.objects.select_for_update(of=("self",)).select_related("organisation", "tender").order_by("pk")
-            bids = {str(bid.pk): bid for bid in bids.filter(pk__in=[bid_id for bid_id in bid_ids if bid_id not in read])}
+            bids = {str(bid.pk): bid for bid in bids.filter(pk__in=[bid_id for _position, bid_id in to_read])}
+            stored: dict[str, dict[str, str]] = {}
+            for bid_id, name, sha256 in Envelope.objects.filter(bid__in=bids).values_list("bid_id", "name", "sha256"):
+                stored.setdefault(str(bid_id), {})[name] = sha256
             ends_at = time.monotonic() + BATCH_SECONDS
-            for number, (position, bid_id) in enumerate(batch):
-                if bid_id in read:
-                    continue
-                try:
-                    readings.append(read_line(opening, position, bids[bid_id], key))
-                except DatabaseError:
-                    raise
-                except Exception as error:
-                    failure = error
-                if failure is not None or time.monotonic() >= ends_at:
-                    left = batch[number + 1 :] + left
-                    break
+            with EnvelopeFetcher(opening.round) as fetcher:
+                upcoming = fetcher.fetch(to_read[0][1]) if to_read else None
+                for number, (position, bid_id) in enumerate(to_read):
+                    jwe = upcoming.result()
+                    more = number + 1 < len(to_read) and time.monotonic() < ends_at
+                    # The next envelope comes from PostgreSQL while this one is decrypted and checked.
+                    upcoming = fetcher.fetch(to_read[number + 1][1]) if more else None
+                    try:
+                        readings.append(read_line(opening, position, bids[bid_id], jwe, stored.get(bid_id, {}), key))
+                    except Exception as error:
+                        failure = error
+                    del jwe
+                    if failure is not None or not more:
+                        left = to_read[number + 1 :] + left
+                        break
             _write_lines(opening, readings)
     except BaseException:
         for reading_ in readings:
@@ -279,17 +287,45 @@ def read_batch(opening_id: int, pending: list[tuple[int, str]], key: jwk.JWK) ->
     return left
 
 
-def read_line(opening: Opening, position: int, bid: Bid, key: jwk.JWK) -> LineRead:
-    """Decrypt and check one bid: its line and documents, written by the batch. Only one
-    envelope is in memory at a time: it is fetched here and dropped once read."""
-    envelope = Envelope.objects.filter(bid=bid, name=opening.round).first()
+class EnvelopeFetcher:
+    """Fetches one envelope's JWE at a time in a background thread, on this thread's database
+    connection and inside its transaction, while this thread decrypts and checks the previous
+    one: it never touches the connection while a fetch is under way (`read_line` runs no query).
+    So at most two JWEs are in memory, the one being read and the next."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.database = transaction.get_connection()  # this thread's own, not the per-thread proxy
+
+    def __enter__(self) -> "EnvelopeFetcher":
+        self.database.inc_thread_sharing()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opening-envelope")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.pool.shutdown(wait=True)  # no fetch outlives the batch's use of the connection
+        self.database.dec_thread_sharing()
+
+    def fetch(self, bid_id: str) -> Future:
+        sql, params = Envelope.objects.filter(bid=bid_id, name=self.name).values_list("jwe").query.sql_with_params()
+        return self.pool.submit(self._run, sql, params)
+
+    def _run(self, sql: str, params: tuple) -> str | None:
+        with self.database.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+
+def read_line(opening: Opening, position: int, bid: Bid, jwe: str | None, stored_digests: dict[str, str], key: jwk.JWK) -> LineRead:
+    """Decrypt and check one bid's envelope (None if it has none of this round): its line and
+    documents, written by the batch. Runs no query (see `EnvelopeFetcher`)."""
     digests = reading.receipt_digests(bid)
-    found = reading.read(envelope, bid, name=opening.round, key=key, digests=digests, lot_numbers=set(bid.lots))
-    del envelope
+    found = reading.read(jwe, bid, name=opening.round, key=key, digests=digests, lot_numbers=set(bid.lots))
     content = {
         "supplier": {"id": bid.organisation_id, "name": bid.organisation.name},
         "received_at": receipts.utc_timestamp(bid.received_at),
-        "digests": dict(sorted(digests.items())) or dict(bid.envelopes.values_list("name", "sha256")),
+        "digests": dict(sorted(digests.items())) or dict(sorted(stored_digests.items())),
     }
     if found.result == OpeningLine.Result.OPENED:
         if opening.holds_prices:
