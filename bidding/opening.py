@@ -3,9 +3,9 @@
 A round (`Opening`) reads the bids it holds in order of receipt, one line per bid, a batch of
 lines per transaction under the Opening's row lock: the line is written at most once (the
 lock, and the unique (opening, bid) constraint), and a run that stops half-way — a worker
-killed, an exception — is resumed by the next run from the first bid without a line. Each
-envelope is fetched, decrypted and dropped in turn, so memory holds one at a time whatever the
-size of the batch. When every line is in, the record is built, signed with the platform key and
+killed, an exception — is resumed by the next run from the first bid without a line. While an
+envelope is decrypted and checked the next one is fetched (`EnvelopeFetcher`), and each is
+dropped once read, so memory holds at most two whatever the size of the batch. When every line is in, the record is built, signed with the platform key and
 published.
 
 Custody decides how the round gets its private key: `platform` unwraps it (automatically at
