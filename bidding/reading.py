@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from jwcrypto import jwk
 
 from bidding import sealing
-from bidding.models import Bid, Envelope, OpeningLine
+from bidding.models import Bid, OpeningLine
 from marketplace import signing
 
 Reason = OpeningLine.Reason
@@ -72,25 +72,26 @@ def receipt_digests(bid: Bid) -> dict[str, str]:
     return digests if isinstance(digests, dict) else {}
 
 
-def read(envelope: Envelope | None, bid: Bid, *, name: str, key: jwk.JWK, digests: dict[str, str], lot_numbers: set[int]) -> Reading:
-    """Decrypt and check the envelope `name` of `bid`. Never raises for anything in the envelope."""
+def read(jwe: str | None, bid: Bid, *, name: str, key: jwk.JWK, digests: dict[str, str], lot_numbers: set[int]) -> Reading:
+    """Decrypt and check the envelope `name` of `bid`, its compact JWE as stored (None if the bid
+    has none). Never raises for anything in the envelope."""
     try:
-        return _read(envelope, bid, name=name, key=key, digests=digests, lot_numbers=lot_numbers)
+        return _read(jwe, bid, name=name, key=key, digests=digests, lot_numbers=lot_numbers)
     except Rejected as rejection:
         return Reading(reason_code=rejection.code, reason=rejection.reason)
 
 
-def _read(envelope, bid, *, name, key, digests, lot_numbers) -> Reading:
+def _read(jwe, bid, *, name, key, digests, lot_numbers) -> Reading:
     expected = digests.get(name)
-    if envelope is None or not expected:
+    if jwe is None or not expected:
         raise Rejected(Reason.DIGEST_MISMATCH, _("The platform's signed receipt for this envelope is missing or does not verify."))
-    if sealing.digest(envelope.jwe) != expected:
+    if sealing.digest(jwe) != expected:
         raise Rejected(
             Reason.DIGEST_MISMATCH,
             _("The stored envelope's SHA-256 is not the one on the receipt: it was altered after it was received."),
         )
     try:
-        plaintext = sealing.open_envelope(envelope.jwe, key)
+        plaintext = sealing.open_envelope(jwe, key)
     except Exception:  # whatever jwcrypto or the curve refuses, the envelope does not open
         raise Rejected(
             Reason.UNDECRYPTABLE, _("The envelope cannot be decrypted with this tender's key for “%(name)s”.") % {"name": name}

@@ -56,9 +56,41 @@ def record(
     ip: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain. Must run inside the action's transaction."""
+    entry = {"action": action, "actor": actor, "organisation": organisation, "obj": obj, "payload": payload, "now": now, "ip": ip}
+    return record_many([entry])[0]
+
+
+def record_many(entries: list[dict]) -> list[AuditEvent]:
+    """Append several events in this order, each entry with `record`'s arguments, under one lock
+    of the chain head and in one insert. Must run inside the action's transaction."""
     head = lock_head()
+    seq, prev_hash = head.audit_length, head.audit_hash
+    events = []
+    for entry in entries:
+        seq += 1
+        event = _linked_event(seq, prev_hash, **entry)
+        events.append(event)
+        prev_hash = event.hash
+    AuditEvent.objects.bulk_create(events)
+    head.audit_length, head.audit_hash = seq, prev_hash
+    head.save(update_fields=["audit_length", "audit_hash"])
+    return events
+
+
+def _linked_event(
+    seq: int,
+    prev_hash: str,
+    *,
+    action: str,
+    actor=None,
+    organisation=None,
+    obj: models.Model | None = None,
+    payload: dict | None = None,
+    now: datetime | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
     event = AuditEvent(
-        seq=head.audit_length + 1,
+        seq=seq,
         created_at=now or timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
         organisation=organisation,
@@ -67,12 +99,9 @@ def record(
         object_id=str(obj.pk) if obj is not None else "",
         payload=json_safe(payload),
         ip=ip or client_ip.get(),
-        prev_hash=head.audit_hash,
+        prev_hash=prev_hash,
     )
     event.hash = link_hash(event.prev_hash, event.canonical_fields())
-    event.save(force_insert=True)
-    head.audit_length, head.audit_hash = event.seq, event.hash
-    head.save(update_fields=["audit_length", "audit_hash"])
     return event
 
 

@@ -33,18 +33,30 @@ def publish(subject: str, kind: str, payload: dict | None = None) -> LiveEvent:
 
     Call it inside the action's transaction, after the action's own row locks.
     """
+    return publish_many(subject, [(kind, payload)])[0]
+
+
+def publish_many(subject: str, events: list[tuple[str, dict | None]]) -> list[LiveEvent]:
+    """Store several `(kind, payload)` events on `subject`, in this order, under one lock of the
+    chain head and in one insert; they are broadcast in the same order once the transaction commits."""
     if not SUBJECT_RE.match(subject):
         raise ValueError(f"not a live subject: {subject!r}")
     head = lock_head()
-    # Under the head lock, the subject's last event is stable: it is this event's predecessor,
+    # Under the head lock, the subject's last event is stable: it is the first event's predecessor,
     # which lets a listener notice that it missed one and fetch it from the store.
     prev_seq = LiveEvent.objects.filter(subject=subject).aggregate(m=Max("seq"))["m"] or 0
-    head.live_seq += 1
+    stored = []
+    for kind, payload in events:
+        head.live_seq += 1
+        stored.append(LiveEvent(subject=subject, seq=head.live_seq, kind=kind, payload=json_safe(payload)))
     head.save(update_fields=["live_seq"])
-    event = LiveEvent.objects.create(subject=subject, seq=head.live_seq, kind=kind, payload=json_safe(payload))
-    message = event.as_message() | {"prev_seq": prev_seq}
-    transaction.on_commit(lambda: broadcast(message))
-    return event
+    LiveEvent.objects.bulk_create(stored)
+    messages = []
+    for event in stored:
+        messages.append(event.as_message() | {"prev_seq": prev_seq})
+        prev_seq = event.seq
+    transaction.on_commit(lambda: [broadcast(message) for message in messages])
+    return stored
 
 
 def broadcast(message: dict) -> None:
