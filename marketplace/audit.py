@@ -7,6 +7,8 @@ locks (lock order: domain rows first, then the chain head). Only `record()` writ
 import contextvars
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,6 +38,16 @@ def lock_head() -> ChainHead:
     return head
 
 
+@contextmanager
+def holding_head() -> Iterator[ChainHead]:
+    """Lock the chain head once for several appends (`record(head=…)`, `live.publish(head=…)`)
+    and write it back once at the end: a hot path's serialised tail is a few round trips shorter.
+    """
+    head = lock_head()
+    yield head
+    head.save(update_fields=["audit_length", "audit_hash", "live_seq"])
+
+
 def link_hash(prev_hash: str, fields: dict) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + rfc8785.dumps(fields)).hexdigest()
 
@@ -54,9 +66,15 @@ def record(
     payload: dict | None = None,
     now: datetime | None = None,
     ip: str | None = None,
+    head: ChainHead | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Must run inside the action's transaction."""
-    head = lock_head()
+    """Append one event to the chain. Must run inside the action's transaction.
+
+    `head` is the head held by `holding_head()`, which writes it back; without it the head is
+    locked and written here.
+    """
+    held = head is not None
+    head = head if held else lock_head()
     event = AuditEvent(
         seq=head.audit_length + 1,
         created_at=now or timezone.now(),
@@ -72,7 +90,8 @@ def record(
     event.hash = link_hash(event.prev_hash, event.canonical_fields())
     event.save(force_insert=True)
     head.audit_length, head.audit_hash = event.seq, event.hash
-    head.save(update_fields=["audit_length", "audit_hash"])
+    if not held:
+        head.save(update_fields=["audit_length", "audit_hash"])
     return event
 
 

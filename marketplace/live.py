@@ -13,7 +13,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Subquery
+from django.db.models.functions import Coalesce
 
 from marketplace.audit import json_safe, lock_head
 from marketplace.models import ChainHead, LiveEvent
@@ -28,19 +29,26 @@ def group_name(subject: str) -> str:
     return f"live.{subject}"
 
 
-def publish(subject: str, kind: str, payload: dict | None = None) -> LiveEvent:
+def publish(
+    subject: str, kind: str, payload: dict | None = None, *, head: ChainHead | None = None, prev_seq: int | None = None
+) -> LiveEvent:
     """Store an event on `subject` and broadcast it once the transaction commits.
 
-    Call it inside the action's transaction, after the action's own row locks.
+    Call it inside the action's transaction, after the action's own row locks. `head` is the
+    head held by `audit.holding_head()`, which writes it back; `prev_seq` is the subject's last
+    event number when the caller read it under that lock (`last_seq_expression`).
     """
     if not SUBJECT_RE.match(subject):
         raise ValueError(f"not a live subject: {subject!r}")
-    head = lock_head()
+    held = head is not None
+    head = head if held else lock_head()
     # Under the head lock, the subject's last event is stable: it is this event's predecessor,
     # which lets a listener notice that it missed one and fetch it from the store.
-    prev_seq = LiveEvent.objects.filter(subject=subject).aggregate(m=Max("seq"))["m"] or 0
+    if prev_seq is None:
+        prev_seq = last_seq_of(subject)
     head.live_seq += 1
-    head.save(update_fields=["live_seq"])
+    if not held:
+        head.save(update_fields=["live_seq"])
     event = LiveEvent.objects.create(subject=subject, seq=head.live_seq, kind=kind, payload=json_safe(payload))
     message = event.as_message() | {"prev_seq": prev_seq}
     transaction.on_commit(lambda: broadcast(message))
@@ -78,6 +86,12 @@ def events_after(subject: str, after: int, limit: int = 1000) -> list[dict]:
 
 def last_seq_of(subject: str) -> int:
     return LiveEvent.objects.filter(subject=subject).aggregate(m=Max("seq"))["m"] or 0
+
+
+def last_seq_expression(subject: str) -> Coalesce:
+    """`last_seq_of(subject)` as an expression, to read it in the same query as something else."""
+    last = LiveEvent.objects.filter(subject=subject).order_by().values("subject").annotate(m=Max("seq")).values("m")
+    return Coalesce(Subquery(last), 0)
 
 
 class StoreTailer:
