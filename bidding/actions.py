@@ -9,8 +9,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -130,18 +128,22 @@ def _refuse_after_deadline(tender: Tender, now: datetime) -> None:
         raise Conflict(_("This tender is not open for bids."), code="not_open")
 
 
+# The live bids of a tender (as `BidQuerySet.live()`) and the last event number of a subject, in
+# one plain statement: it runs in the tail that every submission takes in turn, where even the
+# ORM's compiling of two subqueries (about a millisecond of Python) holds everyone up.
+COUNT_AND_LAST_SEQ = (
+    'SELECT (SELECT COUNT(*) FROM "bidding_bid" WHERE "tender_id" = %s AND "status" = %s),'
+    ' (SELECT COALESCE(MAX("seq"), 0) FROM "marketplace_liveevent" WHERE "subject" = %s)'
+)
+
+
 def _publish_count(tender: Tender, head: ChainHead) -> None:
     # Counted under the chain-head lock (a statement after it, so it sees every transaction that
-    # counted before us committed): the last event always carries the true number. The subject's
-    # last event number comes in the same query.
+    # counted before us committed): the last event always carries the true number.
     subject = f"tender.{tender.pk}.officers"
-    live_bids = Bid.objects.filter(tender=OuterRef("pk")).live().order_by().values("tender").annotate(n=Count("pk")).values("n")
-    count, prev_seq = (
-        Tender.objects.filter(pk=tender.pk)
-        .annotate(count=Coalesce(Subquery(live_bids), 0), prev_seq=live.last_seq_expression(subject))
-        .values_list("count", "prev_seq")
-        .get()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(COUNT_AND_LAST_SEQ, [tender.pk, Bid.Status.SUBMITTED, subject])
+        count, prev_seq = cursor.fetchone()
     live.publish(subject, "bids.count", {"tender": tender.pk, "count": count}, head=head, prev_seq=prev_seq)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 import rfc8785
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
+from django.db.models import sql
 from django.utils import timezone
 
 from marketplace.models import GENESIS_HASH, AuditEvent, ChainHead
@@ -40,12 +41,39 @@ def lock_head() -> ChainHead:
 
 @contextmanager
 def holding_head() -> Iterator[ChainHead]:
-    """Lock the chain head once for several appends (`record(head=…)`, `live.publish(head=…)`)
-    and write it back once at the end: a hot path's serialised tail is a few round trips shorter.
+    """Lock the chain head once for several appends (`record(head=…)`, `live.publish(head=…)`).
+
+    Their rows and the head are written together when the block ends — on PostgreSQL in one
+    round trip — so the tail that every writer takes in turn is a few round trips shorter.
     """
     head = lock_head()
+    head.pending = []
     yield head
-    head.save(update_fields=["audit_length", "audit_hash", "live_seq"])
+    rows, head.pending = head.pending, None
+    _write_appended(head, rows)
+
+
+def _write_appended(head: ChainHead, rows: list[models.Model]) -> None:
+    head_fields = ["audit_length", "audit_hash", "live_seq"]
+    if connection.vendor != "postgresql":
+        for row in rows:
+            row.save(force_insert=True)
+        head.save(update_fields=head_fields)
+        return
+    # Client-side binding (the PostgreSQL backend's default) sends several statements at once.
+    statements = []
+    for row in rows:
+        insert = sql.InsertQuery(type(row))
+        insert.insert_values([f for f in row._meta.local_concrete_fields if not f.primary_key], [row])
+        statements += insert.get_compiler(connection=connection).as_sql()
+    update = sql.UpdateQuery(ChainHead)
+    update.add_update_values({name: getattr(head, name) for name in head_fields})
+    update.add_q(models.Q(pk=head.pk))
+    statements.append(update.get_compiler(connection=connection).as_sql())
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(statement for statement, _ in statements), [p for _, params in statements for p in params])
+    for row in rows:
+        row._state.adding, row._state.db = False, connection.alias
 
 
 def link_hash(prev_hash: str, fields: dict) -> str:
@@ -88,7 +116,10 @@ def record(
         prev_hash=head.audit_hash,
     )
     event.hash = link_hash(event.prev_hash, event.canonical_fields())
-    event.save(force_insert=True)
+    if held:
+        head.pending.append(event)  # written when `holding_head()` ends
+    else:
+        event.save(force_insert=True)
     head.audit_length, head.audit_hash = event.seq, event.hash
     if not held:
         head.save(update_fields=["audit_length", "audit_hash"])

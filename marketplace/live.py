@@ -13,8 +13,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Max
 
 from marketplace.audit import json_safe, lock_head
 from marketplace.models import ChainHead, LiveEvent
@@ -36,7 +35,7 @@ def publish(
 
     Call it inside the action's transaction, after the action's own row locks. `head` is the
     head held by `audit.holding_head()`, which writes it back; `prev_seq` is the subject's last
-    event number when the caller read it under that lock (`last_seq_expression`).
+    event number when the caller read it under that lock.
     """
     if not SUBJECT_RE.match(subject):
         raise ValueError(f"not a live subject: {subject!r}")
@@ -49,7 +48,11 @@ def publish(
     head.live_seq += 1
     if not held:
         head.save(update_fields=["live_seq"])
-    event = LiveEvent.objects.create(subject=subject, seq=head.live_seq, kind=kind, payload=json_safe(payload))
+    event = LiveEvent(subject=subject, seq=head.live_seq, kind=kind, payload=json_safe(payload))
+    if held:
+        head.pending.append(event)  # written when `audit.holding_head()` ends
+    else:
+        event.save(force_insert=True)
     message = event.as_message() | {"prev_seq": prev_seq}
     transaction.on_commit(lambda: broadcast(message))
     return event
@@ -86,12 +89,6 @@ def events_after(subject: str, after: int, limit: int = 1000) -> list[dict]:
 
 def last_seq_of(subject: str) -> int:
     return LiveEvent.objects.filter(subject=subject).aggregate(m=Max("seq"))["m"] or 0
-
-
-def last_seq_expression(subject: str) -> Coalesce:
-    """`last_seq_of(subject)` as an expression, to read it in the same query as something else."""
-    last = LiveEvent.objects.filter(subject=subject).order_by().values("subject").annotate(m=Max("seq")).values("m")
-    return Coalesce(Subquery(last), 0)
 
 
 class StoreTailer:
