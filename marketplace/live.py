@@ -28,29 +28,40 @@ def group_name(subject: str) -> str:
     return f"live.{subject}"
 
 
-def publish(subject: str, kind: str, payload: dict | None = None) -> LiveEvent:
+def publish(
+    subject: str, kind: str, payload: dict | None = None, *, head: ChainHead | None = None, prev_seq: int | None = None
+) -> LiveEvent:
     """Store an event on `subject` and broadcast it once the transaction commits.
 
-    Call it inside the action's transaction, after the action's own row locks.
+    Call it inside the action's transaction, after the action's own row locks. `head` is the
+    head held by `audit.holding_head()`, which writes it back; `prev_seq` is the subject's last
+    event number when the caller read it under that lock.
     """
-    return publish_many(subject, [(kind, payload)])[0]
+    return publish_many(subject, [(kind, payload)], head=head, prev_seq=prev_seq)[0]
 
 
-def publish_many(subject: str, events: list[tuple[str, dict | None]]) -> list[LiveEvent]:
+def publish_many(
+    subject: str, events: list[tuple[str, dict | None]], *, head: ChainHead | None = None, prev_seq: int | None = None
+) -> list[LiveEvent]:
     """Store several `(kind, payload)` events on `subject`, in this order, under one lock of the
     chain head and in one insert; they are broadcast in the same order once the transaction commits."""
     if not SUBJECT_RE.match(subject):
         raise ValueError(f"not a live subject: {subject!r}")
-    head = lock_head()
+    held = head is not None
+    head = head if held else lock_head()
     # Under the head lock, the subject's last event is stable: it is the first event's predecessor,
     # which lets a listener notice that it missed one and fetch it from the store.
-    prev_seq = LiveEvent.objects.filter(subject=subject).aggregate(m=Max("seq"))["m"] or 0
+    if prev_seq is None:
+        prev_seq = last_seq_of(subject)
     stored = []
     for kind, payload in events:
         head.live_seq += 1
         stored.append(LiveEvent(subject=subject, seq=head.live_seq, kind=kind, payload=json_safe(payload)))
-    head.save(update_fields=["live_seq"])
-    LiveEvent.objects.bulk_create(stored)
+    if held:
+        head.pending.extend(stored)  # written when `audit.holding_head()` ends
+    else:
+        head.save(update_fields=["live_seq"])
+        LiveEvent.objects.bulk_create(stored)
     messages = []
     for event in stored:
         messages.append(event.as_message() | {"prev_seq": prev_seq})

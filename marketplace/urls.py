@@ -17,6 +17,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # The API first: a bid submission in a deadline burst should not try every page route first.
+    path("api/v1/", include(api_v1)),
+    path("api/v1/", include("suppliers.api_urls")),
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -42,7 +45,5 @@ urlpatterns = [
     path("awards/", include(("tenders.evaluation.urls", "awards"))),
     path("", include(("bidding.urls", "bidding"))),
     path("admin/", admin.site.urls),
-    path("api/v1/", include(api_v1)),
-    path("api/v1/", include("suppliers.api_urls")),
     path("suppliers/", include("suppliers.urls")),
 ]
