@@ -56,6 +56,12 @@ def lodge_challenge(
             )
         if not (grounds or "").strip():
             raise ActionError(_("State the grounds of the challenge."), code="required", field="grounds")
+        if notice.challenges.filter(organisation=organisation, status__in=Challenge.OPEN_STATUSES).exists():
+            # Also what a second click on the form's button meets: one open challenge per firm and notice.
+            raise Conflict(
+                _("Your firm's challenge of this award is still open: wait for its outcome; every ground belongs in it."),
+                code="challenge_pending",
+            )
         for document in documents:
             if document.size > MAX_DOCUMENT_BYTES:
                 raise ActionError(_("%(name)s is larger than 10 MiB.") % {"name": document.name}, code="too_large", field="documents")

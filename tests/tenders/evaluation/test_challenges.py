@@ -65,6 +65,19 @@ def test_a_challenge_needs_grounds(awarded, supplier_b, supplier_org_b):
     assert not Challenge.objects.exists()
 
 
+def test_a_firm_has_one_open_challenge_per_award(awarded, officer, supplier_b, supplier_org_b):
+    tender, notice, *_rest = awarded
+    first = lodge(supplier_b, supplier_org_b, tender)
+    with pytest.raises(Conflict) as refused:
+        lodge(supplier_b, supplier_org_b, tender)  # a second click, or a second thought
+    assert refused.value.problems[0].code == "challenge_pending"
+    assert list(Challenge.objects.all()) == [first]
+    # Once the first is decided, the firm may challenge again within the standstill.
+    actions.answer_challenge(officer, first, answer="The licence was valid at the deadline.", decision=Challenge.Decision.DISMISS)
+    actions.accept_answer(supplier_b, first)
+    assert lodge(supplier_b, supplier_org_b, tender).status == Challenge.Status.LODGED
+
+
 def test_the_award_is_confirmed_only_after_the_standstill(awarded, officer):
     tender, notice, winner, loser, clock = awarded
     clock.move_to(notice.standstill_ends_at - timedelta(seconds=1))
