@@ -66,7 +66,7 @@ def test_a_challenge_needs_grounds(awarded, supplier_b, supplier_org_b):
 
 
 def test_a_firm_has_one_open_challenge_per_award(awarded, officer, supplier_b, supplier_org_b):
-    tender, notice, *_rest = awarded
+    tender, *_rest = awarded
     first = lodge(supplier_b, supplier_org_b, tender)
     with pytest.raises(Conflict) as refused:
         lodge(supplier_b, supplier_org_b, tender)  # a second click, or a second thought
