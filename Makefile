@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address links in e-mails and the demo's messages point to (the server itself is on HOST:PORT).
+SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: run test install lint format messages bench bench-opening clean
 
@@ -22,8 +24,8 @@ install: $(INSTALLED)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py seed_demo
-	exec $(PY) manage.py serve --host $(HOST) --port $(PORT)
+	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
+	SITE_URL=$(SITE_URL) exec $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
