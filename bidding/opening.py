@@ -399,6 +399,11 @@ def _keep_document(bid: Bid, envelope: str, position: int, document: reading.Doc
         sha256=document.sha256,
         size=len(document.content),
     )
+    name = kept.file.field.generate_filename(kept, f"{document.sha256[:16]}.bin")
+    if kept.file.storage.exists(name):
+        # Left by a run killed before its batch committed (no line names it): write it afresh
+        # under the same name rather than leave it orphaned beside a copy.
+        kept.file.storage.delete(name)
     kept.file.save(f"{document.sha256[:16]}.bin", ContentFile(document.content), save=False)
     return kept
 

@@ -1,6 +1,7 @@
 """The opening is idempotent: two workers at once, a retry, or a run stopped half-way leave each
 bid read exactly once and the record complete."""
 
+import hashlib
 import os
 import threading
 import time
@@ -98,6 +99,23 @@ def test_a_failure_inside_a_line_leaves_no_trace_of_it(tender, deadline, monkeyp
         monkeypatch.setattr(opening, "_keep_document", keep_document)
         opening.open_tender(tender.pk)
     assert_read_exactly_once(tender, bids)
+
+
+@pytest.mark.django_db
+def test_a_file_left_by_a_killed_worker_is_written_afresh_not_orphaned(tender, deadline, settings):
+    """A worker killed between storing a document and committing its batch leaves the file
+    behind; the resumed run writes it again under the same name."""
+    [bid] = submit_bids(tender, 1)
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        helpers.close(tender)
+        name = f"bidding/{tender.pk}/bids/{bid.pk}/bid/001-{hashlib.sha256(b'We offer the works as specified.').hexdigest()[:16]}.bin"
+        leftover = settings.MEDIA_ROOT / name
+        leftover.parent.mkdir(parents=True)
+        leftover.write_bytes(b"half-written")
+        opening.open_tender(tender.pk)
+    [document] = OpenedDocument.objects.all()
+    assert document.file.name == name and document.file.read() == b"We offer the works as specified."
+    assert [path.name for path in leftover.parent.iterdir()] == [leftover.name]
 
 
 def open_in_thread(tender_id: int, start: threading.Barrier, errors: list) -> None:
