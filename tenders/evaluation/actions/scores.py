@@ -154,4 +154,6 @@ def _decimal(value) -> Decimal | None:
         result = Decimal(str(value)) if value is not None else None
     except (InvalidOperation, ValueError):
         return None
-    return result if result is not None and result.is_finite() else None
+    if result is None or not result.is_finite():
+        return None
+    return result.copy_abs() if result.is_zero() else result  # "-0" is a zero score, stored as 0

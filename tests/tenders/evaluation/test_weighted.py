@@ -1,5 +1,6 @@
 """Weighted scoring on a two-envelope tender with lots, end to end with real sealed bids."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -8,6 +9,7 @@ from bidding import opened
 from bidding.models import Bid
 from marketplace import signing
 from marketplace.errors import ActionError, Forbidden
+from marketplace.models import AuditEvent
 from tenders.evaluation import actions
 from tenders.evaluation.actions import ScoreSpec
 from tenders.evaluation.models import Score
@@ -113,6 +115,15 @@ def test_a_score_outside_the_criterions_range_is_refused(committee, evaluators):
         )
     assert [(p.code, p.field) for p in refused.value.problems] == [("out_of_range", "scores.1.value")]
     assert not Score.objects.exists()
+
+
+def test_a_negative_zero_is_stored_as_a_zero_score(committee, evaluators):
+    tender, bids = committee
+    quality = tender.criteria.get(position=1)
+    [score] = actions.record_scores(evaluators[0], tender, [ScoreSpec(str(bids["a"].pk), quality.pk, "-0.00")])
+    # What the action returns and audits, not only what the database happens to normalise.
+    assert not score.value.is_signed()
+    assert "-0" not in json.dumps(AuditEvent.objects.order_by("-seq").first().payload)
 
 
 def test_a_disqualified_bid_cannot_be_scored(committee, evaluators):
