@@ -32,8 +32,9 @@ from bidding import custody, keys, reading, receipts, signals
 from bidding.models import Bid, Envelope, EnvelopeKey, OpenedDocument, Opening, OpeningLine, ShareRelease
 from marketplace import audit, live, signing
 from marketplace.errors import ActionError, Conflict, Forbidden
-from marketplace.models import Role, User
+from marketplace.models import User
 from marketplace.notify import notify
+from tenders.actions.common import buyer_officers, follower_users, lock, platform_language, tender_path
 from tenders.models import Custody, EnvelopeMode, Tender, TenderCustodian
 
 # A batch of lines is read in one transaction: the Opening's lock, the audit chain head, the
@@ -50,10 +51,6 @@ def first_round(tender: Tender) -> str:
     return Opening.Round.BID if tender.envelope_mode == EnvelopeMode.SINGLE else Opening.Round.TECHNICAL
 
 
-def _lock_tender(tender_id: int) -> Tender:
-    return Tender.objects.select_for_update().select_related("buyer").get(pk=tender_id)
-
-
 def _publish(tender: Tender, kind: str, payload: dict) -> None:
     """Opening events go to everyone watching the tender and to its officers."""
     live.publish(f"tender.{tender.pk}", kind, payload)
@@ -62,12 +59,6 @@ def _publish(tender: Tender, kind: str, payload: dict) -> None:
 
 def _bids_in_order(bids) -> list[str]:
     return [str(pk) for pk in bids.order_by("received_at", "id").values_list("id", flat=True)]
-
-
-def _officers(tender: Tender):
-    return User.objects.filter(
-        memberships__organisation=tender.buyer_id, memberships__role=Role.PROCUREMENT_OFFICER, is_active=True
-    ).distinct()
 
 
 # Starting a round --------------------------------------------------------------------------
@@ -111,7 +102,7 @@ def start_opening(actor: User, tender: Tender) -> Opening:
 
 def _start_first_round(tender_id: int, *, requested_by: User | None = None) -> Opening | None:
     with transaction.atomic():
-        tender = _lock_tender(tender_id)
+        tender = lock(tender_id)
         now = timezone.now()
         started = Opening.objects.filter(tender=tender, round=first_round(tender)).first()
         if started is not None:
@@ -167,7 +158,7 @@ def open_financial_envelopes(actor: User, tender: Tender, qualified_bids) -> Ope
     custodians to release their financial shares (`release_share`)."""
     wanted = {str(getattr(bid, "pk", bid)) for bid in qualified_bids}
     with transaction.atomic():
-        tender = _lock_tender(tender.pk)
+        tender = lock(tender.pk)
         now = timezone.now()
         if tender.envelope_mode != EnvelopeMode.TWO:
             raise Conflict(_("This tender has a single envelope: its prices were read out at the opening."), code="single_envelope")
@@ -416,7 +407,7 @@ def _complete(opening_id: int) -> Opening:
     """Build, sign and publish the record once every line is in; move the tender on."""
     with transaction.atomic():
         opening = Opening.objects.select_related("tender").get(pk=opening_id)
-        tender = _lock_tender(opening.tender_id)
+        tender = lock(opening.tender_id)
         opening = Opening.objects.select_for_update().get(pk=opening_id)
         if opening.status != Opening.Status.RUNNING or opening.lines.count() != len(opening.bid_ids):
             return opening
@@ -445,8 +436,6 @@ def _complete(opening_id: int) -> Opening:
 
 
 def _conclude_first_round(tender: Tender, valid: int, now: datetime) -> None:
-    from tenders.actions.common import follower_users, platform_language, tender_path
-
     if valid >= tender.min_bids:
         tender.finish_opening()
         tender.save(update_fields=["status", "updated_at"])
@@ -461,7 +450,7 @@ def _conclude_first_round(tender: Tender, valid: int, now: datetime) -> None:
         }
         notice = _("%(reference)s is unsuccessful") % {"reference": tender.reference}
         notify(
-            [*_officers(tender), *follower_users(tender)],
+            [*buyer_officers(tender), *follower_users(tender)],
             kind="tender.unsuccessful",
             title=notice,
             body=tender.unsuccessful_reason,
@@ -621,11 +610,9 @@ def _admit_custodian(custodian: User, tender: Tender, opening: Opening | None, r
 def alert_quorum_missed(opening_id: int) -> bool:
     """Past the quorum window with fewer than k shares: alert the officers, once, and say so in
     the record. Custodians may still release their shares afterwards."""
-    from tenders.actions.common import tender_path
-
     with transaction.atomic():
         opening = Opening.objects.select_related("tender").get(pk=opening_id)
-        tender = _lock_tender(opening.tender_id)
+        tender = lock(opening.tender_id)
         opening = Opening.objects.select_for_update().get(pk=opening_id)
         now = timezone.now()
         if not opening.quorum_missed_at_time(now) or opening.quorum_missed_at is not None:
@@ -634,7 +621,7 @@ def alert_quorum_missed(opening_id: int) -> bool:
         opening.save(update_fields=["quorum_missed_at"])
         presence = custodian_presence(opening)
         notify(
-            _officers(tender),
+            buyer_officers(tender),
             kind="opening.quorum_missed",
             title=_("%(reference)s: the custodians did not reach the quorum") % {"reference": tender.reference},
             body=_("%(present)s of %(needed)s custodians released their share in the %(hours)s hours allowed.")

@@ -7,10 +7,9 @@ officers decide escalated challenges. Award notices are public.
 """
 
 from marketplace.access import has_role, holds_role_anywhere, is_auditor, is_member, rule
+from marketplace.access.bidding import BIDDING_ROLES
 from marketplace.access.tenders import is_buyer_officer
 from marketplace.models import Role
-
-BIDDING_ROLES = (Role.SUPPLIER_ADMIN, Role.BIDDER)
 
 
 def evaluator_seat(user, tender):

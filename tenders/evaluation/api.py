@@ -38,13 +38,6 @@ def _valid(serializer_class, data) -> dict:
     return dict(serializer.validated_data)
 
 
-def _tender(request, pk: int, rule: str):
-    tender = queries.tender_for(request.user, pk)
-    if not access.can(request.user, rule, tender):
-        raise PermissionDenied(rule)
-    return tender
-
-
 class Action(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
@@ -79,7 +72,7 @@ class EvaluationView(Action):
     @extend_schema(request=None, responses={200: dict, **ERRORS})
     def get(self, request, pk: int):
         """Where the evaluation stands: what still stops the award, and the ranking per lot."""
-        tender = _tender(request, pk, "view_opened_bids")
+        tender = queries.tender_for(request.user, pk, "view_opened_bids")
         result = standing(tender)
         return Response(
             {
@@ -104,7 +97,7 @@ class EvaluationView(Action):
 class StartView(Action):
     @extend_schema(request=serializers.EvaluationStartSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
-        tender = _tender(request, pk, "manage_evaluation")
+        tender = queries.tender_for(request.user, pk, "manage_evaluation")
         data = _valid(serializers.EvaluationStartSerializer, request.data)
         tender = actions.start_evaluation(request.user, tender, list(User.objects.filter(pk__in=data["evaluators"])))
         return Response({"tender": tender.pk, "status": tender.status})
@@ -113,7 +106,7 @@ class StartView(Action):
 class AppointView(Action):
     @extend_schema(request=serializers.EvaluatorAppointSerializer, responses={201: dict, **ERRORS})
     def post(self, request, pk: int):
-        tender = _tender(request, pk, "manage_evaluation")
+        tender = queries.tender_for(request.user, pk, "manage_evaluation")
         user = get_object_or_404(User, pk=_valid(serializers.EvaluatorAppointSerializer, request.data)["user"])
         seat = actions.appoint_evaluator(request.user, tender, user)
         return Response({"evaluator": seat.pk, "user": user.pk, "status": seat.status}, status=status.HTTP_201_CREATED)
@@ -123,7 +116,7 @@ class DeclarationView(Action):
     @extend_schema(request=serializers.InterestDeclarationSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
         """Declare, once, no conflict of interest with every bidder (or the conflicts)."""
-        tender = _tender(request, pk, "declare_interests")
+        tender = queries.tender_for(request.user, pk, "declare_interests")
         data = _valid(serializers.InterestDeclarationSerializer, request.data)
         seat = actions.declare_interests(request.user, tender, conflicts=data["conflicts"], statement=data["statement"])
         return Response({"evaluator": seat.pk, "status": seat.status, "declared_at": seat.declared_at})
@@ -132,7 +125,7 @@ class DeclarationView(Action):
 class QualificationView(Action):
     @extend_schema(request=serializers.QualificationInSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int, bid_id):
-        tender = _tender(request, pk, "qualify_bids")
+        tender = queries.tender_for(request.user, pk, "qualify_bids")
         data = _valid(serializers.QualificationInSerializer, request.data)
         bid = actions.qualify_bid(request.user, tender, str(bid_id), {k: (v["passed"], v["reason"]) for k, v in data["checks"].items()})
         return Response({"bid": str(bid.pk), "status": bid.status, "reason": bid.status_reason})
@@ -142,7 +135,7 @@ class FinancialView(Action):
     @extend_schema(request=None, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
         """Two envelopes: open the financial envelopes of the qualified bids."""
-        opening = actions.open_financial_round(request.user, _tender(request, pk, "manage_evaluation"))
+        opening = actions.open_financial_round(request.user, queries.tender_for(request.user, pk, "manage_evaluation"))
         return Response({"round": opening.round, "status": opening.status})
 
 
@@ -151,7 +144,7 @@ class ScoresView(Action):
     def get(self, request, pk: int):
         """Your own scores; everyone's once every evaluator has submitted. `?evaluator=<id>` asks
         for one evaluator's (refused with 403 `scores_hidden` before then)."""
-        tender = _tender(request, pk, "view_opened_bids")
+        tender = queries.tender_for(request.user, pk, "view_opened_bids")
         evaluator = None
         if request.query_params.get("evaluator"):
             evaluator = Evaluator.objects.filter(tender=tender, pk=queries.whole_number(request.query_params["evaluator"])).first()
@@ -162,7 +155,7 @@ class ScoresView(Action):
     @extend_schema(request=serializers.ScoresWriteSerializer, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
         """Record (and with `submit`, submit) your scores: `[{bid, criterion, value, comment}]`."""
-        tender = _tender(request, pk, "declare_interests")
+        tender = queries.tender_for(request.user, pk, "declare_interests")
         data = _valid(serializers.ScoresWriteSerializer, request.data)
         if data["scores"]:
             actions.record_scores(
@@ -176,7 +169,7 @@ class AskView(Action):
     @extend_schema(request=serializers.BidQuestionSerializer, responses={201: dict, **ERRORS})
     def post(self, request, pk: int):
         """Ask a bidder (with `lot`: to justify an abnormally low price in that lot)."""
-        tender = _tender(request, pk, "manage_evaluation")
+        tender = queries.tender_for(request.user, pk, "manage_evaluation")
         data = _valid(serializers.BidQuestionSerializer, request.data)
         if data["lot"] is not None:
             review = actions.request_price_justification(
@@ -216,7 +209,7 @@ class ReportView(Action):
     @extend_schema(request=None, responses={200: serializers.EvaluationReportSerializer, **ERRORS})
     def get(self, request, pk: int):
         """The latest approved evaluation report (agency and auditors)."""
-        tender = _tender(request, pk, "view_evaluation_report")
+        tender = queries.tender_for(request.user, pk, "view_evaluation_report")
         latest = tender.evaluation_reports.order_by("-version").first()
         if latest is None:
             raise Http404
@@ -225,7 +218,7 @@ class ReportView(Action):
     @extend_schema(request=None, responses={201: serializers.EvaluationReportSerializer, **ERRORS})
     def post(self, request, pk: int):
         """Approve and sign the report built from the evaluation as it stands."""
-        approved = actions.approve_report(request.user, _tender(request, pk, "manage_evaluation"))
+        approved = actions.approve_report(request.user, queries.tender_for(request.user, pk, "manage_evaluation"))
         return Response(serializers.EvaluationReportSerializer(approved).data, status=status.HTTP_201_CREATED)
 
 
@@ -233,7 +226,7 @@ class AwardView(Action):
     @extend_schema(request=serializers.AwardChoicesSerializer, responses={201: serializers.AwardNoticeSerializer, **ERRORS})
     def post(self, request, pk: int):
         """Award each lot to its best-ranked qualified bid (`lots` may name them, as a check)."""
-        tender = _tender(request, pk, "manage_evaluation")
+        tender = queries.tender_for(request.user, pk, "manage_evaluation")
         data = _valid(serializers.AwardChoicesSerializer, request.data)
         choices = {}
         for lot, bid in data["lots"].items():
@@ -249,7 +242,7 @@ class ConfirmView(Action):
     @extend_schema(request=None, responses={200: dict, **ERRORS})
     def post(self, request, pk: int):
         """Confirm the awards after the standstill (409 while it runs or a challenge is open)."""
-        awards = actions.confirm_awards(request.user, _tender(request, pk, "manage_evaluation"))
+        awards = actions.confirm_awards(request.user, queries.tender_for(request.user, pk, "manage_evaluation"))
         return Response({"confirmed": [a.pk for a in awards]})
 
 

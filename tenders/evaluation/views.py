@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,13 +37,6 @@ WORKSPACE_STATUSES = (
     Tender.Status.UNSUCCESSFUL,
     Tender.Status.COMPLETED,
 )
-
-
-def _tender(request, pk: int, rule: str) -> Tender:
-    tender = queries.tender_for(request.user, pk)
-    if not access.can(request.user, rule, tender):
-        raise PermissionDenied(rule)
-    return tender
 
 
 def _deadline(value: str) -> datetime | None:
@@ -137,7 +129,7 @@ def workspace_context(request, tender: Tender, problems: list[Problem] | None = 
 
 @login_required
 def workspace(request, pk: int):
-    tender = _tender(request, pk, "use_evaluation_workspace")
+    tender = queries.tender_for(request.user, pk, "use_evaluation_workspace")
     return render(request, "tenders/evaluation/workspace.html", workspace_context(request, tender))
 
 
@@ -170,7 +162,7 @@ def _act(request, tender: Tender, section: str, act, success: str):
 @login_required
 @require_POST
 def start(request, pk: int):
-    tender = _tender(request, pk, "manage_evaluation")
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
     users = list(User.objects.filter(pk__in=[queries.whole_number(v) for v in request.POST.getlist("evaluators")]))
     return _act(
         request, tender, "committee", lambda: actions.start_evaluation(request.user, tender, users), _("The evaluation has started.")
@@ -180,7 +172,7 @@ def start(request, pk: int):
 @login_required
 @require_POST
 def appoint(request, pk: int):
-    tender = _tender(request, pk, "manage_evaluation")
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
     user = User.objects.filter(pk=queries.whole_number(request.POST.get("evaluator", ""))).first()
     if user is None:
         return _act(request, tender, "committee", lambda: _raise(_("Choose an evaluator."), "evaluator"), "")
@@ -194,7 +186,7 @@ def _raise(message: str, field: str):
 @login_required
 @require_POST
 def declare(request, pk: int):
-    tender = _tender(request, pk, "declare_interests")
+    tender = queries.tender_for(request.user, pk, "declare_interests")
     conflicts = {bid_id: request.POST.get(f"statement_{bid_id}", "") for bid_id in request.POST.getlist("conflict")}
     return _act(
         request,
@@ -208,7 +200,7 @@ def declare(request, pk: int):
 @login_required
 @require_POST
 def qualify(request, pk: int, bid_id):
-    tender = _tender(request, pk, "qualify_bids")
+    tender = queries.tender_for(request.user, pk, "qualify_bids")
     checks = {
         key: (request.POST.get(f"pass_{key}") == "yes", request.POST.get(f"reason_{key}", ""))
         for key, _label in requirements(tender)
@@ -227,7 +219,7 @@ def qualify(request, pk: int, bid_id):
 @login_required
 @require_POST
 def open_financial(request, pk: int):
-    tender = _tender(request, pk, "manage_evaluation")
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
     return _act(
         request,
         tender,
@@ -240,7 +232,7 @@ def open_financial(request, pk: int):
 @login_required
 @require_POST
 def score(request, pk: int):
-    tender = _tender(request, pk, "use_evaluation_workspace")
+    tender = queries.tender_for(request.user, pk, "use_evaluation_workspace")
     specs = []
     for name, value in request.POST.items():
         if name.startswith("score_") and value.strip():
@@ -260,7 +252,7 @@ def score(request, pk: int):
 @login_required
 @require_POST
 def ask(request, pk: int):
-    tender = _tender(request, pk, "manage_evaluation")
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
     deadline = _deadline(request.POST.get("deadline", ""))
     bid_id = request.POST.get("bid", "")
     if request.POST.get("lot"):
@@ -278,7 +270,7 @@ def ask(request, pk: int):
 @login_required
 @require_POST
 def decide_price(request, pk: int, review_id: int):
-    tender = _tender(request, pk, "manage_evaluation")
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
     review = get_object_or_404(PriceReview, pk=review_id, bid__tender=tender)
     accept = request.POST.get("decision") == "accept"
     return _act(
@@ -293,7 +285,7 @@ def decide_price(request, pk: int, review_id: int):
 @login_required
 @require_POST
 def approve(request, pk: int):
-    tender = _tender(request, pk, "manage_evaluation")
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
     return _act(
         request, tender, "report", lambda: actions.approve_report(request.user, tender), _("The evaluation report is approved and signed.")
     )
@@ -302,7 +294,7 @@ def approve(request, pk: int):
 @login_required
 @require_POST
 def award(request, pk: int):
-    tender = _tender(request, pk, "manage_evaluation")
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
     return _act(
         request,
         tender,
@@ -315,14 +307,14 @@ def award(request, pk: int):
 @login_required
 @require_POST
 def confirm(request, pk: int):
-    tender = _tender(request, pk, "manage_evaluation")
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
     return _act(request, tender, "award", lambda: actions.confirm_awards(request.user, tender), _("The awards are confirmed."))
 
 
 @login_required
 @require_POST
 def answer_challenge(request, pk: int, challenge_id: int):
-    tender = _tender(request, pk, "manage_evaluation")
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
     challenge = get_object_or_404(Challenge, pk=challenge_id, tender=tender)
     return _act(
         request,
@@ -337,7 +329,7 @@ def answer_challenge(request, pk: int, challenge_id: int):
 
 @login_required
 def report(request, pk: int, version: int):
-    tender = _tender(request, pk, "view_evaluation_report")
+    tender = queries.tender_for(request.user, pk, "view_evaluation_report")
     approved = get_object_or_404(tender.evaluation_reports, version=version)
     return render(request, "tenders/evaluation/report.html", {"tender": tender, "report": approved, "content": approved.content})
 

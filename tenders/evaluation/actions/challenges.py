@@ -56,7 +56,7 @@ def lodge_challenge(
             )
         if not (grounds or "").strip():
             raise ActionError(_("State the grounds of the challenge."), code="required", field="grounds")
-        if notice.challenges.filter(organisation=organisation, status__in=Challenge.OPEN_STATUSES).exists():
+        if notice.challenges.open().filter(organisation=organisation).exists():
             # Also what a second click on the form's button meets: one open challenge per firm and notice.
             raise Conflict(
                 _("Your firm's challenge of this award is still open: wait for its outcome; every ground belongs in it."),

@@ -6,12 +6,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from bidding.models import Bid
+from marketplace.access.bidding import BIDDING_ROLES
 from marketplace.errors import Conflict
-from marketplace.models import Role, User
+from marketplace.models import User
 from tenders.actions.common import lock
 from tenders.models import Tender
-
-BIDDING_ROLES = (Role.SUPPLIER_ADMIN, Role.BIDDER)
 
 __all__ = ["firm_members", "lock", "lock_bid", "require_evaluating", "result_path", "workspace_path"]
 
