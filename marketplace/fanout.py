@@ -18,6 +18,8 @@ import logging
 
 from channels.layers import get_channel_layer
 
+from marketplace import live
+
 logger = logging.getLogger(__name__)
 
 # Seconds between two passes of a subject, per listener: 2,000 listeners wait 0.25 s at most.
@@ -95,7 +97,7 @@ class Hub:
                 logger.exception("live hub of %s could not receive; retrying", self.subject)
                 await asyncio.sleep(1)
                 continue
-            if message.get("type") == "live.event":
+            if message.get("type") == live.MESSAGE_TYPE:
                 self.inbox.put_nowait(message["event"])
 
     async def _fan_out(self) -> None:
