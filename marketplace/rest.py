@@ -3,13 +3,16 @@
 Kept apart from the views so DRF can import it while it is itself being imported.
 """
 
+import codecs
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, pagination
+from rest_framework import authentication, exceptions, pagination, parsers
 from rest_framework.response import Response
+from rest_framework.utils import json
 
 from marketplace.errors import ActionError
 from marketplace.models import ApiToken
@@ -40,6 +43,48 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+# No document of the API nests anywhere near this deep (a bid is four levels); Python's parser
+# raises RecursionError at about a thousand, which must not become a server error.
+MAX_JSON_DEPTH = 64
+
+
+class TooDeep(exceptions.ParseError):
+    default_code = "too_deep"
+
+
+def _depth_within(document, limit: int) -> bool:
+    """Whether no list or object in the parsed document is nested more than `limit` levels
+    (walked with a stack of its own, so a deep document cannot exhaust Python's)."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        if depth > limit:
+            return False
+        pending.extend((item, depth + 1) for item in value if isinstance(item, dict | list))
+    return True
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, with the nesting bounded: too deep a document is a 400 in the error shape."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = parsers.get_encoding(parser_context or {})
+        too_deep = TooDeep(_("The JSON document nests deeper than %(n)s levels.") % {"n": MAX_JSON_DEPTH})
+        try:
+            document = json.load(codecs.getreader(encoding)(stream), parse_constant=json.strict_constant if self.strict else None)
+        except RecursionError:
+            raise too_deep from None
+        except ValueError as exc:
+            raise exceptions.ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from None
+        if not _depth_within(document, MAX_JSON_DEPTH):
+            raise too_deep
+        return document
 
 
 class Pagination(pagination.PageNumberPagination):
