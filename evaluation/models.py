@@ -280,11 +280,6 @@ class AwardNotice(FSMModelMixin, models.Model):
         pass
 
 
-class AwardQuerySet(models.QuerySet):
-    def in_force(self):
-        return self.filter(status__in=[Award.Status.PENDING, Award.Status.ACTIVE, Award.Status.CONFIRMED])
-
-
 class Award(FSMModelMixin, models.Model):
     """One lot awarded to one bid."""
 
@@ -307,8 +302,6 @@ class Award(FSMModelMixin, models.Model):
     standstill_ends_at = models.DateTimeField(_("standstill ends"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
-
-    objects = AwardQuerySet.as_manager()
 
     class Meta:
         db_table = "tenders_award"
@@ -388,10 +381,6 @@ class Challenge(FSMModelMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.tender_id}: {self.grounds[:40]}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN_STATUSES
 
     def answer_overdue_at(self, now: datetime) -> bool:
         return self.status == self.Status.LODGED and now >= self.answer_due_at

@@ -230,14 +230,16 @@ def _tell_bidders(tender: Tender, result: Standing, notice: AwardNotice) -> None
             )
 
 
-def _confirmable(tender: Tender, now: datetime) -> tuple[list[Award], str | None]:
+def _confirmable(tender: Tender, now: datetime) -> tuple[list[Award], Conflict | None]:
+    """The tender's active awards, and why they cannot be confirmed now (None: they can)."""
     awards = list(Award.objects.select_for_update().filter(tender=tender, status=Award.Status.ACTIVE).select_related("bid"))
     if not awards:
-        return [], _("There is no award waiting for confirmation.")
+        return [], Conflict(_("There is no award waiting for confirmation."), code="nothing_to_confirm")
     if any(now < a.standstill_ends_at for a in awards):
-        return awards, _("The standstill has not ended yet: it ends at %(end)s.") % {"end": min(a.standstill_ends_at for a in awards)}
+        end = min(a.standstill_ends_at for a in awards)
+        return awards, Conflict(_("The standstill has not ended yet: it ends at %(end)s.") % {"end": end}, code="standstill_running")
     if Challenge.objects.filter(tender=tender).open().exists():
-        return awards, _("A challenge is open: the award is confirmed only once it is decided.")
+        return awards, Conflict(_("A challenge is open: the award is confirmed only once it is decided."), code="challenge_open")
     return awards, None
 
 
@@ -252,8 +254,7 @@ def confirm_awards(actor: User | None, tender: Tender | int, *, quiet: bool = Fa
         if refusal:
             if quiet:
                 return []
-            code = "challenge_open" if awards and "challenge" in refusal else ("standstill_running" if awards else "nothing_to_confirm")
-            raise Conflict(refusal, code=code)
+            raise refusal
         for award in awards:
             award.confirm()
             award.confirmed_at = now

@@ -129,3 +129,24 @@ def test_a_challenge_through_the_api_and_its_refusals(api_as, officer, evaluator
         assert blocked.status_code == 409 and blocked.json()["errors"][0]["code"] == "challenge_open"
         late = api_as(supplier_b).post(url, {"grounds": "Another one."}, format="json")
         assert late.status_code == 409 and late.json()["errors"][0]["code"] == "standstill_over"
+
+
+def test_an_open_challenge_is_named_by_its_code_in_chinese_too(api_as, officer, evaluator, supplier_b, supplier_org_b, deadline, firms):
+    """The error code comes from the cause, never from the words of the (translated) message."""
+    tender = h.published(officer, deadline)
+    bids = [h.bid(tender, *firms[0], {1: "900.00"}), h.bid(tender, *firms[1], {1: "1000.00"})]
+    with h.past(deadline) as clock:
+        h.open_at_deadline(tender)
+        actions.start_evaluation(officer, tender, [evaluator])
+        h.declare_clear(evaluator, tender=tender)
+        for bid in bids:
+            actions.qualify_bid(officer, tender, bid, h.pass_all(tender))
+        actions.approve_report(officer, tender)
+        notice = actions.award_tender(officer, tender)
+        actions.lodge_challenge(supplier_b, supplier_org_b, tender, grounds="Wrong ranking.")
+        clock.move_to(notice.standstill_ends_at + h.helpers.timedelta(seconds=1))
+        blocked = api_as(officer).post(f"/api/v1/tenders/{tender.pk}/evaluation/confirm/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    error = blocked.json()["errors"][0]
+    assert blocked.status_code == 409 and error["code"] == "challenge_open"
+    assert "challenge" not in error["message"] and not error["message"].isascii()  # the message is the Chinese one
+    assert h.refresh(tender).status == "awarded"
