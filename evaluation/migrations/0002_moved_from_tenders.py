@@ -29,25 +29,27 @@ MODELS = [
 OLD_TASKS, NEW_TASKS = "tenders.evaluation.tasks.", "evaluation.tasks."
 
 
-def relabel(apps, old: str, new: str) -> None:
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    taken = set(ContentType.objects.filter(app_label=new, model__in=MODELS).values_list("model", flat=True))
-    ContentType.objects.filter(app_label=old, model__in=set(MODELS) - taken).update(app_label=new)
+def relabel(apps, db: str, old: str, new: str) -> None:
+    content_types = apps.get_model("contenttypes", "ContentType").objects.using(db)
+    taken = set(content_types.filter(app_label=new, model__in=MODELS).values_list("model", flat=True))
+    content_types.filter(app_label=old, model__in=set(MODELS) - taken).update(app_label=new)
 
 
-def repath(apps, old: str, new: str) -> None:
-    DBTaskResult = apps.get_model("django_tasks_database", "DBTaskResult")
-    DBTaskResult.objects.filter(task_path__startswith=old).update(task_path=Concat(Value(new), Substr("task_path", len(old) + 1)))
+def repath(apps, db: str, old: str, new: str) -> None:
+    results = apps.get_model("django_tasks_database", "DBTaskResult").objects.using(db)
+    results.filter(task_path__startswith=old).update(task_path=Concat(Value(new), Substr("task_path", len(old) + 1)))
 
 
 def forwards(apps, schema_editor) -> None:
-    relabel(apps, "tenders", "evaluation")
-    repath(apps, OLD_TASKS, NEW_TASKS)
+    db = schema_editor.connection.alias
+    relabel(apps, db, "tenders", "evaluation")
+    repath(apps, db, OLD_TASKS, NEW_TASKS)
 
 
 def backwards(apps, schema_editor) -> None:
-    relabel(apps, "evaluation", "tenders")
-    repath(apps, NEW_TASKS, OLD_TASKS)
+    db = schema_editor.connection.alias
+    relabel(apps, db, "evaluation", "tenders")
+    repath(apps, db, NEW_TASKS, OLD_TASKS)
 
 
 class Migration(migrations.Migration):
