@@ -9,17 +9,47 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-# The evaluation's tables, under the names they had in the tenders app. Until the evaluation
-# became an app of its own this was tenders' migration 0003_evaluation: a database that applied
-# that one counts this one as applied too (`replaces`) and keeps its tables and rows as they are;
-# a new database creates the tables here.
+# The evaluation's models, in tables under the names they had in the tenders app. Until the
+# evaluation became an app of its own, tenders' migration 0003_evaluation created these tables
+# (it does nothing now): on a database that applied it they exist, with their rows, and are left
+# as they are; on any other they are created here.
+
+TABLES = [
+    'tenders_award',
+    'tenders_awardnotice',
+    'tenders_bidclarification',
+    'tenders_challenge',
+    'tenders_challengedocument',
+    'tenders_conflictdeclaration',
+    'tenders_evaluationreport',
+    'tenders_evaluator',
+    'tenders_pricereview',
+    'tenders_qualificationcheck',
+    'tenders_score',
+]
+
+
+class CreateWhereMissing(migrations.SeparateDatabaseAndState):
+    """The operations change the state always, the database only where the tables are missing."""
+
+    def __init__(self, operations):
+        super().__init__(database_operations=operations, state_operations=operations)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        present = set(TABLES) & set(schema_editor.connection.introspection.table_names())
+        if present == set(TABLES):
+            return
+        if present:
+            raise RuntimeError(f"Only some of the evaluation's tables exist ({', '.join(sorted(present))}): restore the others first.")
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self):
+        return "Create the evaluation's models (their tables where they are missing)"
 
 
 class Migration(migrations.Migration):
 
     initial = True
-
-    replaces = [('tenders', '0003_evaluation')]
 
     dependencies = [
         ('bidding', '0001_initial'),
@@ -29,272 +59,276 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
-            name='AwardNotice',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(verbose_name='number')),
-                ('kind', models.CharField(choices=[('award', 'Award'), ('unsuccessful', 'Unsuccessful')], max_length=20, verbose_name='kind')),
-                ('status', django_fsm.FSMField(choices=[('published', 'Published'), ('cancelled', 'Cancelled')], default='published', max_length=50, protected=True, verbose_name='status')),
-                ('content', models.JSONField(verbose_name='content')),
-                ('signature', models.TextField(verbose_name='signature (JWS)')),
-                ('bids_count', models.PositiveIntegerField(verbose_name='bids received')),
-                ('published_at', models.DateTimeField(db_index=True, verbose_name='published')),
-                ('standstill_ends_at', models.DateTimeField(blank=True, null=True, verbose_name='standstill ends')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled')),
-                ('cancellation_reason', models.TextField(blank=True, verbose_name='reason for cancellation')),
-                ('tender', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='award_notices', to='tenders.tender', verbose_name='tender')),
-            ],
-            options={
-                'verbose_name': 'award notice',
-                'verbose_name_plural': 'award notices',
-                'db_table': 'tenders_awardnotice',
-                'ordering': ['-published_at', '-pk'],
-            },
-            bases=(django_fsm.FSMModelMixin, models.Model),
-        ),
-        migrations.CreateModel(
-            name='BidClarification',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('question', 'Clarification'), ('price_justification', 'Justification of an abnormally low price')], default='question', max_length=30, verbose_name='purpose')),
-                ('lot', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='lot')),
-                ('question', models.TextField(verbose_name='question')),
-                ('deadline', models.DateTimeField(verbose_name='answer by')),
-                ('asked_at', models.DateTimeField(verbose_name='asked')),
-                ('answer', models.TextField(blank=True, verbose_name='answer')),
-                ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered')),
-                ('status', django_fsm.FSMField(choices=[('asked', 'Asked'), ('answered', 'Answered')], default='asked', max_length=50, protected=True, verbose_name='status')),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('asked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clarifications', to='bidding.bid')),
-                ('tender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bid_clarifications', to='tenders.tender')),
-            ],
-            options={
-                'verbose_name': 'clarification request to a bidder',
-                'verbose_name_plural': 'clarification requests to bidders',
-                'db_table': 'tenders_bidclarification',
-                'ordering': ['tender', 'asked_at', 'pk'],
-            },
-            bases=(django_fsm.FSMModelMixin, models.Model),
-        ),
-        migrations.CreateModel(
-            name='Challenge',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grounds', models.TextField(verbose_name='grounds')),
-                ('lodged_at', models.DateTimeField(verbose_name='lodged')),
-                ('answer_due_at', models.DateTimeField(verbose_name='answer due')),
-                ('status', django_fsm.FSMField(choices=[('lodged', 'Lodged'), ('answered', 'Answered'), ('escalated', 'Escalated to the review body'), ('upheld', 'Upheld'), ('dismissed', 'Dismissed')], db_index=True, default='lodged', max_length=50, protected=True, verbose_name='status')),
-                ('answer', models.TextField(blank=True, verbose_name="agency's answer")),
-                ('agency_decision', models.CharField(blank=True, choices=[('uphold', 'Uphold the challenge (cancel the award)'), ('dismiss', 'Dismiss the challenge (the award stands)')], max_length=10, verbose_name="agency's decision")),
-                ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered')),
-                ('escalated_at', models.DateTimeField(blank=True, null=True, verbose_name='escalated')),
-                ('escalation_reason', models.TextField(blank=True, verbose_name='reason for escalating')),
-                ('decision_reason', models.TextField(blank=True, verbose_name='reasons for the decision')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
-                ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='challenges', to='bidding.bid')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lodged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='challenges', to='evaluation.awardnotice')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marketplace.organisation')),
-                ('tender', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='challenges', to='tenders.tender')),
-            ],
-            options={
-                'verbose_name': 'challenge',
-                'verbose_name_plural': 'challenges',
-                'db_table': 'tenders_challenge',
-                'ordering': ['tender', 'lodged_at', 'pk'],
-            },
-            bases=(django_fsm.FSMModelMixin, models.Model),
-        ),
-        migrations.CreateModel(
-            name='ChallengeDocument',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=500, upload_to=evaluation.models.challenge_document_path)),
-                ('name', models.CharField(max_length=255, verbose_name='file name')),
-                ('size', models.PositiveBigIntegerField(verbose_name='size (bytes)')),
-                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
-                ('challenge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='evaluation.challenge')),
-            ],
-            options={
-                'db_table': 'tenders_challengedocument',
-                'ordering': ['challenge', 'pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='EvaluationReport',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveSmallIntegerField(verbose_name='version')),
-                ('content', models.JSONField(verbose_name='content')),
-                ('digest', models.CharField(max_length=64, verbose_name='SHA-256 of the evaluation')),
-                ('signature', models.TextField(verbose_name='signature (JWS)')),
-                ('approved_at', models.DateTimeField(verbose_name='approved')),
-                ('approved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluation_reports', to='tenders.tender')),
-            ],
-            options={
-                'verbose_name': 'evaluation report',
-                'verbose_name_plural': 'evaluation reports',
-                'db_table': 'tenders_evaluationreport',
-                'ordering': ['tender', '-version'],
-            },
-        ),
-        migrations.AddField(
-            model_name='awardnotice',
-            name='report',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='evaluation.evaluationreport'),
-        ),
-        migrations.CreateModel(
-            name='Evaluator',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', django_fsm.FSMField(choices=[('appointed', 'Appointed'), ('cleared', 'Declared no conflict'), ('conflicted', 'Replaced (conflict of interest)')], default='appointed', max_length=50, protected=True, verbose_name='status')),
-                ('appointed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='appointed')),
-                ('declared_at', models.DateTimeField(blank=True, null=True, verbose_name='declared')),
-                ('scores_submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='scores submitted')),
-                ('appointed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('tender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluators', to='tenders.tender', verbose_name='tender')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluator_seats', to=settings.AUTH_USER_MODEL, verbose_name='evaluator')),
-            ],
-            options={
-                'verbose_name': 'evaluator',
-                'verbose_name_plural': 'evaluators',
-                'db_table': 'tenders_evaluator',
-                'ordering': ['tender', 'appointed_at', 'pk'],
-            },
-            bases=(django_fsm.FSMModelMixin, models.Model),
-        ),
-        migrations.CreateModel(
-            name='ConflictDeclaration',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('conflict', models.BooleanField(verbose_name='has a conflict of interest')),
-                ('statement', models.TextField(blank=True, verbose_name='statement')),
-                ('declared_at', models.DateTimeField(verbose_name='declared')),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conflict_declarations', to='bidding.bid')),
-                ('evaluator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='declarations', to='evaluation.evaluator')),
-            ],
-            options={
-                'verbose_name': 'conflict of interest declaration',
-                'verbose_name_plural': 'conflict of interest declarations',
-                'db_table': 'tenders_conflictdeclaration',
-            },
-        ),
-        migrations.CreateModel(
-            name='PriceReview',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('lot', models.PositiveSmallIntegerField(verbose_name='lot')),
-                ('price', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='price')),
-                ('mean_price', models.DecimalField(decimal_places=4, max_digits=22, verbose_name='mean qualified price')),
-                ('threshold_percent', models.PositiveSmallIntegerField(verbose_name='threshold (percent of the mean)')),
-                ('status', django_fsm.FSMField(choices=[('requested', 'Justification requested'), ('accepted', 'Justification accepted'), ('rejected', 'Justification rejected')], default='requested', max_length=50, protected=True, verbose_name='status')),
-                ('reason', models.TextField(blank=True, verbose_name='reason for the decision')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='price_reviews', to='bidding.bid')),
-                ('clarification', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='price_review', to='evaluation.bidclarification')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'abnormally low price review',
-                'verbose_name_plural': 'abnormally low price reviews',
-                'db_table': 'tenders_pricereview',
-            },
-            bases=(django_fsm.FSMModelMixin, models.Model),
-        ),
-        migrations.CreateModel(
-            name='QualificationCheck',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requirement', models.CharField(max_length=80, verbose_name='requirement')),
-                ('label', models.CharField(max_length=300, verbose_name='requirement')),
-                ('passed', models.BooleanField(verbose_name='passed')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('decided_at', models.DateTimeField(verbose_name='decided')),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='qualification_checks', to='bidding.bid')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'qualification check',
-                'verbose_name_plural': 'qualification checks',
-                'db_table': 'tenders_qualificationcheck',
-                'ordering': ['bid', 'pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Score',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=6, validators=[django.core.validators.MinValueValidator(0)], verbose_name='score')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('scored_at', models.DateTimeField(verbose_name='scored')),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='bidding.bid')),
-                ('criterion', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='tenders.criterion')),
-                ('evaluator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='evaluation.evaluator')),
-            ],
-            options={
-                'verbose_name': 'score',
-                'verbose_name_plural': 'scores',
-                'db_table': 'tenders_score',
-            },
-        ),
-        migrations.CreateModel(
-            name='Award',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('price', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='price')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('status', django_fsm.FSMField(choices=[('pending', 'Pending'), ('active', 'Active (standstill)'), ('confirmed', 'Confirmed'), ('cancelled', 'Cancelled')], db_index=True, default='pending', max_length=50, protected=True, verbose_name='status')),
-                ('created_at', models.DateTimeField(verbose_name='decided')),
-                ('activated_at', models.DateTimeField(blank=True, null=True, verbose_name='published')),
-                ('standstill_ends_at', models.DateTimeField(blank=True, null=True, verbose_name='standstill ends')),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled')),
-                ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='bidding.bid')),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='tenders.lot')),
-                ('supplier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards_won', to='marketplace.organisation')),
-                ('tender', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='tenders.tender')),
-                ('notice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='evaluation.awardnotice')),
-            ],
-            options={
-                'verbose_name': 'award',
-                'verbose_name_plural': 'awards',
-                'db_table': 'tenders_award',
-                'ordering': ['tender', 'lot__number'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'active', 'confirmed'])), fields=('lot',), name='award_one_in_force_per_lot')],
-            },
-            bases=(django_fsm.FSMModelMixin, models.Model),
-        ),
-        migrations.AddConstraint(
-            model_name='evaluationreport',
-            constraint=models.UniqueConstraint(fields=('tender', 'version'), name='evaluation_report_version_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='awardnotice',
-            constraint=models.UniqueConstraint(fields=('tender', 'number'), name='award_notice_number_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='evaluator',
-            constraint=models.UniqueConstraint(fields=('tender', 'user'), name='evaluator_unique_person'),
-        ),
-        migrations.AddConstraint(
-            model_name='conflictdeclaration',
-            constraint=models.UniqueConstraint(fields=('evaluator', 'bid'), name='declaration_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='pricereview',
-            constraint=models.UniqueConstraint(fields=('bid', 'lot'), name='price_review_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='qualificationcheck',
-            constraint=models.UniqueConstraint(fields=('bid', 'requirement'), name='qualification_check_unique'),
-        ),
-        migrations.AddConstraint(
-            model_name='score',
-            constraint=models.UniqueConstraint(fields=('evaluator', 'bid', 'criterion'), name='score_unique'),
+        CreateWhereMissing(
+            [
+                migrations.CreateModel(
+                    name='AwardNotice',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('number', models.PositiveSmallIntegerField(verbose_name='number')),
+                        ('kind', models.CharField(choices=[('award', 'Award'), ('unsuccessful', 'Unsuccessful')], max_length=20, verbose_name='kind')),
+                        ('status', django_fsm.FSMField(choices=[('published', 'Published'), ('cancelled', 'Cancelled')], default='published', max_length=50, protected=True, verbose_name='status')),
+                        ('content', models.JSONField(verbose_name='content')),
+                        ('signature', models.TextField(verbose_name='signature (JWS)')),
+                        ('bids_count', models.PositiveIntegerField(verbose_name='bids received')),
+                        ('published_at', models.DateTimeField(db_index=True, verbose_name='published')),
+                        ('standstill_ends_at', models.DateTimeField(blank=True, null=True, verbose_name='standstill ends')),
+                        ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled')),
+                        ('cancellation_reason', models.TextField(blank=True, verbose_name='reason for cancellation')),
+                        ('tender', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='award_notices', to='tenders.tender', verbose_name='tender')),
+                    ],
+                    options={
+                        'verbose_name': 'award notice',
+                        'verbose_name_plural': 'award notices',
+                        'db_table': 'tenders_awardnotice',
+                        'ordering': ['-published_at', '-pk'],
+                    },
+                    bases=(django_fsm.FSMModelMixin, models.Model),
+                ),
+                migrations.CreateModel(
+                    name='BidClarification',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('purpose', models.CharField(choices=[('question', 'Clarification'), ('price_justification', 'Justification of an abnormally low price')], default='question', max_length=30, verbose_name='purpose')),
+                        ('lot', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='lot')),
+                        ('question', models.TextField(verbose_name='question')),
+                        ('deadline', models.DateTimeField(verbose_name='answer by')),
+                        ('asked_at', models.DateTimeField(verbose_name='asked')),
+                        ('answer', models.TextField(blank=True, verbose_name='answer')),
+                        ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered')),
+                        ('status', django_fsm.FSMField(choices=[('asked', 'Asked'), ('answered', 'Answered')], default='asked', max_length=50, protected=True, verbose_name='status')),
+                        ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('asked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clarifications', to='bidding.bid')),
+                        ('tender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bid_clarifications', to='tenders.tender')),
+                    ],
+                    options={
+                        'verbose_name': 'clarification request to a bidder',
+                        'verbose_name_plural': 'clarification requests to bidders',
+                        'db_table': 'tenders_bidclarification',
+                        'ordering': ['tender', 'asked_at', 'pk'],
+                    },
+                    bases=(django_fsm.FSMModelMixin, models.Model),
+                ),
+                migrations.CreateModel(
+                    name='Challenge',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('grounds', models.TextField(verbose_name='grounds')),
+                        ('lodged_at', models.DateTimeField(verbose_name='lodged')),
+                        ('answer_due_at', models.DateTimeField(verbose_name='answer due')),
+                        ('status', django_fsm.FSMField(choices=[('lodged', 'Lodged'), ('answered', 'Answered'), ('escalated', 'Escalated to the review body'), ('upheld', 'Upheld'), ('dismissed', 'Dismissed')], db_index=True, default='lodged', max_length=50, protected=True, verbose_name='status')),
+                        ('answer', models.TextField(blank=True, verbose_name="agency's answer")),
+                        ('agency_decision', models.CharField(blank=True, choices=[('uphold', 'Uphold the challenge (cancel the award)'), ('dismiss', 'Dismiss the challenge (the award stands)')], max_length=10, verbose_name="agency's decision")),
+                        ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered')),
+                        ('escalated_at', models.DateTimeField(blank=True, null=True, verbose_name='escalated')),
+                        ('escalation_reason', models.TextField(blank=True, verbose_name='reason for escalating')),
+                        ('decision_reason', models.TextField(blank=True, verbose_name='reasons for the decision')),
+                        ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
+                        ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='challenges', to='bidding.bid')),
+                        ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('lodged_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('notice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='challenges', to='evaluation.awardnotice')),
+                        ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='marketplace.organisation')),
+                        ('tender', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='challenges', to='tenders.tender')),
+                    ],
+                    options={
+                        'verbose_name': 'challenge',
+                        'verbose_name_plural': 'challenges',
+                        'db_table': 'tenders_challenge',
+                        'ordering': ['tender', 'lodged_at', 'pk'],
+                    },
+                    bases=(django_fsm.FSMModelMixin, models.Model),
+                ),
+                migrations.CreateModel(
+                    name='ChallengeDocument',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('file', models.FileField(max_length=500, upload_to=evaluation.models.challenge_document_path)),
+                        ('name', models.CharField(max_length=255, verbose_name='file name')),
+                        ('size', models.PositiveBigIntegerField(verbose_name='size (bytes)')),
+                        ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
+                        ('challenge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='evaluation.challenge')),
+                    ],
+                    options={
+                        'db_table': 'tenders_challengedocument',
+                        'ordering': ['challenge', 'pk'],
+                    },
+                ),
+                migrations.CreateModel(
+                    name='EvaluationReport',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('version', models.PositiveSmallIntegerField(verbose_name='version')),
+                        ('content', models.JSONField(verbose_name='content')),
+                        ('digest', models.CharField(max_length=64, verbose_name='SHA-256 of the evaluation')),
+                        ('signature', models.TextField(verbose_name='signature (JWS)')),
+                        ('approved_at', models.DateTimeField(verbose_name='approved')),
+                        ('approved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('tender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluation_reports', to='tenders.tender')),
+                    ],
+                    options={
+                        'verbose_name': 'evaluation report',
+                        'verbose_name_plural': 'evaluation reports',
+                        'db_table': 'tenders_evaluationreport',
+                        'ordering': ['tender', '-version'],
+                    },
+                ),
+                migrations.AddField(
+                    model_name='awardnotice',
+                    name='report',
+                    field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='notices', to='evaluation.evaluationreport'),
+                ),
+                migrations.CreateModel(
+                    name='Evaluator',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('status', django_fsm.FSMField(choices=[('appointed', 'Appointed'), ('cleared', 'Declared no conflict'), ('conflicted', 'Replaced (conflict of interest)')], default='appointed', max_length=50, protected=True, verbose_name='status')),
+                        ('appointed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='appointed')),
+                        ('declared_at', models.DateTimeField(blank=True, null=True, verbose_name='declared')),
+                        ('scores_submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='scores submitted')),
+                        ('appointed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                        ('tender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='evaluators', to='tenders.tender', verbose_name='tender')),
+                        ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='evaluator_seats', to=settings.AUTH_USER_MODEL, verbose_name='evaluator')),
+                    ],
+                    options={
+                        'verbose_name': 'evaluator',
+                        'verbose_name_plural': 'evaluators',
+                        'db_table': 'tenders_evaluator',
+                        'ordering': ['tender', 'appointed_at', 'pk'],
+                    },
+                    bases=(django_fsm.FSMModelMixin, models.Model),
+                ),
+                migrations.CreateModel(
+                    name='ConflictDeclaration',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('conflict', models.BooleanField(verbose_name='has a conflict of interest')),
+                        ('statement', models.TextField(blank=True, verbose_name='statement')),
+                        ('declared_at', models.DateTimeField(verbose_name='declared')),
+                        ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='conflict_declarations', to='bidding.bid')),
+                        ('evaluator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='declarations', to='evaluation.evaluator')),
+                    ],
+                    options={
+                        'verbose_name': 'conflict of interest declaration',
+                        'verbose_name_plural': 'conflict of interest declarations',
+                        'db_table': 'tenders_conflictdeclaration',
+                    },
+                ),
+                migrations.CreateModel(
+                    name='PriceReview',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('lot', models.PositiveSmallIntegerField(verbose_name='lot')),
+                        ('price', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='price')),
+                        ('mean_price', models.DecimalField(decimal_places=4, max_digits=22, verbose_name='mean qualified price')),
+                        ('threshold_percent', models.PositiveSmallIntegerField(verbose_name='threshold (percent of the mean)')),
+                        ('status', django_fsm.FSMField(choices=[('requested', 'Justification requested'), ('accepted', 'Justification accepted'), ('rejected', 'Justification rejected')], default='requested', max_length=50, protected=True, verbose_name='status')),
+                        ('reason', models.TextField(blank=True, verbose_name='reason for the decision')),
+                        ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided')),
+                        ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='price_reviews', to='bidding.bid')),
+                        ('clarification', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='price_review', to='evaluation.bidclarification')),
+                        ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                    ],
+                    options={
+                        'verbose_name': 'abnormally low price review',
+                        'verbose_name_plural': 'abnormally low price reviews',
+                        'db_table': 'tenders_pricereview',
+                    },
+                    bases=(django_fsm.FSMModelMixin, models.Model),
+                ),
+                migrations.CreateModel(
+                    name='QualificationCheck',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('requirement', models.CharField(max_length=80, verbose_name='requirement')),
+                        ('label', models.CharField(max_length=300, verbose_name='requirement')),
+                        ('passed', models.BooleanField(verbose_name='passed')),
+                        ('reason', models.TextField(verbose_name='reason')),
+                        ('decided_at', models.DateTimeField(verbose_name='decided')),
+                        ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='qualification_checks', to='bidding.bid')),
+                        ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                    ],
+                    options={
+                        'verbose_name': 'qualification check',
+                        'verbose_name_plural': 'qualification checks',
+                        'db_table': 'tenders_qualificationcheck',
+                        'ordering': ['bid', 'pk'],
+                    },
+                ),
+                migrations.CreateModel(
+                    name='Score',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('value', models.DecimalField(decimal_places=2, max_digits=6, validators=[django.core.validators.MinValueValidator(0)], verbose_name='score')),
+                        ('comment', models.TextField(blank=True, verbose_name='comment')),
+                        ('scored_at', models.DateTimeField(verbose_name='scored')),
+                        ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='bidding.bid')),
+                        ('criterion', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='tenders.criterion')),
+                        ('evaluator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='evaluation.evaluator')),
+                    ],
+                    options={
+                        'verbose_name': 'score',
+                        'verbose_name_plural': 'scores',
+                        'db_table': 'tenders_score',
+                    },
+                ),
+                migrations.CreateModel(
+                    name='Award',
+                    fields=[
+                        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                        ('price', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='price')),
+                        ('currency', models.CharField(max_length=3, verbose_name='currency')),
+                        ('status', django_fsm.FSMField(choices=[('pending', 'Pending'), ('active', 'Active (standstill)'), ('confirmed', 'Confirmed'), ('cancelled', 'Cancelled')], db_index=True, default='pending', max_length=50, protected=True, verbose_name='status')),
+                        ('created_at', models.DateTimeField(verbose_name='decided')),
+                        ('activated_at', models.DateTimeField(blank=True, null=True, verbose_name='published')),
+                        ('standstill_ends_at', models.DateTimeField(blank=True, null=True, verbose_name='standstill ends')),
+                        ('confirmed_at', models.DateTimeField(blank=True, null=True, verbose_name='confirmed')),
+                        ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled')),
+                        ('bid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='bidding.bid')),
+                        ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='tenders.lot')),
+                        ('supplier', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards_won', to='marketplace.organisation')),
+                        ('tender', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='tenders.tender')),
+                        ('notice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='evaluation.awardnotice')),
+                    ],
+                    options={
+                        'verbose_name': 'award',
+                        'verbose_name_plural': 'awards',
+                        'db_table': 'tenders_award',
+                        'ordering': ['tender', 'lot__number'],
+                        'constraints': [models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'active', 'confirmed'])), fields=('lot',), name='award_one_in_force_per_lot')],
+                    },
+                    bases=(django_fsm.FSMModelMixin, models.Model),
+                ),
+                migrations.AddConstraint(
+                    model_name='evaluationreport',
+                    constraint=models.UniqueConstraint(fields=('tender', 'version'), name='evaluation_report_version_unique'),
+                ),
+                migrations.AddConstraint(
+                    model_name='awardnotice',
+                    constraint=models.UniqueConstraint(fields=('tender', 'number'), name='award_notice_number_unique'),
+                ),
+                migrations.AddConstraint(
+                    model_name='evaluator',
+                    constraint=models.UniqueConstraint(fields=('tender', 'user'), name='evaluator_unique_person'),
+                ),
+                migrations.AddConstraint(
+                    model_name='conflictdeclaration',
+                    constraint=models.UniqueConstraint(fields=('evaluator', 'bid'), name='declaration_unique'),
+                ),
+                migrations.AddConstraint(
+                    model_name='pricereview',
+                    constraint=models.UniqueConstraint(fields=('bid', 'lot'), name='price_review_unique'),
+                ),
+                migrations.AddConstraint(
+                    model_name='qualificationcheck',
+                    constraint=models.UniqueConstraint(fields=('bid', 'requirement'), name='qualification_check_unique'),
+                ),
+                migrations.AddConstraint(
+                    model_name='score',
+                    constraint=models.UniqueConstraint(fields=('evaluator', 'bid', 'criterion'), name='score_unique'),
+                ),
+            ]
         ),
     ]
