@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from evaluation import actions
 from evaluation.models import Score
@@ -145,7 +146,8 @@ def test_an_open_challenge_is_named_by_its_code_in_chinese_too(api_as, officer, 
         notice = actions.award_tender(officer, tender)
         actions.lodge_challenge(supplier_b, supplier_org_b, tender, grounds="Wrong ranking.")
         clock.move_to(notice.standstill_ends_at + h.helpers.timedelta(seconds=1))
-        blocked = api_as(officer).post(f"/api/v1/tenders/{tender.pk}/evaluation/confirm/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        with translation.override(translation.get_language()):  # the request switches this thread's language: not for later tests
+            blocked = api_as(officer).post(f"/api/v1/tenders/{tender.pk}/evaluation/confirm/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     error = blocked.json()["errors"][0]
     assert blocked.status_code == 409 and error["code"] == "challenge_open"
     assert "challenge" not in error["message"] and not error["message"].isascii()  # the message is the Chinese one
