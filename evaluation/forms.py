@@ -6,6 +6,7 @@ as the same problems an action's would (`parse`)."""
 from datetime import UTC, datetime
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,7 @@ def parse(form: forms.Form) -> dict:
         return form.cleaned_data
     raise ActionError(
         problems=[
-            Problem(message, error.code or "invalid", None if field == forms.forms.NON_FIELD_ERRORS else field)
+            Problem(message, error.code or "invalid", None if field == NON_FIELD_ERRORS else field)
             for field, errors in form.errors.as_data().items()
             for error in errors
             for message in error.messages
