@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "suppliers",
     "tenders",
     "bidding",
+    "evaluation",
     "contracts",
     "payments",
 ]
@@ -293,10 +294,10 @@ SPECTACULAR_SETTINGS = {
         "TenderStatusEnum": "tenders.models.Tender.Status",
         "ClarificationStatusEnum": "tenders.models.Clarification.Status",
         "CustodyEnum": "tenders.models.Custody",
-        "AwardNoticeKindEnum": "tenders.evaluation.models.AwardNotice.Kind",
-        "AwardNoticeStatusEnum": "tenders.evaluation.models.AwardNotice.Status",
-        "ChallengeStatusEnum": "tenders.evaluation.models.Challenge.Status",
-        "ChallengeDecisionEnum": "tenders.evaluation.models.Challenge.Decision",
+        "AwardNoticeKindEnum": "evaluation.models.AwardNotice.Kind",
+        "AwardNoticeStatusEnum": "evaluation.models.AwardNotice.Status",
+        "ChallengeStatusEnum": "evaluation.models.Challenge.Status",
+        "ChallengeDecisionEnum": "evaluation.models.Challenge.Decision",
     },
 }
 

@@ -4,7 +4,9 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
+from evaluation import urls as evaluation_urls
 from marketplace import api, health, views
+from tenders import urls as tender_urls
 
 api_v1 = [
     path("audit/head", api.AuditHeadView.as_view(), name="api-audit-head"),
@@ -12,7 +14,7 @@ api_v1 = [
     path("notifications/read/", api.NotificationsReadView.as_view(), name="api-notifications-read"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", include("tenders.api_urls")),
-    path("", include("tenders.evaluation.api_urls")),
+    path("", include("evaluation.api_urls")),
     path("", include("bidding.api_urls")),
 ]
 
@@ -41,8 +43,9 @@ urlpatterns = [
     path("accounts/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
-    path("tenders/", include("tenders.urls")),
-    path("awards/", include(("tenders.evaluation.urls", "awards"))),
+    # The tender pages: the tenders app's own and the evaluation's, one namespace under /tenders/.
+    path("tenders/", include(([*tender_urls.urlpatterns, *evaluation_urls.tender_pages], "tenders"))),
+    path("awards/", include(("evaluation.urls", "awards"))),
     path("", include(("bidding.urls", "bidding"))),
     path("admin/", admin.site.urls),
     path("suppliers/", include("suppliers.urls")),

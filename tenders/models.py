@@ -466,19 +466,3 @@ class TenderFollower(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} → {self.tender_id}"
-
-
-# The evaluation's models live in their own module and migrate with this app.
-from tenders.evaluation.models import (  # noqa: E402, F401
-    Award,
-    AwardNotice,
-    BidClarification,
-    Challenge,
-    ChallengeDocument,
-    ConflictDeclaration,
-    EvaluationReport,
-    Evaluator,
-    PriceReview,
-    QualificationCheck,
-    Score,
-)

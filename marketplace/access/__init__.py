@@ -120,7 +120,6 @@ def subject_rule(kind: str):
 # Each area registers its rules on import.
 from marketplace.access import (  # noqa: E402, F401
     bidding,
-    evaluation,
     opening,
     people,
     suppliers,

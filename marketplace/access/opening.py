@@ -5,10 +5,15 @@ documents) are for the buyer's procurement officers and evaluators, and auditors
 its own bid's documents.
 """
 
+from collections.abc import Callable
+
 from marketplace.access import has_role, is_auditor, rule
 from marketplace.access.bidding import BIDDING_ROLES
-from marketplace.access.evaluation import is_cleared_evaluator
 from marketplace.access.tenders import is_buyer_officer
+
+# Who else reads a tender's opened bids: an app above bidding adds its people here from its
+# AppConfig.ready() (the evaluation adds the committee members cleared of any conflict).
+opened_bid_readers: list[Callable] = []
 
 
 @rule("view_opening_record")
@@ -29,8 +34,8 @@ def release_share(user, tender) -> bool:
 @rule("read_opened_bids")
 def read_opened_bids(user, tender) -> bool:
     # An evaluator reads opened bids only as a committee member who has declared no conflict
-    # of interest with every bidder (see marketplace.access.evaluation).
-    if not (is_buyer_officer(user, tender) or is_auditor(user) or is_cleared_evaluator(user, tender)):
+    # of interest with every bidder (evaluation.access adds that reader).
+    if not (is_buyer_officer(user, tender) or is_auditor(user) or any(reader(user, tender) for reader in opened_bid_readers)):
         return False
     return tender.openings.exists()  # nothing of a bid is readable before its opening started
 

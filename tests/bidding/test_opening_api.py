@@ -37,7 +37,7 @@ def opened_tender(tender, bid, after_deadline):
 @pytest.fixture
 def cleared_evaluator(opened_tender, officer, evaluator):
     """An evaluator on the tender's committee who has declared no conflict of interest."""
-    from tenders.evaluation.actions import declare_interests, start_evaluation
+    from evaluation.actions import declare_interests, start_evaluation
 
     start_evaluation(officer, opened_tender, [evaluator])
     declare_interests(evaluator, opened_tender)

@@ -69,7 +69,7 @@ def test_the_heartbeat_requeues_a_recurring_chain_whose_worker_died(client):
     from marketplace import periodic
     from tenders.tasks import sweep_deadlines
 
-    assert {"tenders.closing_sweep", "tenders.award_sweep", "bidding.opening_sweep", "suppliers.registry_upkeep"} <= set(
+    assert {"tenders.closing_sweep", "evaluation.award_sweep", "bidding.opening_sweep", "suppliers.registry_upkeep"} <= set(
         periodic.registered()
     )
     sweep_deadlines.enqueue()

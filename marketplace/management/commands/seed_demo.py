@@ -8,7 +8,7 @@ SEEDERS: list[str] = [
     "suppliers.demo.seed",
     "bidding.demo.seed",
     "tenders.demo.seed",
-    "tenders.evaluation.demo.seed",
+    "evaluation.demo.seed",
     "bidding.demo.seed_live_opening",
 ]
 

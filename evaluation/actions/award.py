@@ -1,0 +1,286 @@
+"""Approving the evaluation report, awarding each lot, and confirming awards after the standstill."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bidding.models import Bid
+from evaluation import report as reports
+from evaluation.actions.common import firm_members, lock, require_evaluating, result_path
+from evaluation.models import Award, AwardNotice, Challenge, EvaluationReport
+from evaluation.standing import QUALIFIED, Standing, standing
+from marketplace import audit, live, signing
+from marketplace.errors import ActionError, Conflict, Problem
+from marketplace.models import User
+from marketplace.notify import notify
+from tenders.actions.common import platform_language
+from tenders.models import Tender
+
+
+def approve_report(actor: User, tender: Tender) -> EvaluationReport:
+    """Build the report from the data as it stands, sign it and keep it as the next version.
+    Refused (with every reason) while the evaluation is incomplete."""
+    with transaction.atomic():
+        tender = lock(tender)
+        require_evaluating(tender)
+        result = standing(tender)
+        if result.problems:
+            raise ActionError(problems=result.problems)
+        content = reports.build_report(result)
+        latest = tender.evaluation_reports.order_by("-version").first()
+        if latest is not None and latest.digest == reports.digest(content) and not latest.notices.exists():
+            raise Conflict(
+                _("This evaluation is already approved as report version %(v)s.") % {"v": latest.version}, code="already_approved"
+            )
+        now = timezone.now()
+        version = (latest.version if latest else 0) + 1
+        signed = content | {
+            "approval": {"version": version, "approved_by": actor.get_full_name() or actor.email, "approved_at": now.isoformat()}
+        }
+        approved = EvaluationReport.objects.create(
+            tender=tender,
+            version=version,
+            content=signed,
+            digest=reports.digest(content),
+            signature=signing.sign(signed),
+            approved_by=actor,
+            approved_at=now,
+        )
+        audit.record(
+            "evaluation_report.approved",
+            actor=actor,
+            organisation=tender.buyer,
+            obj=approved,
+            payload={"tender": tender.pk, "version": version, "digest": approved.digest},
+            now=now,
+        )
+    return approved
+
+
+def _current_report(tender: Tender, result: Standing) -> EvaluationReport:
+    latest = tender.evaluation_reports.order_by("-version").first()
+    if latest is None:
+        raise Conflict(_("Approve the evaluation report before awarding."), code="report_required")
+    if latest.digest != reports.digest(reports.build_report(result)) or latest.notices.exists():
+        raise Conflict(
+            _("The evaluation changed since report version %(v)s was approved: approve it again.") % {"v": latest.version},
+            code="report_outdated",
+        )
+    return latest
+
+
+def _check_choices(result: Standing, choices: dict[int, str] | None) -> None:
+    """The officer may name the bid they award per lot; it must be that lot's best-ranked qualified bid."""
+    problems = []
+    for lot_number, bid_id in (choices or {}).items():
+        lot_standing = next((s for s in result.lots if s.lot.number == int(lot_number)), None)
+        bid = result.bid(bid_id)
+        field = f"lots.{lot_number}"
+        if lot_standing is None:
+            problems.append(Problem(_("This tender has no lot %(n)s.") % {"n": lot_number}, "unknown_lot", field))
+        elif bid is None or bid.status not in QUALIFIED:
+            problems.append(Problem(_("A disqualified or unknown bid cannot be awarded."), "disqualified", field))
+        elif lot_standing.winner is None or lot_standing.winner.entry.bid_id != str(bid.pk):
+            problems.append(Problem(_("Each lot goes to its best-ranked qualified bid."), "not_best_ranked", field))
+    if problems:
+        raise ActionError(problems=problems)
+
+
+def award_tender(actor: User, tender: Tender, *, choices: dict[int, str] | None = None) -> AwardNotice:
+    """Award every lot to its best-ranked qualified bid and publish the signed award notice; the
+    standstill starts. Lots without a qualified bid are unsuccessful; with none at all, the tender is."""
+    from evaluation.tasks import schedule_confirmation
+
+    with transaction.atomic():
+        tender = lock(tender)
+        require_evaluating(tender)
+        result = standing(tender)
+        if result.problems:
+            raise ActionError(problems=result.problems)
+        current = _current_report(tender, result)
+        _check_choices(result, choices)
+        now = timezone.now()
+        winners = [s for s in result.lots if s.winner is not None]
+        kind = AwardNotice.Kind.AWARD if winners else AwardNotice.Kind.UNSUCCESSFUL
+        standstill_ends_at = now + timedelta(days=tender.standstill_days) if winners else None
+        number = tender.award_notices.count() + 1
+        reason = "" if winners else _("No bid qualified.")
+        content = reports.notice_content(
+            result,
+            number=number,
+            kind=kind,
+            published_at=now,
+            standstill_ends_at=standstill_ends_at,
+            report_version=current.version,
+            reason=reason,
+        )
+        notice = AwardNotice.objects.create(
+            tender=tender,
+            number=number,
+            kind=kind,
+            report=current,
+            content=content,
+            signature=signing.sign(content),
+            bids_count=len(result.bids),
+            published_at=now,
+            standstill_ends_at=standstill_ends_at,
+        )
+        for lot_standing in winners:
+            bid = result.bid(lot_standing.winner.entry.bid_id)
+            award = Award.objects.create(
+                notice=notice,
+                tender=tender,
+                lot=lot_standing.lot,
+                bid=bid,
+                supplier=bid.organisation,
+                price=lot_standing.winner.entry.price,
+                currency=result.currency,
+                created_at=now,
+            )
+            audit.record(
+                "award.created",
+                actor=actor,
+                organisation=tender.buyer,
+                obj=award,
+                payload={"tender": tender.pk, "lot": lot_standing.lot.number, "bid": str(bid.pk)},
+                now=now,
+            )
+            award.activate()
+            award.activated_at, award.standstill_ends_at = now, standstill_ends_at
+            award.save(update_fields=["status", "activated_at", "standstill_ends_at"])
+            audit.record(
+                "award.activated",
+                actor=actor,
+                organisation=tender.buyer,
+                obj=award,
+                payload={"standstill_ends_at": standstill_ends_at},
+                now=now,
+            )
+        if winners:
+            tender.award()
+        else:
+            tender.declare_unsuccessful()
+            tender.unsuccessful_reason = reason
+        tender.save(update_fields=["status", "unsuccessful_reason", "updated_at"])
+        audit.record(
+            "tender.awarded" if winners else "tender.unsuccessful",
+            actor=actor,
+            organisation=tender.buyer,
+            obj=tender,
+            payload={"notice": notice.pk, "number": number, "signature": notice.signature},
+            now=now,
+        )
+        _tell_bidders(tender, result, notice)
+        announcement = {
+            "notice": notice.pk,
+            "kind": kind,
+            "reference": tender.reference,
+            "title": f"{tender.reference} {tender.title}",
+            "url": reverse("awards:detail", args=[notice.pk]),
+            "standstill_ends_at": standstill_ends_at,
+        }
+        live.publish(f"tender.{tender.pk}", "award.published", announcement | {"status": tender.status, "signature": notice.signature})
+        live.publish("public", "award.published", announcement)
+        if winners:
+            schedule_confirmation(notice)
+    return notice
+
+
+def _tell_bidders(tender: Tender, result: Standing, notice: AwardNotice) -> None:
+    """Each bidder learns the result, its own rank and score, the winner's price and the reasons."""
+    with platform_language():
+        for bid in result.bids:
+            lines = []
+            ranks = result.rank_of(bid)
+            for lot_standing in result.lots:
+                if lot_standing.lot.number not in result.prices.get(str(bid.pk), {}) and bid.status in QUALIFIED:
+                    continue
+                winner = lot_standing.winner
+                mine = ranks.get(lot_standing.lot.number)
+                winner_price = _("no award") if winner is None else f"{winner.entry.price} {result.currency}"
+                if bid.status not in QUALIFIED:
+                    standing_text = _("your bid was disqualified: %(reason)s") % {"reason": bid.status_reason}
+                elif mine is None:
+                    standing_text = _("your bid was excluded as abnormally low")
+                else:
+                    score = f", {_('score')} {mine.total}" if mine.total is not None else ""
+                    standing_text = _("your rank %(rank)s of %(of)s%(score)s") % {
+                        "rank": mine.rank,
+                        "of": len(lot_standing.ranking),
+                        "score": score,
+                    }
+                lines.append(
+                    _("Lot %(lot)s: %(standing)s; winning price: %(price)s.")
+                    % {"lot": lot_standing.lot.number, "standing": standing_text, "price": winner_price}
+                )
+            if notice.standstill_ends_at:
+                lines.append(_("You may challenge the award until %(end)s.") % {"end": notice.standstill_ends_at})
+            won = any(r.rank == 1 for r in ranks.values())
+            notify(
+                firm_members(bid.organisation_id),
+                kind="award.result",
+                title=(_("%(reference)s: your bid won") if won else _("%(reference)s: the result of the evaluation"))
+                % {"reference": tender.reference},
+                body="\n".join(lines),
+                url=result_path(tender),
+                organisation=bid.organisation,
+            )
+
+
+def _confirmable(tender: Tender, now: datetime) -> tuple[list[Award], Conflict | None]:
+    """The tender's active awards, and why they cannot be confirmed now (None: they can)."""
+    awards = list(Award.objects.select_for_update().filter(tender=tender, status=Award.Status.ACTIVE).select_related("bid"))
+    if not awards:
+        return [], Conflict(_("There is no award waiting for confirmation."), code="nothing_to_confirm")
+    if any(now < a.standstill_ends_at for a in awards):
+        end = min(a.standstill_ends_at for a in awards)
+        return awards, Conflict(_("The standstill has not ended yet: it ends at %(end)s.") % {"end": end}, code="standstill_running")
+    if Challenge.objects.filter(tender=tender).open().exists():
+        return awards, Conflict(_("A challenge is open: the award is confirmed only once it is decided."), code="challenge_open")
+    return awards, None
+
+
+def confirm_awards(actor: User | None, tender: Tender | int, *, quiet: bool = False) -> list[Award]:
+    """After the standstill, with no open challenge: every active award becomes confirmed, ready for
+    a contract; winning bids become awarded, the other qualified bids unsuccessful. Run by the task
+    at the standstill's end and by the sweep (`quiet`: nothing due is not an error), or by an officer."""
+    with transaction.atomic():
+        tender = lock(tender)
+        now = timezone.now()
+        awards, refusal = _confirmable(tender, now)
+        if refusal:
+            if quiet:
+                return []
+            raise refusal
+        for award in awards:
+            award.confirm()
+            award.confirmed_at = now
+            award.save(update_fields=["status", "confirmed_at"])
+            audit.record(
+                "award.confirmed",
+                actor=actor,
+                organisation=tender.buyer,
+                obj=award,
+                payload={"tender": tender.pk, "lot": award.lot_id},
+                now=now,
+            )
+        winners = {a.bid_id for a in awards}
+        for bid in Bid.objects.select_for_update(of=("self",)).filter(tender=tender, status=Bid.Status.QUALIFIED):
+            bid.award() if bid.pk in winners else bid.lose()
+            bid.save(update_fields=["status"])
+            audit.record(f"bid.{bid.status}", actor=actor, organisation=tender.buyer, obj=bid, payload={"tender": tender.pk}, now=now)
+        live.publish(f"tender.{tender.pk}", "award.confirmed", {"lots": sorted(a.lot_id for a in awards)})
+        with platform_language():
+            for award in awards:
+                notify(
+                    firm_members(award.supplier_id),
+                    kind="award.confirmed",
+                    title=_("%(reference)s: your award is confirmed") % {"reference": tender.reference},
+                    body=_("The standstill is over; the contract can now be prepared."),
+                    url=result_path(tender),
+                    organisation=award.supplier,
+                )
+    return awards

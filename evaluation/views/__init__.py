@@ -1,0 +1,2 @@
+"""Pages of the evaluation, by audience: the workspace of officers and evaluators, the bidders'
+results and challenges, the review body, and the public award notices."""
