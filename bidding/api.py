@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bidding import actions, box, keys, receipts
+from bidding.access import BIDDING_ROLES
 from bidding.models import Bid
 from marketplace import access, signing
-from marketplace.access.bidding import BIDDING_ROLES
 from marketplace.errors import Forbidden, TooLarge
 from marketplace.models import Organisation, Role
 from tenders.models import Tender

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bidding import actions, box, keys
+from bidding.access import BIDDING_ROLES
 from bidding.forms import ChangePassphraseForm, CheckShareForm, ReceiptForm, SetPassphraseForm
 from bidding.models import Bid, CustodianKey, CustodianShare
 from marketplace import access, live, signing
-from marketplace.access.bidding import BIDDING_ROLES
 from marketplace.errors import ActionError
 from marketplace.models import Organisation
 from suppliers.eligibility import bidding_refusal

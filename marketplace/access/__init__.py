@@ -1,8 +1,10 @@
-"""Who may do what to which object. This package is the only place such rules live.
+"""Who may do what to which object: the registry of access rules.
 
 Views and API endpoints ask `can(user, "<verb>_<noun>", obj)`, or `require(...)` which
-raises `PermissionDenied`; the websocket consumer asks `may_hear(user, subject)`. Each area's
-rules sit in a module of this package and register themselves with `@rule`.
+raises `PermissionDenied`; the websocket consumer asks `may_hear(user, subject)`. This package
+holds the registry and the rules about people and organisations (`people.py`); each app's
+rules sit in its own `access.py`, register themselves with `@rule` / `@subject_rule` and are
+imported from the app's `AppConfig.ready()`. This package imports no app.
 """
 
 from collections.abc import Callable
@@ -117,12 +119,9 @@ def subject_rule(kind: str):
     return register
 
 
-# Each area registers its rules on import.
+# The rules about people and organisations; each app's own rules live in its `access.py`,
+# imported from its AppConfig.ready().
 from marketplace.access import (  # noqa: E402, F401
-    bidding,
     evaluation,
-    opening,
     people,
-    suppliers,
-    tenders,
 )

@@ -5,8 +5,8 @@ import uuid
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from bidding.access import BIDDING_ROLES
 from bidding.models import Bid
-from marketplace.access.bidding import BIDDING_ROLES
 from marketplace.errors import Conflict
 from marketplace.models import User
 from tenders.actions.common import lock
