@@ -18,12 +18,12 @@ from typing import Any
 from django.utils import timezone
 
 from bidding.models import Bid
-from marketplace.access import has_role, holds_role_anywhere, is_auditor, organisations_where, rule
+from marketplace.access import FIRM_ROLES, can, has_role, holds_role_anywhere, is_auditor, organisations_where, rule, supplier_firms
 from marketplace.models import Organisation, Role
 from suppliers import access as suppliers_access
 from tenders.access import is_buyer_officer
 
-BIDDING_ROLES = (Role.SUPPLIER_ADMIN, Role.BIDDER)
+BIDDING_ROLES = FIRM_ROLES
 
 # Functions of (user, tender) that let someone read a tender's opened bids, added by higher apps
 # from their AppConfig.ready() or access module.
@@ -33,6 +33,11 @@ opened_bid_readers: list[Callable[[Any, Any], bool]] = []
 @rule("submit_bid")
 def submit_bid(user, organisation) -> bool:
     return organisation is not None and organisation.kind == Organisation.Kind.SUPPLIER and has_role(user, organisation, *BIDDING_ROLES)
+
+
+def bidding_firms(user) -> list[Organisation]:
+    """The firms the person may submit bids for."""
+    return [firm for firm in supplier_firms(user) if can(user, "submit_bid", firm)]
 
 
 @rule("view_bid")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bidding import actions, box, keys
-from bidding.access import BIDDING_ROLES
+from bidding.access import bidding_firms
 from bidding.forms import ChangePassphraseForm, CheckShareForm, ReceiptForm, SetPassphraseForm
 from bidding.models import Bid, CustodianKey, CustodianShare
 from marketplace import access, live, signing
@@ -27,10 +27,6 @@ def visible_tender(user, tender_id: int) -> Tender:
     if tender is None or not access.can(user, "view_tender", tender):
         raise Http404
     return tender
-
-
-def bidding_firms(user) -> list[Organisation]:
-    return [o for o in access.organisations_where(user, *BIDDING_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
 
 
 def chosen_firm(request) -> Organisation:

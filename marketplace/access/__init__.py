@@ -14,6 +14,9 @@ from django.core.exceptions import PermissionDenied
 
 from marketplace.models import Membership, Organisation, Role
 
+# The roles of the people who act for a supplier firm: look for tenders, ask, follow, bid.
+FIRM_ROLES = (Role.SUPPLIER_ADMIN, Role.BIDDER)
+
 Rule = Callable[[Any, Any], bool]
 RULES: dict[str, Rule] = {}
 
@@ -29,10 +32,15 @@ def rule(name: str) -> Callable[[Rule], Rule]:
 
 
 def can(user, action: str, obj: Any = None) -> bool:
-    """True when `user` may perform `action` on `obj`. Unknown actions are refused."""
+    """True when `user` may perform `action` on `obj`.
+
+    An unknown action is a mistake in the code (a misspelt name, an app whose rules were not
+    registered), never a refusal: it raises, so it shows as an error at once instead of a 403
+    that looks like a correct answer. It grants nothing either way.
+    """
     check = RULES.get(action)
     if check is None:
-        return False
+        raise LookupError(f"no access rule is named {action!r}")
     if user is None or not getattr(user, "is_active", False):
         user = ANONYMOUS
     return bool(check(user, obj))
@@ -75,6 +83,11 @@ def forget(user) -> None:
 def roles_in(user, organisation: Organisation | int | None) -> set[str]:
     org_id = organisation.pk if isinstance(organisation, Organisation) else organisation
     return {m.role for m in memberships(user) if m.organisation_id == org_id}
+
+
+def supplier_firms(user) -> list[Organisation]:
+    """The supplier firms the person acts for, as administrator or bidder."""
+    return [o for o in organisations_where(user, *FIRM_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
 
 
 def has_role(user, organisation: Organisation | int | None, *roles: str) -> bool:

@@ -8,11 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace import audit, live
+from marketplace.access import supplier_firms
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import Organisation, User
 from marketplace.notify import notify
 from suppliers.models import Supplier
-from tenders.actions.common import buyer_officers, follower_users, lock, platform_language, supplier_firms, tender_path
+from tenders.actions.common import buyer_officers, follower_users, lock, platform_language, tender_path
 from tenders.models import Clarification, Tender, TenderFollower
 
 MAX_TEXT = 10_000

@@ -6,9 +6,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 
-from marketplace import access
 from marketplace.errors import Problem
-from marketplace.models import Organisation, Role, User
+from marketplace.models import Role, User
 from tenders.models import Tender, TenderFollower
 
 SUPPLIER_ROLES = (Role.SUPPLIER_ADMIN, Role.BIDDER)
@@ -18,13 +17,6 @@ def lock(tender: Tender | int) -> Tender:
     """The tender, re-read under a row lock held until the transaction ends."""
     pk = tender.pk if isinstance(tender, Tender) else tender
     return Tender.objects.select_for_update().select_related("buyer").get(pk=pk)
-
-
-def supplier_firms(user) -> list[Organisation]:
-    """The supplier firms the person acts for (as admin or bidder)."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return [o for o in access.organisations_where(user, *SUPPLIER_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
 
 
 def tender_path(tender: Tender) -> str:

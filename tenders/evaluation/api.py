@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 
 from bidding.models import Bid
 from marketplace import access
+from marketplace.access import supplier_firms
 from marketplace.errors import ActionError, Forbidden
 from marketplace.models import User
 from tenders import queries
-from tenders.actions.common import supplier_firms
 from tenders.evaluation import actions, serializers
 from tenders.evaluation.filters import AwardNoticeFilter
 from tenders.evaluation.models import AwardNotice, BidClarification, Challenge, Evaluator, PriceReview

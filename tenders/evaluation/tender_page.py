@@ -3,7 +3,7 @@ evaluation workspace (officers, evaluators) and to the bidder's own result."""
 
 from bidding.models import Bid
 from marketplace import access
-from tenders.actions.common import supplier_firms
+from marketplace.access import supplier_firms
 from tenders.models import Tender
 
 AFTER_OPENING = (Tender.Status.OPENED, Tender.Status.EVALUATING, Tender.Status.AWARDED, Tender.Status.UNSUCCESSFUL, Tender.Status.COMPLETED)

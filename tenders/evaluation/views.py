@@ -20,10 +20,10 @@ from django.views.decorators.http import require_POST
 from bidding import opened
 from bidding.models import Bid
 from marketplace import access
+from marketplace.access import supplier_firms
 from marketplace.errors import ActionError, Problem
 from marketplace.models import Role, User
 from tenders import queries
-from tenders.actions.common import supplier_firms
 from tenders.evaluation import actions
 from tenders.evaluation.filters import AwardNoticeFilter
 from tenders.evaluation.models import AwardNotice, BidClarification, Challenge, Evaluator, PriceReview
@@ -117,7 +117,7 @@ def workspace_context(request, tender: Tender, problems: list[Problem] | None = 
         context["lots"] = [{"standing": s, "ranking": [(r, names[r.entry.bid_id]) for r in s.ranking]} for s in result.lots]
         context["criteria"] = list(tender.criteria.order_by("position", "pk"))
         context["clarifications"] = list(BidClarification.objects.filter(tender=tender).select_related("bid__organisation"))
-        if seat is not None and seat.status == Evaluator.Status.CLEARED and context["weighted"]:
+        if context["weighted"] and access.can(user, "score_bids", tender):
             own = {(str(s.bid_id), s.criterion_id): s for s in actions.visible_scores(user, tender, evaluator=seat)}
             context["score_grid"] = [
                 {"bid": bid, "cells": [{"criterion": c, "score": own.get((str(bid.pk), c.pk))} for c in context["criteria"]]}
