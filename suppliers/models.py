@@ -385,18 +385,3 @@ class Invitation(models.Model):
         if now >= self.expires_at:
             return self.State.EXPIRED
         return self.State.PENDING
-
-
-class TenderAlert(models.Model):
-    """A firm was alerted to a published tender: each firm hears of a tender once."""
-
-    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
-    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.CASCADE, related_name="+")
-    matched = models.JSONField(default=list)  # descriptions of the follows that matched
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["tender", "organisation"], name="tender_alert_once")]
-
-    def __str__(self) -> str:
-        return f"{self.tender_id} → {self.organisation_id}"

@@ -1,4 +1,4 @@
-"""Background work of the supplier registry: tender alerts and the daily upkeep."""
+"""Background work of the supplier registry: the daily upkeep."""
 
 from datetime import datetime, time, timedelta
 
@@ -9,23 +9,6 @@ from django_tasks_db.models import DBTaskResult
 
 # The upkeep runs shortly after midnight, local time: licence dates are local calendar days.
 UPKEEP_AT = time(0, 5)
-
-
-@task()
-def alert_followers(tender_id: int) -> int:
-    """Notify the members of every firm whose follows match the published tender.
-
-    Returns the number of firms alerted. Safe to run twice: each firm hears of a tender once.
-    """
-    from suppliers.actions import alert_firm
-    from suppliers.alerts import matching_followers
-    from tenders.models import Tender
-
-    tender = Tender.objects.select_related("buyer").filter(pk=tender_id).first()
-    if tender is None or tender.status != Tender.Status.PUBLISHED:
-        return 0
-    now = timezone.now()
-    return sum(alert_firm(supplier, tender, follows, now=now) for supplier, follows in matching_followers(tender, now).items())
 
 
 def next_upkeep_after(now: datetime) -> datetime:

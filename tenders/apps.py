@@ -8,7 +8,7 @@ class TendersConfig(AppConfig):
 
     def ready(self) -> None:
         from marketplace import periodic
-        from tenders import access, extensions  # noqa: F401 (access registers its rules)
+        from tenders import access, alerts, extensions  # noqa: F401 (they register rules and receivers)
         from tenders.evaluation import receivers  # noqa: F401
         from tenders.evaluation.tasks import ensure_award_sweep
         from tenders.evaluation.tender_page import tender_section

@@ -468,6 +468,22 @@ class TenderFollower(models.Model):
         return f"{self.organisation_id} → {self.tender_id}"
 
 
+class TenderAlert(models.Model):
+    """A firm was alerted to a published tender: each firm hears of a tender once."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.CASCADE, related_name="+")
+    matched = models.JSONField(default=list)  # descriptions of the follows that matched
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "suppliers_tenderalert"  # the table the registry created before alerts moved here
+        constraints = [models.UniqueConstraint(fields=["tender", "organisation"], name="tender_alert_once")]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id} → {self.organisation_id}"
+
+
 # The evaluation's models live in their own module and migrate with this app.
 from tenders.evaluation.models import (  # noqa: E402, F401
     Award,

@@ -76,7 +76,9 @@ def asked_names(paths: list[Path], helpers_from: list[Path]) -> dict[str, list[s
             if isinstance(node, ast.FunctionDef) and node.name in askers and node.name not in ASKERS:
                 # The parameter's default is asked too (`supplier_for(..., action="view_supplier")`).
                 arguments = node.args.args
-                defaults = dict(zip([a.arg for a in arguments[len(arguments) - len(node.args.defaults) :]], node.args.defaults, strict=True))
+                defaults = dict(
+                    zip([a.arg for a in arguments[len(arguments) - len(node.args.defaults) :]], node.args.defaults, strict=True)
+                )
                 if parameters[node.name] in defaults:
                     values.append(defaults[parameters[node.name]])
             for value in values:

@@ -6,12 +6,28 @@ from django_tasks_db.models import DBTaskResult
 
 from marketplace.models import LiveEvent, Notification
 from suppliers.actions import add_follow
-from suppliers.alerts import matching_followers
-from suppliers.models import Follow, Supplier, TenderAlert
-from suppliers.tasks import alert_followers
-from tests.suppliers.factories import make_tender, publish, run_queued_tasks
+from suppliers.models import Follow, Supplier
+from tenders.alerts import alert_followers, matching_followers
+from tenders.models import TenderAlert
+from tests.suppliers.factories import make_supplier, make_tender, publish, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def mail_in_memory(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def firm_a(supplier_org_a, supplier_a, bidder_a) -> Supplier:
+    """Supplier A, verified, with its admin and bidder."""
+    return make_supplier(supplier_org_a, legal_name="Alpha Works Ltd", categories=["45000000"])
+
+
+@pytest.fixture
+def firm_b(supplier_org_b, supplier_b) -> Supplier:
+    return make_supplier(supplier_org_b, legal_name="Beta Supplies Ltd", categories=["72000000"])
 
 
 def follow(firm, admin, **target) -> Follow:
