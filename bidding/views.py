@@ -18,7 +18,6 @@ from bidding.models import Bid, CustodianKey, CustodianShare
 from marketplace import access, live, signing
 from marketplace.errors import ActionError
 from marketplace.models import Organisation
-from suppliers.eligibility import bidding_refusal
 from tenders.models import Tender, TenderCustodian
 
 
@@ -81,7 +80,7 @@ def bid_page(request, tender_id: int):
         "live_bid": live_bid,
         "history": [b for b in bids if not b.is_live],
         "accepts_bids": tender.accepts_bids_at(now),
-        "refusal": bidding_refusal(firm, tender, now) if tender.accepts_bids_at(now) else None,
+        "refusals": actions.eligibility_problems(firm, tender, now) if tender.accepts_bids_at(now) else [],
         "sealing_config": sealing_config(tender, firm, live_bid),
         "box": box.bid_box(tender, now),
         "live_after": live.current_seq(),
