@@ -28,12 +28,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto import jwk
 
-from bidding import custody, keys, reading, receipts, signals
+from bidding import crypto, custody, keys, reading, receipts, signals
 from bidding.models import Bid, Envelope, EnvelopeKey, OpenedDocument, Opening, OpeningLine, ShareRelease
 from marketplace import audit, live, signing
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import User
 from marketplace.notify import notify
+from tenders.actions import close_tender
 from tenders.actions.common import buyer_officers, follower_users, lock, platform_language, tender_path
 from tenders.models import Custody, EnvelopeMode, Tender, TenderCustodian
 
@@ -70,8 +71,6 @@ def open_tender(tender_id: int, *, requested_by: User | None = None) -> Opening 
     each bid read exactly once. Returns the first round's Opening (None before the deadline).
 
     `requested_by`: the officer starting it by hand, refused if the round has already started."""
-    from tenders.actions import close_tender
-
     close_tender(tender_id)
     opening = _start_first_round(tender_id, requested_by=requested_by)
     if opening is not None and opening.status == Opening.Status.RUNNING:
@@ -131,6 +130,7 @@ def _start_first_round(tender_id: int, *, requested_by: User | None = None) -> O
 def _create_round(tender: Tender, round: str, bid_ids: list[str], *, now: datetime) -> Opening:
     """A new round: running at once under platform custody (or with nothing to open), else
     waiting for the custodians until the tender's quorum window ends."""
+    # bidding.tasks runs the rounds of this module: imported here, the one way round.
     from bidding import tasks
 
     opening = Opening(tender=tender, round=round, bid_ids=bid_ids, created_at=now)
@@ -492,7 +492,7 @@ def _share_aad(release: ShareRelease) -> str:
 
 
 def _unwrap_share(release: ShareRelease) -> str:
-    return keys.unwrap(settings.SEALING_KEK, release.wrapped_share, _share_aad(release)).decode("ascii")
+    return crypto.unwrap(settings.SEALING_KEK, release.wrapped_share, _share_aad(release)).decode("ascii")
 
 
 def custodian_presence(opening: Opening | None, *, tender: Tender | None = None, round: str = "") -> dict:
@@ -565,7 +565,7 @@ def _take_share(
     release.released_at, release.failed_attempts = now, 0
     # Kept only wrapped under the platform KEK, bound to this round and custodian, until the
     # round is read out; then erased (see _complete).
-    release.wrapped_share = keys.wrap(settings.SEALING_KEK, mnemonic.encode("ascii"), _share_aad(release))
+    release.wrapped_share = crypto.wrap(settings.SEALING_KEK, mnemonic.encode("ascii"), _share_aad(release))
     del mnemonic
     release.save(update_fields=["released_at", "failed_attempts", "wrapped_share"])
     presence = custodian_presence(opening)

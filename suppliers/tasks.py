@@ -7,6 +7,8 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from suppliers.actions import end_expired_restrictions, send_licence_expiry_warnings
+
 # The upkeep runs shortly after midnight, local time: licence dates are local calendar days.
 UPKEEP_AT = time(0, 5)
 
@@ -31,8 +33,6 @@ def ensure_registry_upkeep() -> None:
 def registry_upkeep() -> dict:
     """Daily: warn of licences about to expire, end suspensions and debarments past their last
     day, then queue tomorrow's run."""
-    from suppliers.actions import end_expired_restrictions, send_licence_expiry_warnings
-
     now = timezone.now()
     report = {"warnings": send_licence_expiry_warnings(now), "restrictions_ended": end_expired_restrictions(now)}
     with transaction.atomic():

@@ -44,6 +44,7 @@ def publish_tender(actor: User, tender: Tender) -> Tender:
     Other apps take part through `publication_check` (they may refuse, with reasons) and
     `tender_published` (sealing keys, supplier alerts), in this transaction.
     """
+    # tenders.tasks runs close_tender from this module: imported here, the one way round.
     from tenders.tasks import ensure_closing_sweep, schedule_closing
 
     with transaction.atomic():
@@ -157,7 +158,7 @@ def ensure_amendable(tender: Tender, now: datetime) -> None:
 def record_amendment(actor: User, tender: Tender, now: datetime, reason: str, changes: list[dict]) -> Amendment:
     """Number and publish an amendment of a locked, published tender whose changes are saved;
     move the deadline out if too little time is left to respond."""
-    from tenders.tasks import schedule_closing
+    from tenders.tasks import schedule_closing  # lazy, as in publish_tender
 
     if not reason.strip():
         raise ActionError(_reason_required(), code="required", field="reason")
