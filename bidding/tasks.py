@@ -15,7 +15,8 @@ from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
 from bidding.models import Opening
-from bidding.opening import alert_quorum_missed, open_tender, run_round
+from bidding.opening import open_tender, run_round
+from bidding.shares import alert_quorum_missed
 from tenders.models import Tender
 
 logger = logging.getLogger(__name__)
