@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
 from marketplace import api, health, views
+from tenders import views as tender_views
 
 api_v1 = [
     path("audit/head", api.AuditHeadView.as_view(), name="api-audit-head"),
@@ -20,7 +21,7 @@ urlpatterns = [
     # The API first: a bid submission in a deadline burst should not try every page route first.
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("suppliers.api_urls")),
-    path("", views.home, name="home"),
+    path("", tender_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

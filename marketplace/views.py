@@ -9,19 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marketplace import access, actions, live
+from marketplace import access, actions
 from marketplace.forms import ApiTokenForm
 from marketplace.models import ApiToken, Notification
-
-
-def home(request):
-    from tenders.models import Tender
-
-    context = {
-        "live_after": live.current_seq(),
-        "recent_tenders": Tender.objects.public().select_related("buyer").order_by("-created_at")[:10],
-    }
-    return render(request, "marketplace/home.html", context)
 
 
 @login_required

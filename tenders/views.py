@@ -21,6 +21,15 @@ from tenders.paging import SearchPaginator
 PAGE_SIZES = (10, 20, 50, 100)
 
 
+def home(request):
+    """The platform's home page: the most recent public tenders, updated live."""
+    context = {
+        "live_after": live.current_seq(),
+        "recent_tenders": Tender.objects.public().select_related("buyer").order_by("-created_at")[:10],
+    }
+    return render(request, "marketplace/home.html", context)
+
+
 def search(request):
     filterset = TenderFilter(request.GET, queryset=public_listing())
     results = filterset.qs if filterset.is_valid() else Tender.objects.none()
