@@ -118,7 +118,7 @@ def has_bid_to_agency_of(user, supplier, now=None) -> bool:
             tender__buyer_id__in=agencies,
             tender__submission_deadline__lte=now or timezone.now(),
         )
-        .exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
+        .entered()
         .exists()
     )
 

@@ -17,8 +17,9 @@ from bidding import custody, receipts, sealing
 from bidding.models import Bid, CustodianKey, CustodianShare, Envelope, EnvelopeKey
 from bidding.signals import bid_eligibility_check
 from marketplace import audit, live
+from marketplace.access import FIRM_ROLES
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
-from marketplace.models import ChainHead, Organisation, Role, User
+from marketplace.models import ChainHead, Organisation, User
 from marketplace.notify import notify
 from suppliers.models import Supplier
 from tenders.models import Lot, Tender
@@ -261,9 +262,7 @@ def flag_bids_sealed_before_amendment(tender: Tender, amendment, *, now: datetim
             payload={"tender": tender.pk, "amendment": amendment.number},
             now=now,
         )
-        members = User.objects.filter(
-            memberships__organisation=bid.organisation, memberships__role__in=[Role.SUPPLIER_ADMIN, Role.BIDDER]
-        ).distinct()
+        members = User.objects.with_membership(*FIRM_ROLES, organisation=bid.organisation)
         notify(
             members,
             kind="bid.sealed_before_amendment",

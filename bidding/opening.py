@@ -101,7 +101,7 @@ def _start_first_round(tender_id: int, *, requested_by: User | None = None) -> O
         tender.start_opening()
         tender.save(update_fields=["status", "updated_at"])
         live.publish(f"tender.{tender.pk}", "tender.opening", {"reference": tender.reference, "status": tender.status})
-        bids = Bid.objects.filter(tender=tender).exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
+        bids = Bid.objects.filter(tender=tender).entered()
         opening = _create_round(tender, first_round(tender), _bids_in_order(bids), now=now)
         audit.record(
             "tender.opening_started",

@@ -45,9 +45,6 @@ def sme_class_for(headcount: int, turnover_eur: Decimal) -> SmeClass:
 
 
 class SupplierQuerySet(models.QuerySet):
-    def awaiting_verification(self):
-        return self.filter(status=Supplier.Status.APPLIED)
-
     def in_directory(self):
         """Verified firms that chose to be listed publicly."""
         return self.filter(status=Supplier.Status.VERIFIED, listed_in_directory=True)

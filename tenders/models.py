@@ -52,15 +52,9 @@ class TenderQuerySet(models.QuerySet):
     def public(self):
         return self.exclude(status=Tender.Status.DRAFT)
 
-    def open_for_bidding(self, now: datetime):
-        return self.filter(status=Tender.Status.PUBLISHED, submission_deadline__gt=now)
-
     def past_deadline_not_closed(self, now: datetime):
         """Published tenders whose deadline has passed: the closing task is due (or missed)."""
         return self.filter(status=Tender.Status.PUBLISHED, submission_deadline__lte=now)
-
-    def of_buyer(self, organisation):
-        return self.filter(buyer=organisation)
 
 
 class Tender(FSMModelMixin, models.Model):

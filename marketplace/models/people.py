@@ -33,6 +33,18 @@ class UserManager(BaseUserManager):
     def get_by_natural_key(self, email: str):
         return self.get(email__iexact=email)
 
+    def with_membership(self, *roles: str, organisation=None):
+        """Active people holding one of `roles` (any role when none is named), in `organisation`
+        when one is given: an Organisation, its pk, or a queryset of either."""
+        memberships = Membership.objects.active()
+        if roles:
+            memberships = memberships.with_role(*roles)
+        if isinstance(organisation, models.QuerySet):
+            memberships = memberships.filter(organisation__in=organisation)
+        elif organisation is not None:
+            memberships = memberships.filter(organisation=organisation)
+        return self.filter(pk__in=memberships.values("user_id"))
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. Signs in with an e-mail address; acts through memberships."""

@@ -19,15 +19,11 @@ def lock_organisation(organisation: Organisation) -> Organisation:
 
 
 def members_of(organisation: Organisation | int, *roles: str) -> list[User]:
-    org_id = organisation.pk if isinstance(organisation, Organisation) else organisation
-    people = User.objects.filter(is_active=True, memberships__organisation_id=org_id)
-    if roles:
-        people = people.filter(memberships__role__in=roles)
-    return list(people.distinct())
+    return list(User.objects.with_membership(*roles, organisation=organisation))
 
 
 def registry_officers() -> list[User]:
-    return list(User.objects.filter(is_active=True, memberships__role=Role.REGISTRY_OFFICER).distinct())
+    return list(User.objects.with_membership(Role.REGISTRY_OFFICER))
 
 
 def supplier_url(supplier: Supplier) -> str:

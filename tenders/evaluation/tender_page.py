@@ -18,8 +18,5 @@ def tender_section(request, tender: Tender) -> dict:
         "tender": tender,
         "notices": list(tender.award_notices.order_by("-number")),
         "workspace": access.can(request.user, "use_evaluation_workspace", tender),
-        "bidder": bool(firms)
-        and Bid.objects.filter(tender=tender, organisation__in=firms)
-        .exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
-        .exists(),
+        "bidder": bool(firms) and Bid.objects.filter(tender=tender, organisation__in=firms).entered().exists(),
     }

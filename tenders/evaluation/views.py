@@ -339,12 +339,7 @@ def report(request, pk: int, version: int):
 
 def _own_bid(request, tender: Tender) -> Bid:
     firms = [o.pk for o in supplier_firms(request.user)]
-    bid = (
-        Bid.objects.filter(tender=tender, organisation__in=firms)
-        .exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
-        .select_related("organisation")
-        .first()
-    )
+    bid = Bid.objects.filter(tender=tender, organisation__in=firms).entered().select_related("organisation").first()
     if bid is None or not access.can(request.user, "view_bid_result", bid):
         raise Http404
     return bid

@@ -26,7 +26,7 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 def _review_officers() -> list[User]:
-    return list(User.objects.filter(is_active=True, memberships__role=Role.REVIEW_OFFICER).distinct())
+    return list(User.objects.with_membership(Role.REVIEW_OFFICER))
 
 
 def _lock_challenge(challenge: Challenge) -> tuple[Tender, Challenge]:

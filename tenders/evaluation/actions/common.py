@@ -36,9 +36,7 @@ def lock_bid(bid: Bid | str, tender: Tender) -> Bid:
 
 
 def firm_members(organisation_id: int) -> list[User]:
-    return list(
-        User.objects.filter(is_active=True, memberships__organisation=organisation_id, memberships__role__in=BIDDING_ROLES).distinct()
-    )
+    return list(User.objects.with_membership(*BIDDING_ROLES, organisation=organisation_id))
 
 
 def workspace_path(tender: Tender) -> str:
