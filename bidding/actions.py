@@ -7,7 +7,6 @@ ones. The deadline is checked under that lock against one reading of the clock.
 
 from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -26,9 +25,8 @@ from tenders.models import Lot, Tender
 
 
 def lock_tender_for_bidding(tender_id: int) -> Tender:
-    """The tender, share-locked until commit (FOR SHARE; FOR UPDATE where the setting asks for it)."""
-    mode = getattr(settings, "BIDDING_TENDER_LOCK", "share")
-    if connection.vendor == "postgresql" and mode == "share":
+    """The tender, share-locked until commit (FOR SHARE)."""
+    if connection.vendor == "postgresql":
         [tender] = Tender.objects.raw('SELECT * FROM "tenders_tender" WHERE id = %s FOR SHARE', [tender_id])
         return tender
     # SQLite takes the database write lock at BEGIN (IMMEDIATE), which excludes everything else.
