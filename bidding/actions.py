@@ -264,11 +264,13 @@ def flag_bids_sealed_before_amendment(tender: Tender, amendment, *, now: datetim
         notify(
             members,
             kind="bid.sealed_before_amendment",
-            title=_("Tender %(reference)s was amended after you sealed your bid") % {"reference": tender.reference},
-            body=_(
-                "Amendment %(number)s changed the tender. Your bid stays in the box as sealed; read the amendment and replace your bid if it is affected."
-            )
-            % {"number": amendment.number},
+            title=lambda: _("Tender %(reference)s was amended after you sealed your bid") % {"reference": tender.reference},
+            body=lambda: (
+                _(
+                    "Amendment %(number)s changed the tender. Your bid stays in the box as sealed; read the amendment and replace your bid if it is affected."
+                )
+                % {"number": amendment.number}
+            ),
             url=reverse("bidding:bid", args=[tender.pk]),
             organisation=bid.organisation,
         )

@@ -61,19 +61,19 @@ def _conclude_first_round(tender: Tender, valid: int, now: datetime) -> None:
         live.publish(f"tender.{tender.pk}", "tender.opened", {"reference": tender.reference, "status": tender.status})
         return
     tender.declare_unsuccessful()
+
+    def reason() -> str:
+        return _("%(valid)s valid bid(s) were opened; this tender requires at least %(min)s.") % {"valid": valid, "min": tender.min_bids}
+
     with platform_language():
-        tender.unsuccessful_reason = _("%(valid)s valid bid(s) were opened; this tender requires at least %(min)s.") % {
-            "valid": valid,
-            "min": tender.min_bids,
-        }
-        notice = _("%(reference)s is unsuccessful") % {"reference": tender.reference}
-        notify(
-            [*buyer_officers(tender), *follower_users(tender)],
-            kind="tender.unsuccessful",
-            title=notice,
-            body=tender.unsuccessful_reason,
-            url=tender_path(tender),
-        )
+        tender.unsuccessful_reason = reason()  # stored and published once: in the platform's language
+    notify(
+        [*buyer_officers(tender), *follower_users(tender)],
+        kind="tender.unsuccessful",
+        title=lambda: _("%(reference)s is unsuccessful") % {"reference": tender.reference},
+        body=reason,
+        url=tender_path(tender),
+    )
     tender.save(update_fields=["status", "unsuccessful_reason", "updated_at"])
     audit.record("tender.unsuccessful", organisation=tender.buyer, obj=tender, payload={"reason": tender.unsuccessful_reason}, now=now)
     payload = {"reference": tender.reference, "status": tender.status, "reason": tender.unsuccessful_reason}

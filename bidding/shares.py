@@ -125,9 +125,11 @@ def alert_quorum_missed(opening_id: int) -> bool:
         notify(
             buyer_officers(tender),
             kind="opening.quorum_missed",
-            title=_("%(reference)s: the custodians did not reach the quorum") % {"reference": tender.reference},
-            body=_("%(present)s of %(needed)s custodians released their share in the %(hours)s hours allowed.")
-            % {"present": presence["present"], "needed": presence["needed"], "hours": tender.opening_quorum_hours},
+            title=lambda: _("%(reference)s: the custodians did not reach the quorum") % {"reference": tender.reference},
+            body=lambda: (
+                _("%(present)s of %(needed)s custodians released their share in the %(hours)s hours allowed.")
+                % {"present": presence["present"], "needed": presence["needed"], "hours": tender.opening_quorum_hours}
+            ),
             url=tender_path(tender),
         )
         audit.record("opening.quorum_missed", organisation=tender.buyer, obj=opening, payload=presence | {"tender": tender.pk}, now=now)

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_POST
 
 from marketplace import access, actions
@@ -82,3 +83,14 @@ class PasswordResetView(auth_views.PasswordResetView):
             extra_email_context=self.extra_email_context,
         )
         return HttpResponseRedirect(self.get_success_url())
+
+
+@require_POST
+def set_language(request):
+    """Django's language switcher; for a signed-in person the choice is also kept on their
+    account, so what the platform writes to them later is in that language too."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        actions.choose_language(request.user, language)
+    return response

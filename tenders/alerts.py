@@ -73,16 +73,27 @@ def alert_firm(supplier: Supplier, tender: Tender, follows: list[Follow], now: d
     )
     if not created:
         return False
-    deadline = formats.date_format(timezone.localtime(tender.submission_deadline), "DATETIME_FORMAT") if tender.submission_deadline else "—"
-    title = _("New tender for %(firm)s: %(title)s") % {"firm": supplier.legal_name, "title": tender.title}
-    body = _("%(reference)s by %(buyer)s, bids due %(deadline)s. It matches what your firm follows: %(matched)s.") % {
-        "reference": tender.reference or "",
-        "buyer": tender.buyer.name,
-        "deadline": deadline,
-        "matched": "; ".join(matched),
-    }
+
+    def body() -> str:
+        deadline = (
+            formats.date_format(timezone.localtime(tender.submission_deadline), "DATETIME_FORMAT") if tender.submission_deadline else "—"
+        )
+        return _("%(reference)s by %(buyer)s, bids due %(deadline)s. It matches what your firm follows: %(matched)s.") % {
+            "reference": tender.reference or "",
+            "buyer": tender.buyer.name,
+            "deadline": deadline,
+            "matched": "; ".join(matched),
+        }
+
     url = tender_path(tender)
-    notify(members_of(supplier.organisation_id), kind="tender.alert", title=title, body=body, url=url, organisation=supplier.organisation)
+    notify(
+        members_of(supplier.organisation_id),
+        kind="tender.alert",
+        title=lambda: _("New tender for %(firm)s: %(title)s") % {"firm": supplier.legal_name, "title": tender.title},
+        body=body,
+        url=url,
+        organisation=supplier.organisation,
+    )
     live.publish(
         f"org.{supplier.organisation_id}",
         "tender.alert",

@@ -1,10 +1,11 @@
 """What the registry's actions share: row locks, the people to tell, the links to send them."""
 
+from django.conf import settings
 from django.urls import reverse
 
 from marketplace import live
 from marketplace.models import Organisation, Role, User
-from marketplace.notify import notify
+from marketplace.notify import Text, in_language, notify
 from suppliers.models import Supplier
 
 
@@ -30,8 +31,9 @@ def supplier_url(supplier: Supplier) -> str:
     return reverse("suppliers:detail", args=[supplier.pk])
 
 
-def tell_firm(supplier: Supplier, *, kind: str, title: str, body: str = "", admins_only: bool = False, email: bool = True) -> None:
-    """Notify the firm's people (in-app, e-mail) and put the event on the firm's live subject."""
+def tell_firm(supplier: Supplier, *, kind: str, title: Text, body: Text = "", admins_only: bool = False, email: bool = True) -> None:
+    """Notify the firm's people (in-app, e-mail, each in their language) and put the event on the
+    firm's live subject (one message for all its members: in the platform's language)."""
     roles = (Role.SUPPLIER_ADMIN,) if admins_only else ()
     url = supplier_url(supplier)
     notify(
@@ -43,4 +45,8 @@ def tell_firm(supplier: Supplier, *, kind: str, title: str, body: str = "", admi
         organisation=supplier.organisation,
         email=email,
     )
-    live.publish(f"org.{supplier.organisation_id}", kind, {"supplier": supplier.pk, "status": supplier.status, "title": title})
+    live.publish(
+        f"org.{supplier.organisation_id}",
+        kind,
+        {"supplier": supplier.pk, "status": supplier.status, "title": in_language(title, settings.LANGUAGE_CODE)},
+    )
