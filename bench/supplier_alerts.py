@@ -32,8 +32,8 @@ from django.db import connection  # noqa: E402
 
 from marketplace.models import Organisation  # noqa: E402
 from suppliers import cpv  # noqa: E402
-from suppliers.alerts import matching_followers, tender_categories  # noqa: E402
 from suppliers.models import Follow, Supplier  # noqa: E402
+from tenders.alerts import matching_followers, tender_categories  # noqa: E402
 from tenders.models import Lot, Tender  # noqa: E402
 
 WORDS = ["road", "bridge", "network", "software", "cleaning", "asphalt", "school", "water", "hospital", "fibre"]

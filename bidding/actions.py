@@ -7,7 +7,6 @@ ones. The deadline is checked under that lock against one reading of the clock.
 
 from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -15,20 +14,19 @@ from django.utils.translation import gettext as _
 
 from bidding import custody, receipts, sealing
 from bidding.models import Bid, CustodianKey, CustodianShare, Envelope, EnvelopeKey
+from bidding.signals import bid_eligibility_check
 from marketplace import audit, live
+from marketplace.access import FIRM_ROLES
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
-from marketplace.models import ChainHead, Organisation, Role, User
+from marketplace.models import ChainHead, Organisation, User
 from marketplace.notify import notify
-from payments.deposits import deposit_satisfied
-from suppliers.eligibility import check_bidder
 from suppliers.models import Supplier
 from tenders.models import Lot, Tender
 
 
 def lock_tender_for_bidding(tender_id: int) -> Tender:
-    """The tender, share-locked until commit (FOR SHARE; FOR UPDATE where the setting asks for it)."""
-    mode = getattr(settings, "BIDDING_TENDER_LOCK", "share")
-    if connection.vendor == "postgresql" and mode == "share":
+    """The tender, share-locked until commit (FOR SHARE)."""
+    if connection.vendor == "postgresql":
         [tender] = Tender.objects.raw('SELECT * FROM "tenders_tender" WHERE id = %s FOR SHARE', [tender_id])
         return tender
     # SQLite takes the database write lock at BEGIN (IMMEDIATE), which excludes everything else.
@@ -79,16 +77,22 @@ def lots_and_categories(tender: Tender) -> tuple[dict[int, bool], set[str]]:
     return available, categories
 
 
-def declared_lots(tender: Tender, supplier: Supplier | None, lots, *, available: dict[int, bool] | None = None) -> list[int]:
+def is_sme(organisation: Organisation) -> bool:
+    supplier = Supplier.objects.filter(organisation=organisation).first()
+    return supplier is not None and supplier.is_sme
+
+
+def declared_lots(tender: Tender, organisation: Organisation, lots, *, available: dict[int, bool] | None = None) -> list[int]:
     """The lots the bid is for: the given numbers, or by default every lot the firm may bid for.
 
     `available`: the tender's lots (number → reserved for SMEs) when the caller has read them.
+    The firm's SME status is read only when a lot is reserved.
     """
     if available is None:
         available = {lot.number: lot.sme_reserved for lot in tender.lots.all()}
-    is_sme = supplier is not None and supplier.is_sme
+    firm_is_sme = any(available.values()) and is_sme(organisation)
     if lots is None:
-        numbers = sorted(n for n, sme_reserved in available.items() if is_sme or not sme_reserved)
+        numbers = sorted(n for n, sme_reserved in available.items() if firm_is_sme or not sme_reserved)
         if not numbers:
             raise Forbidden(
                 _("Every lot of this tender is reserved for small and medium-sized enterprises."), code="sme_reserved", field="lots"
@@ -102,7 +106,7 @@ def declared_lots(tender: Tender, supplier: Supplier | None, lots, *, available:
             _("This tender has no lot %(numbers)s.") % {"numbers": ", ".join(map(str, unknown))}, code="unknown_lot", field="lots"
         )
     only_for_smes = sorted(n for n in set(lots) if available[n])
-    if only_for_smes and not is_sme:
+    if only_for_smes and not firm_is_sme:
         raise Forbidden(
             _("Lot %(numbers)s is reserved for small and medium-sized enterprises, and your firm is not registered as one.")
             % {"numbers": ", ".join(map(str, only_for_smes))},
@@ -112,13 +116,18 @@ def declared_lots(tender: Tender, supplier: Supplier | None, lots, *, available:
     return sorted(set(lots))
 
 
-def _refuse_unless_eligible(organisation: Organisation, tender: Tender, now: datetime, item_categories: set[str]) -> Supplier:
-    supplier, reason = check_bidder(organisation, tender, now, item_categories=item_categories)
-    if reason is not None:
-        raise Forbidden(reason, code="not_eligible")
-    if not deposit_satisfied(supplier, tender):
-        raise Forbidden(_("This tender requires a bid deposit, which your firm has not paid."), code="deposit_required")
-    return supplier
+def eligibility_problems(
+    organisation: Organisation, tender: Tender, now: datetime, *, item_categories: set[str] | None = None
+) -> list[Problem]:
+    """Why the firm may not bid on the tender now, as the other apps answer `bid_eligibility_check`."""
+    responses = bid_eligibility_check.send(sender=Bid, organisation=organisation, tender=tender, now=now, item_categories=item_categories)
+    return [problem for _receiver, problems in responses for problem in problems]
+
+
+def _refuse_unless_eligible(organisation: Organisation, tender: Tender, now: datetime, item_categories: set[str]) -> None:
+    problems = eligibility_problems(organisation, tender, now, item_categories=item_categories)
+    if problems:
+        raise Forbidden(problems=problems)
 
 
 def _refuse_after_deadline(tender: Tender, now: datetime) -> None:
@@ -160,8 +169,8 @@ def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelope
             now = timezone.now()
             _refuse_after_deadline(tender, now)
             available, item_categories = lots_and_categories(tender)
-            supplier = _refuse_unless_eligible(organisation, tender, now, item_categories)
-            lot_numbers = declared_lots(tender, supplier, lots, available=available)
+            _refuse_unless_eligible(organisation, tender, now, item_categories)
+            lot_numbers = declared_lots(tender, organisation, lots, available=available)
             old = None
             if replacing is not None:
                 old = Bid.objects.select_for_update().get(pk=replacing.pk)
@@ -251,17 +260,17 @@ def flag_bids_sealed_before_amendment(tender: Tender, amendment, *, now: datetim
             payload={"tender": tender.pk, "amendment": amendment.number},
             now=now,
         )
-        members = User.objects.filter(
-            memberships__organisation=bid.organisation, memberships__role__in=[Role.SUPPLIER_ADMIN, Role.BIDDER]
-        ).distinct()
+        members = User.objects.with_membership(*FIRM_ROLES, organisation=bid.organisation)
         notify(
             members,
             kind="bid.sealed_before_amendment",
-            title=_("Tender %(reference)s was amended after you sealed your bid") % {"reference": tender.reference},
-            body=_(
-                "Amendment %(number)s changed the tender. Your bid stays in the box as sealed; read the amendment and replace your bid if it is affected."
-            )
-            % {"number": amendment.number},
+            title=lambda: _("Tender %(reference)s was amended after you sealed your bid") % {"reference": tender.reference},
+            body=lambda: (
+                _(
+                    "Amendment %(number)s changed the tender. Your bid stays in the box as sealed; read the amendment and replace your bid if it is affected."
+                )
+                % {"number": amendment.number}
+            ),
             url=reverse("bidding:bid", args=[tender.pk]),
             organisation=bid.organisation,
         )

@@ -13,9 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bidding import actions, box, keys, receipts
+from bidding.access import BIDDING_ROLES, bidding_firms
 from bidding.models import Bid
 from marketplace import access, signing
-from marketplace.access.bidding import BIDDING_ROLES
 from marketplace.errors import Forbidden, TooLarge
 from marketplace.models import Organisation, Role
 from tenders.models import Tender
@@ -43,7 +43,7 @@ def own_bid(user, bid_id) -> Bid:
 
 def bidding_organisation(user, requested) -> Organisation:
     """The firm the caller bids for: the one named, or their only supplier firm."""
-    firms = [o for o in access.organisations_where(user, *BIDDING_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
+    firms = bidding_firms(user)
     if requested is not None:
         firms = [o for o in firms if str(o.pk) == str(requested)]
     if not firms:

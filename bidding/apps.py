@@ -7,7 +7,7 @@ class BiddingConfig(AppConfig):
     verbose_name = _("Sealed bids")
 
     def ready(self) -> None:
-        from bidding import receivers  # noqa: F401
+        from bidding import access, receivers  # noqa: F401 (they register rules and receivers)
         from bidding.tasks import ensure_opening_sweep
         from bidding.tender_page import EnvelopesField, tender_section
         from marketplace import periodic

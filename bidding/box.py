@@ -31,9 +31,7 @@ class BidBox:
 def bid_box(tender: Tender, now: datetime) -> BidBox:
     if not tender.is_past_deadline(now):
         return BidBox(tender=tender, sealed=True, deadline=tender.submission_deadline)
-    bids = list(
-        Bid.objects.filter(tender=tender).exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN]).order_by("received_at", "id")
-    )
+    bids = list(Bid.objects.filter(tender=tender).entered().order_by("received_at", "id"))
     digests: dict = {}
     for envelope in Envelope.objects.filter(bid__in=bids).order_by("name").values("bid_id", "name", "sha256"):
         digests.setdefault(envelope["bid_id"], []).append((envelope["name"], envelope["sha256"]))

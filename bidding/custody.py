@@ -24,7 +24,8 @@ from jwcrypto import jwk
 from jwcrypto.common import JWException
 from shamir_mnemonic.share import Share
 
-from bidding import keys, sealing
+from bidding import crypto, sealing
+from bidding.models import CustodianKey, CustodianShare
 from marketplace import audit
 from marketplace.errors import ActionError, Conflict
 from tenders.models import Custody
@@ -61,16 +62,14 @@ def custodian_aad(user_id: int) -> str:
 
 def new_custodian_key(user, passphrase: str, now: datetime):
     """A fresh personal key pair, its private half wrapped under the passphrase (unsaved)."""
-    from bidding.models import CustodianKey
-
-    scalar, public, kid = keys.new_key_pair()
+    scalar, public, kid = crypto.new_key_pair()
     salt = os.urandom(16)
     wrapping = passphrase_key(passphrase, salt, SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P)
     return CustodianKey(
         user=user,
         kid=kid,
         public_jwk=public,
-        wrapped_private_key=keys.wrap(wrapping, scalar, custodian_aad(user.pk)),
+        wrapped_private_key=crypto.wrap(wrapping, scalar, custodian_aad(user.pk)),
         salt=salt,
         scrypt_log_n=SCRYPT_LOG_N,
         scrypt_r=SCRYPT_R,
@@ -84,10 +83,10 @@ def custodian_private_key(opening_key, passphrase: str) -> tuple[bytes, jwk.JWK]
     """(scalar, private JWK) of a custodian key; WrongPassphrase if the passphrase does not unlock it."""
     wrapping = passphrase_key(passphrase, opening_key.salt, opening_key.scrypt_log_n, opening_key.scrypt_r, opening_key.scrypt_p)
     try:
-        scalar = keys.unwrap(wrapping, opening_key.wrapped_private_key, custodian_aad(opening_key.user_id))
+        scalar = crypto.unwrap(wrapping, opening_key.wrapped_private_key, custodian_aad(opening_key.user_id))
     except InvalidTag:
         raise WrongPassphrase(_("This passphrase does not unlock your opening key."), field="passphrase") from None
-    return scalar, keys.private_jwk(scalar, opening_key.public_jwk)
+    return scalar, crypto.private_jwk(scalar, opening_key.public_jwk)
 
 
 def rewrap(opening_key, old_passphrase: str, new_passphrase: str, now: datetime) -> None:
@@ -95,7 +94,7 @@ def rewrap(opening_key, old_passphrase: str, new_passphrase: str, now: datetime)
     scalar, _key = custodian_private_key(opening_key, old_passphrase)
     salt = os.urandom(16)
     wrapping = passphrase_key(new_passphrase, salt, SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P)
-    opening_key.wrapped_private_key = keys.wrap(wrapping, scalar, custodian_aad(opening_key.user_id))
+    opening_key.wrapped_private_key = crypto.wrap(wrapping, scalar, custodian_aad(opening_key.user_id))
     opening_key.salt = salt
     opening_key.scrypt_log_n, opening_key.scrypt_r, opening_key.scrypt_p = SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P
     opening_key.passphrase_changed_at = now
@@ -103,8 +102,6 @@ def rewrap(opening_key, old_passphrase: str, new_passphrase: str, now: datetime)
 
 def split_among_custodians(envelope_key, scalar: bytes) -> None:
     """Seal one share of `scalar` to each custodian of the tender, in seat order."""
-    from bidding.models import CustodianKey, CustodianShare
-
     seats = list(envelope_key.tender.custodian_seats.order_by("position").select_related("user"))
     opening_keys = {k.user_id: k for k in CustodianKey.objects.filter(user__in=[s.user for s in seats])}
     threshold = envelope_key.threshold
@@ -149,8 +146,6 @@ def publication_problems(tender) -> list[str]:
     """
     if tender.custody != Custody.COMMITTEE:
         return []
-    from bidding.models import CustodianKey
-
     seats = list(tender.custodian_seats.select_related("user"))
     n = len(seats)
     problems = []
@@ -169,7 +164,7 @@ def unlock_share(custodian, envelope_key, passphrase: str, *, now: datetime) -> 
     tender = envelope_key.tender
     refusal: ActionError | None = None
     mnemonic = ""
-    reason = keys.opening_refusal(tender, now)
+    reason = crypto.opening_refusal(tender, now)
     if reason is not None:
         refusal = Conflict(reason, code="not_openable")
     elif share is None:
@@ -196,7 +191,7 @@ def unlock_share(custodian, envelope_key, passphrase: str, *, now: datetime) -> 
 def rebuild_committee_key(envelope_key, mnemonics: list[str], *, actor=None, now: datetime) -> jwk.JWK:
     """The private key from k unlocked shares; refused with fewer, or before the deadline. Audited."""
     tender = envelope_key.tender
-    reason = keys.opening_refusal(tender, now)
+    reason = crypto.opening_refusal(tender, now)
     key = None
     if reason is None and envelope_key.custody != Custody.COMMITTEE:
         reason = _("This envelope key is held by the platform, not a committee.")
@@ -207,7 +202,7 @@ def rebuild_committee_key(envelope_key, mnemonics: list[str], *, actor=None, now
         }
     if reason is None:
         try:
-            key = keys.private_jwk(shamir_mnemonic.combine_mnemonics(sorted(set(mnemonics))), envelope_key.public_jwk)
+            key = crypto.private_jwk(shamir_mnemonic.combine_mnemonics(sorted(set(mnemonics))), envelope_key.public_jwk)
         except (shamir_mnemonic.MnemonicError, ValueError):
             reason = _("These shares do not rebuild this envelope's key.")
     with transaction.atomic():

@@ -93,8 +93,10 @@ class BidQuerySet(models.QuerySet):
         """Bids that will be opened: submitted and neither replaced nor withdrawn."""
         return self.filter(status=Bid.Status.SUBMITTED)
 
-    def of_organisation(self, organisation):
-        return self.filter(organisation=organisation)
+    def entered(self):
+        """Bids that stand in the tender, whatever became of them since: all but those replaced
+        or withdrawn, which were never opened and never will be."""
+        return self.exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
 
 
 class Bid(FSMModelMixin, models.Model):
@@ -155,10 +157,6 @@ class Bid(FSMModelMixin, models.Model):
     @property
     def is_live(self) -> bool:
         return self.status == self.Status.SUBMITTED
-
-    def can_be_changed_at(self, now: datetime) -> bool:
-        """Replace and withdraw are open to a live bid until the tender's deadline."""
-        return self.is_live and self.tender.accepts_bids_at(now)
 
     # Transitions (called only from actions, which audit them) ------------------------------
     @transition(field=status, source=Status.SUBMITTED, target=Status.REPLACED)

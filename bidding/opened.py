@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from bidding.models import Bid, OpenedDocument, Opening, OpeningLine
+from bidding.shares import custodian_presence
 from marketplace import audit
 
 PRICE_ROUNDS = (Opening.Round.BID, Opening.Round.FINANCIAL)
@@ -46,8 +47,6 @@ def opening_record(tender) -> dict | None:
     A complete round carries its signed `record` and `signature` (compact JWS); a running
     round lists the lines read so far; a waiting round says how many custodians are present.
     """
-
-    from bidding.opening import custodian_presence
 
     openings = list(Opening.objects.filter(tender=tender).order_by("created_at", "pk"))
     if not openings:

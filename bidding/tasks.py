@@ -14,6 +14,9 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from bidding.models import Opening
+from bidding.opening import open_tender, run_round
+from bidding.shares import alert_quorum_missed
 from tenders.models import Tender
 
 logger = logging.getLogger(__name__)
@@ -34,15 +37,11 @@ def ensure_opening_sweep() -> None:
 
 @task()
 def open_at_deadline(tender_id: int) -> bool:
-    from bidding.opening import open_tender
-
     return open_tender(tender_id) is not None
 
 
 @task()
 def check_quorum(opening_id: int) -> bool:
-    from bidding.opening import alert_quorum_missed
-
     return alert_quorum_missed(opening_id)
 
 
@@ -52,9 +51,6 @@ def sweep_openings() -> int:
 
     One tender whose opening fails (logged with its traceback) never holds up the others, and
     the next sweep is queued whatever happens."""
-    from bidding.models import Opening
-    from bidding.opening import alert_quorum_missed, open_tender, run_round
-
     now = timezone.now()
     handled = 0
 

@@ -12,13 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bidding import actions, box, keys
+from bidding.access import bidding_firms
 from bidding.forms import ChangePassphraseForm, CheckShareForm, ReceiptForm, SetPassphraseForm
 from bidding.models import Bid, CustodianKey, CustodianShare
 from marketplace import access, live, signing
-from marketplace.access.bidding import BIDDING_ROLES
 from marketplace.errors import ActionError
 from marketplace.models import Organisation
-from suppliers.eligibility import bidding_refusal
 from tenders.models import Tender, TenderCustodian
 
 
@@ -27,10 +26,6 @@ def visible_tender(user, tender_id: int) -> Tender:
     if tender is None or not access.can(user, "view_tender", tender):
         raise Http404
     return tender
-
-
-def bidding_firms(user) -> list[Organisation]:
-    return [o for o in access.organisations_where(user, *BIDDING_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
 
 
 def chosen_firm(request) -> Organisation:
@@ -86,7 +81,7 @@ def bid_page(request, tender_id: int):
         "live_bid": live_bid,
         "history": [b for b in bids if not b.is_live],
         "accepts_bids": tender.accepts_bids_at(now),
-        "refusal": bidding_refusal(firm, tender, now) if tender.accepts_bids_at(now) else None,
+        "refusals": actions.eligibility_problems(firm, tender, now) if tender.accepts_bids_at(now) else [],
         "sealing_config": sealing_config(tender, firm, live_bid),
         "box": box.bid_box(tender, now),
         "live_after": live.current_seq(),

@@ -18,10 +18,10 @@ from evaluation.models import AwardNotice, BidClarification, Challenge, Evaluato
 from evaluation.report import lots_block
 from evaluation.standing import standing
 from marketplace import access
+from marketplace.access import supplier_firms
 from marketplace.errors import ActionError, Forbidden
 from marketplace.models import User
 from tenders import queries
-from tenders.actions.common import supplier_firms
 
 ERRORS = {
     400: OpenApiResponse(description="malformed input"),

@@ -3,7 +3,7 @@ evaluation workspace (officers, evaluators) and to the bidder's own result."""
 
 from bidding.models import Bid
 from marketplace import access
-from tenders.actions.common import supplier_firms
+from marketplace.access import supplier_firms
 from tenders.models import Tender
 
 AFTER_OPENING = (Tender.Status.OPENED, Tender.Status.EVALUATING, Tender.Status.AWARDED, Tender.Status.UNSUCCESSFUL, Tender.Status.COMPLETED)
@@ -18,8 +18,5 @@ def tender_section(request, tender: Tender) -> dict:
         "tender": tender,
         "notices": list(tender.award_notices.order_by("-number")),
         "workspace": access.can(request.user, "use_evaluation_workspace", tender),
-        "bidder": bool(firms)
-        and Bid.objects.filter(tender=tender, organisation__in=firms)
-        .exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
-        .exists(),
+        "bidder": bool(firms) and Bid.objects.filter(tender=tender, organisation__in=firms).entered().exists(),
     }

@@ -1,5 +1,6 @@
 """State-changing use cases of the platform core: organisations, memberships, API tokens."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -69,3 +70,12 @@ def mark_notifications_read(user: User, ids: list[int] | None = None) -> int:
     # Other open tabs of this person update their badge.
     live.publish(f"user.{user.pk}", "notifications.read", {"unread": remaining})
     return count
+
+
+def choose_language(user: User, language: str) -> None:
+    """Remember the language the person reads in, for the notifications and e-mails they get.
+    A preference, not a fact of any procedure: it is not audited."""
+    if language not in dict(settings.LANGUAGES):
+        raise ActionError(f"{language} is not a language of the platform.", code="invalid", field="language")
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language

@@ -7,4 +7,5 @@ class MarketplaceConfig(AppConfig):
     verbose_name = _("Marketplace")
 
     def ready(self) -> None:
-        from marketplace import signals  # noqa: F401
+        # The access registry first, so every app's rules find it whole when they register.
+        from marketplace import access, signals  # noqa: F401

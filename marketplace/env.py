@@ -8,7 +8,6 @@ import base64
 import binascii
 import os
 import secrets
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,19 +55,6 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
         raise SettingsError(f"{name}={number} is below the minimum of {minimum}")
     if maximum is not None and number > maximum:
         raise SettingsError(f"{name}={number} is above the maximum of {maximum}")
-    return number
-
-
-def env_decimal(name: str, default: str, *, minimum: Decimal | None = None) -> Decimal:
-    value = _raw(name)
-    try:
-        number = Decimal(default if value is None or value == "" else value)
-    except InvalidOperation:
-        raise SettingsError(f"{name}={value!r} is not a decimal number") from None
-    if not number.is_finite():
-        raise SettingsError(f"{name}={value!r} is not a finite number")
-    if minimum is not None and number < minimum:
-        raise SettingsError(f"{name}={number} is below the minimum of {minimum}")
     return number
 
 

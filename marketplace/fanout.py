@@ -41,8 +41,6 @@ def batch_frame(events: list[dict]) -> str:
 
 async def join(subject: str, listener) -> "Hub":
     """The hub of `subject` in this process (made on first use), with `listener` added."""
-    from marketplace import live
-
     loop = asyncio.get_running_loop()
     hub = _hubs.get((loop, subject))
     if hub is None:

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from evaluation import urls as evaluation_urls
 from marketplace import api, health, views
 from tenders import urls as tender_urls
+from tenders import views as tender_views
 
 api_v1 = [
     path("audit/head", api.AuditHeadView.as_view(), name="api-audit-head"),
@@ -22,9 +23,9 @@ urlpatterns = [
     # The API first: a bid submission in a deadline burst should not try every page route first.
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("suppliers.api_urls")),
-    path("", views.home, name="home"),
+    path("", tender_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

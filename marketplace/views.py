@@ -7,21 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_POST
 
-from marketplace import access, actions, live
+from marketplace import access, actions
 from marketplace.forms import ApiTokenForm
 from marketplace.models import ApiToken, Notification
-
-
-def home(request):
-    from tenders.models import Tender
-
-    context = {
-        "live_after": live.current_seq(),
-        "recent_tenders": Tender.objects.public().select_related("buyer").order_by("-created_at")[:10],
-    }
-    return render(request, "marketplace/home.html", context)
 
 
 @login_required
@@ -92,3 +83,14 @@ class PasswordResetView(auth_views.PasswordResetView):
             extra_email_context=self.extra_email_context,
         )
         return HttpResponseRedirect(self.get_success_url())
+
+
+@require_POST
+def set_language(request):
+    """Django's language switcher; for a signed-in person the choice is also kept on their
+    account, so what the platform writes to them later is in that language too."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        actions.choose_language(request.user, language)
+    return response

@@ -8,7 +8,7 @@ class SuppliersConfig(AppConfig):
 
     def ready(self) -> None:
         from marketplace import periodic
-        from suppliers import alerts  # noqa: F401
+        from suppliers import access  # noqa: F401 (registers its rules)
         from suppliers.tasks import ensure_registry_upkeep
 
         periodic.register("suppliers.registry_upkeep", ensure_registry_upkeep)

@@ -1,6 +1,7 @@
 """May this organisation bid on this tender now? The registry's answer, with the reason.
 
-The bidding app asks `bidding_refusal()` under the tender lock at submission time.
+Bidding asks `check_bidder()` under the tender lock at submission time, through its
+`bid_eligibility_check` signal (the receiver is in `bidding.receivers`).
 """
 
 from datetime import datetime

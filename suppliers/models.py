@@ -45,9 +45,6 @@ def sme_class_for(headcount: int, turnover_eur: Decimal) -> SmeClass:
 
 
 class SupplierQuerySet(models.QuerySet):
-    def awaiting_verification(self):
-        return self.filter(status=Supplier.Status.APPLIED)
-
     def in_directory(self):
         """Verified firms that chose to be listed publicly."""
         return self.filter(status=Supplier.Status.VERIFIED, listed_in_directory=True)
@@ -385,18 +382,3 @@ class Invitation(models.Model):
         if now >= self.expires_at:
             return self.State.EXPIRED
         return self.State.PENDING
-
-
-class TenderAlert(models.Model):
-    """A firm was alerted to a published tender: each firm hears of a tender once."""
-
-    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="+")
-    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.CASCADE, related_name="+")
-    matched = models.JSONField(default=list)  # descriptions of the follows that matched
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["tender", "organisation"], name="tender_alert_once")]
-
-    def __str__(self) -> str:
-        return f"{self.tender_id} → {self.organisation_id}"

@@ -1,4 +1,4 @@
-"""Background work of the supplier registry: tender alerts and the daily upkeep."""
+"""Background work of the supplier registry: the daily upkeep."""
 
 from datetime import datetime, time, timedelta
 
@@ -7,25 +7,10 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from suppliers.actions import end_expired_restrictions, send_licence_expiry_warnings
+
 # The upkeep runs shortly after midnight, local time: licence dates are local calendar days.
 UPKEEP_AT = time(0, 5)
-
-
-@task()
-def alert_followers(tender_id: int) -> int:
-    """Notify the members of every firm whose follows match the published tender.
-
-    Returns the number of firms alerted. Safe to run twice: each firm hears of a tender once.
-    """
-    from suppliers.actions import alert_firm
-    from suppliers.alerts import matching_followers
-    from tenders.models import Tender
-
-    tender = Tender.objects.select_related("buyer").filter(pk=tender_id).first()
-    if tender is None or tender.status != Tender.Status.PUBLISHED:
-        return 0
-    now = timezone.now()
-    return sum(alert_firm(supplier, tender, follows, now=now) for supplier, follows in matching_followers(tender, now).items())
 
 
 def next_upkeep_after(now: datetime) -> datetime:
@@ -48,8 +33,6 @@ def ensure_registry_upkeep() -> None:
 def registry_upkeep() -> dict:
     """Daily: warn of licences about to expire, end suspensions and debarments past their last
     day, then queue tomorrow's run."""
-    from suppliers.actions import end_expired_restrictions, send_licence_expiry_warnings
-
     now = timezone.now()
     report = {"warnings": send_licence_expiry_warnings(now), "restrictions_ended": end_expired_restrictions(now)}
     with transaction.atomic():

@@ -192,9 +192,7 @@ class DocumentFileView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="the file"), 404: ERRORS[404]})
     def get(self, request, pk: int, version_id: int):
         """Download one version of a document (every version stays available)."""
-        tender = queries.tender_for(request.user, pk)
-        version = get_object_or_404(DocumentVersion.objects.select_related("document"), pk=version_id, document__tender=tender)
-        return document_response(version)
+        return document_response(queries.document_version_for(request.user, pk, version_id))
 
 
 class FollowView(APIView):

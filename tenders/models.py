@@ -52,15 +52,9 @@ class TenderQuerySet(models.QuerySet):
     def public(self):
         return self.exclude(status=Tender.Status.DRAFT)
 
-    def open_for_bidding(self, now: datetime):
-        return self.filter(status=Tender.Status.PUBLISHED, submission_deadline__gt=now)
-
     def past_deadline_not_closed(self, now: datetime):
         """Published tenders whose deadline has passed: the closing task is due (or missed)."""
         return self.filter(status=Tender.Status.PUBLISHED, submission_deadline__lte=now)
-
-    def of_buyer(self, organisation):
-        return self.filter(buyer=organisation)
 
 
 class Tender(FSMModelMixin, models.Model):
@@ -466,3 +460,19 @@ class TenderFollower(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id} → {self.tender_id}"
+
+
+class TenderAlert(models.Model):
+    """A firm was alerted to a published tender: each firm hears of a tender once."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.CASCADE, related_name="+")
+    matched = models.JSONField(default=list)  # descriptions of the follows that matched
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "suppliers_tenderalert"  # the table the registry created before alerts moved here
+        constraints = [models.UniqueConstraint(fields=["tender", "organisation"], name="tender_alert_once")]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id} → {self.organisation_id}"

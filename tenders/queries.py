@@ -50,6 +50,17 @@ def tender_for(user, pk: int, action: str | None = None, queryset=None) -> Tende
     return tender
 
 
+def document_version_for(user, pk: int, version_id: int) -> DocumentVersion:
+    """A version of one of the tender's documents, if the person may see the tender and the
+    version exists (else 404) and may download the document (else 403)."""
+    tender = tender_for(user, pk)
+    version = DocumentVersion.objects.select_related("document__tender").filter(pk=version_id, document__tender=tender).first()
+    if version is None:
+        raise Http404
+    access.require(user, "download_document", version.document)
+    return version
+
+
 def clarification_for(user, pk: int, *, manage: bool = False) -> Clarification:
     """The clarification if the person may see it (else 404) and, with `manage`, answer it (else 403)."""
     clarification = Clarification.objects.select_related("tender__buyer").filter(pk=pk).first()

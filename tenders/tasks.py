@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from tenders.actions import close_tender
 from tenders.models import Tender
 
 
@@ -29,8 +30,6 @@ def ensure_closing_sweep() -> None:
 
 @task()
 def close_at_deadline(tender_id: int) -> bool:
-    from tenders.actions import close_tender
-
     return close_tender(tender_id)
 
 
@@ -38,8 +37,6 @@ def close_at_deadline(tender_id: int) -> bool:
 def sweep_deadlines() -> int:
     """Close every published tender past its deadline whose closing did not run (a worker was
     down, a queue was lost), then queue the next sweep."""
-    from tenders.actions import close_tender
-
     now = timezone.now()
     due = list(Tender.objects.past_deadline_not_closed(now).order_by("submission_deadline").values_list("pk", flat=True)[:1000])
     closed = sum(close_tender(pk) for pk in due)

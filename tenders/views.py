@@ -3,22 +3,31 @@ for suppliers."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from marketplace import access, live
+from marketplace.access import supplier_firms
 from marketplace.errors import ActionError
 from tenders import actions, extensions, queries
-from tenders.actions.common import supplier_firms
 from tenders.api import document_response
 from tenders.filters import TenderFilter, public_listing
 from tenders.forms import QuestionForm, attach_problems
-from tenders.models import Clarification, DocumentVersion, Tender, TenderFollower
+from tenders.models import Clarification, Tender, TenderFollower
 from tenders.paging import SearchPaginator
 
 PAGE_SIZES = (10, 20, 50, 100)
+
+
+def home(request):
+    """The platform's home page: the most recent public tenders, updated live."""
+    context = {
+        "live_after": live.current_seq(),
+        "recent_tenders": Tender.objects.public().select_related("buyer").order_by("-created_at")[:10],
+    }
+    return render(request, "marketplace/home.html", context)
 
 
 def search(request):
@@ -87,9 +96,7 @@ def detail_context(request, tender: Tender, question_form: QuestionForm | None =
 
 def document(request, pk: int, version_id: int):
     """Any version of a document, as stored (drafts' documents only to the buyer's officers)."""
-    tender = queries.tender_for(request.user, pk)
-    version = get_object_or_404(DocumentVersion.objects.select_related("document"), pk=version_id, document__tender=tender)
-    return document_response(version)
+    return document_response(queries.document_version_for(request.user, pk, version_id))
 
 
 @login_required

@@ -278,8 +278,8 @@ def confirm_awards(actor: User | None, tender: Tender | int, *, quiet: bool = Fa
                 notify(
                     firm_members(award.supplier_id),
                     kind="award.confirmed",
-                    title=_("%(reference)s: your award is confirmed") % {"reference": tender.reference},
-                    body=_("The standstill is over; the contract can now be prepared."),
+                    title=lambda: _("%(reference)s: your award is confirmed") % {"reference": tender.reference},
+                    body=lambda: _("The standstill is over; the contract can now be prepared."),
                     url=result_path(tender),
                     organisation=award.supplier,
                 )

@@ -26,7 +26,7 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
 
 def _review_officers() -> list[User]:
-    return list(User.objects.filter(is_active=True, memberships__role=Role.REVIEW_OFFICER).distinct())
+    return list(User.objects.with_membership(Role.REVIEW_OFFICER))
 
 
 def _lock_challenge(challenge: Challenge) -> tuple[Tender, Challenge]:
@@ -101,8 +101,12 @@ def lodge_challenge(
             notify(
                 buyer_officers(tender),
                 kind="challenge.lodged",
-                title=_("%(reference)s: %(firm)s challenged the award") % {"reference": tender.reference, "firm": organisation.name},
-                body=_("Answer before %(due)s; an unanswered challenge goes to the review body.") % {"due": challenge.answer_due_at},
+                title=lambda: (
+                    _("%(reference)s: %(firm)s challenged the award") % {"reference": tender.reference, "firm": organisation.name}
+                ),
+                body=lambda: (
+                    _("Answer before %(due)s; an unanswered challenge goes to the review body.") % {"due": challenge.answer_due_at}
+                ),
                 url=workspace_path(tender),
             )
         live.publish(
@@ -144,8 +148,8 @@ def answer_challenge(actor: User, challenge: Challenge, *, answer: str, decision
             notify(
                 firm_members(challenge.organisation_id),
                 kind="challenge.answered",
-                title=_("%(reference)s: the agency answered your challenge") % {"reference": tender.reference},
-                body=_("Accept the answer, or escalate the challenge to the review body."),
+                title=lambda: _("%(reference)s: the agency answered your challenge") % {"reference": tender.reference},
+                body=lambda: _("Accept the answer, or escalate the challenge to the review body."),
                 url=result_path(tender),
                 organisation=challenge.organisation,
             )
@@ -205,7 +209,7 @@ def escalate_challenge(user: User | None, challenge: Challenge, *, reason: str =
             notify(
                 _review_officers() + buyer_officers(tender) + firm_members(challenge.organisation_id),
                 kind="challenge.escalated",
-                title=_("%(reference)s: a challenge was escalated to the review body") % {"reference": tender.reference},
+                title=lambda: _("%(reference)s: a challenge was escalated to the review body") % {"reference": tender.reference},
                 body=challenge.escalation_reason,
                 url=reverse("tenders:reviews"),
             )

@@ -48,8 +48,8 @@ def _ask(actor, tender, bid, question, deadline, now, *, purpose=BidClarificatio
         notify(
             firm_members(bid.organisation_id),
             kind="evaluation.clarification",
-            title=_("%(reference)s: the agency asks about your bid") % {"reference": tender.reference},
-            body=_("Answer before %(deadline)s. Your answer explains your bid; it cannot change it.") % {"deadline": deadline},
+            title=lambda: _("%(reference)s: the agency asks about your bid") % {"reference": tender.reference},
+            body=lambda: _("Answer before %(deadline)s. Your answer explains your bid; it cannot change it.") % {"deadline": deadline},
             url=result_path(tender),
             organisation=bid.organisation,
         )
@@ -95,7 +95,7 @@ def answer_bid_clarification(user: User, clarification: BidClarification, *, ans
             notify(
                 buyer_officers(tender),
                 kind="evaluation.clarification_answered",
-                title=_("%(reference)s: a bidder answered your question") % {"reference": tender.reference},
+                title=lambda: _("%(reference)s: a bidder answered your question") % {"reference": tender.reference},
                 url=workspace_path(tender),
             )
         live.publish(f"tender.{tender.pk}.officers", "evaluation.clarification_answered", {"clarification": clarification.pk})

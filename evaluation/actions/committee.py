@@ -36,8 +36,8 @@ def _appoint(actor: User, tender: Tender, user: User, now) -> Evaluator:
         notify(
             [user],
             kind="evaluation.appointed",
-            title=_("You are on the evaluation committee of %(reference)s") % {"reference": tender.reference},
-            body=_("Declare any conflict of interest with the bidders before you see the opened bids."),
+            title=lambda: _("You are on the evaluation committee of %(reference)s") % {"reference": tender.reference},
+            body=lambda: _("Declare any conflict of interest with the bidders before you see the opened bids."),
             url=workspace_path(tender),
         )
     return seat
@@ -138,8 +138,10 @@ def declare_interests(user: User, tender: Tender, *, conflicts: dict[str, str] |
                 notify(
                     buyer_officers(tender),
                     kind="evaluation.conflict",
-                    title=_("%(name)s declared a conflict of interest on %(reference)s") % {"name": user, "reference": tender.reference},
-                    body=_("Name another evaluator to replace them."),
+                    title=lambda: (
+                        _("%(name)s declared a conflict of interest on %(reference)s") % {"name": user, "reference": tender.reference}
+                    ),
+                    body=lambda: _("Name another evaluator to replace them."),
                     url=workspace_path(tender),
                 )
             live.publish(f"tender.{tender.pk}.officers", "evaluation.conflict", {"evaluator": seat.pk})

@@ -5,8 +5,8 @@ import uuid
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from bidding.access import BIDDING_ROLES
 from bidding.models import Bid
-from marketplace.access.bidding import BIDDING_ROLES
 from marketplace.errors import Conflict
 from marketplace.models import User
 from tenders.actions.common import lock
@@ -36,9 +36,7 @@ def lock_bid(bid: Bid | str, tender: Tender) -> Bid:
 
 
 def firm_members(organisation_id: int) -> list[User]:
-    return list(
-        User.objects.filter(is_active=True, memberships__organisation=organisation_id, memberships__role__in=BIDDING_ROLES).distinct()
-    )
+    return list(User.objects.with_membership(*BIDDING_ROLES, organisation=organisation_id))
 
 
 def workspace_path(tender: Tender) -> str:

@@ -16,20 +16,15 @@ from bidding.models import Bid
 from evaluation import actions, forms
 from evaluation.models import AwardNotice, BidClarification, Challenge
 from marketplace import access
+from marketplace.access import supplier_firms
 from marketplace.errors import ActionError
 from tenders import queries
-from tenders.actions.common import supplier_firms
 from tenders.models import Tender
 
 
 def _own_bid(request, tender: Tender) -> Bid:
     firms = [o.pk for o in supplier_firms(request.user)]
-    bid = (
-        Bid.objects.filter(tender=tender, organisation__in=firms)
-        .exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
-        .select_related("organisation")
-        .first()
-    )
+    bid = Bid.objects.filter(tender=tender, organisation__in=firms).entered().select_related("organisation").first()
     if bid is None or not access.can(request.user, "view_bid_result", bid):
         raise Http404
     return bid

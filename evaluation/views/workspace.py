@@ -94,7 +94,7 @@ def workspace_context(request, tender: Tender, problems: list[Problem] | None = 
         context["lots"] = [{"standing": s, "ranking": [(r, names[r.entry.bid_id]) for r in s.ranking]} for s in result.lots]
         context["criteria"] = list(tender.criteria.order_by("position", "pk"))
         context["clarifications"] = list(BidClarification.objects.filter(tender=tender).select_related("bid__organisation"))
-        if seat is not None and seat.status == Evaluator.Status.CLEARED and context["weighted"]:
+        if context["weighted"] and access.can(user, "score_bids", tender):
             own = {(str(s.bid_id), s.criterion_id): s for s in actions.visible_scores(user, tender, evaluator=seat)}
             context["score_grid"] = [
                 {"bid": bid, "cells": [{"criterion": c, "score": own.get((str(bid.pk), c.pk))} for c in context["criteria"]]}

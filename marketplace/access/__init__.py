@@ -1,8 +1,10 @@
-"""Who may do what to which object. This package is the only place such rules live.
+"""Who may do what to which object: the registry of access rules.
 
 Views and API endpoints ask `can(user, "<verb>_<noun>", obj)`, or `require(...)` which
-raises `PermissionDenied`; the websocket consumer asks `may_hear(user, subject)`. Each area's
-rules sit in a module of this package and register themselves with `@rule`.
+raises `PermissionDenied`; the websocket consumer asks `may_hear(user, subject)`. This package
+holds the registry and the rules about people and organisations (`people.py`); each app's
+rules sit in its own `access.py`, register themselves with `@rule` / `@subject_rule` and are
+imported from the app's `AppConfig.ready()`. This package imports no app.
 """
 
 from collections.abc import Callable
@@ -11,6 +13,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 
 from marketplace.models import Membership, Organisation, Role
+
+# The roles of the people who act for a supplier firm: look for tenders, ask, follow, bid.
+FIRM_ROLES = (Role.SUPPLIER_ADMIN, Role.BIDDER)
 
 Rule = Callable[[Any, Any], bool]
 RULES: dict[str, Rule] = {}
@@ -27,10 +32,15 @@ def rule(name: str) -> Callable[[Rule], Rule]:
 
 
 def can(user, action: str, obj: Any = None) -> bool:
-    """True when `user` may perform `action` on `obj`. Unknown actions are refused."""
+    """True when `user` may perform `action` on `obj`.
+
+    An unknown action is a mistake in the code (a misspelt name, an app whose rules were not
+    registered), never a refusal: it raises, so it shows as an error at once instead of a 403
+    that looks like a correct answer. It grants nothing either way.
+    """
     check = RULES.get(action)
     if check is None:
-        return False
+        raise LookupError(f"no access rule is named {action!r}")
     if user is None or not getattr(user, "is_active", False):
         user = ANONYMOUS
     return bool(check(user, obj))
@@ -75,6 +85,11 @@ def roles_in(user, organisation: Organisation | int | None) -> set[str]:
     return {m.role for m in memberships(user) if m.organisation_id == org_id}
 
 
+def supplier_firms(user) -> list[Organisation]:
+    """The supplier firms the person acts for, as administrator or bidder."""
+    return [o for o in organisations_where(user, *FIRM_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
+
+
 def has_role(user, organisation: Organisation | int | None, *roles: str) -> bool:
     return bool(roles_in(user, organisation) & set(roles))
 
@@ -117,11 +132,8 @@ def subject_rule(kind: str):
     return register
 
 
-# Each area registers its rules on import.
+# The rules about people and organisations; each app's own rules live in its `access.py`,
+# imported from its AppConfig.ready().
 from marketplace.access import (  # noqa: E402, F401
-    bidding,
-    opening,
     people,
-    suppliers,
-    tenders,
 )

@@ -1,6 +1,6 @@
-"""Rules about people, organisations, the audit chain and organisation subjects."""
+"""Rules about people and organisations, and who hears their live events."""
 
-from marketplace.access import has_role, is_auditor, is_member, rule, subject_rule
+from marketplace.access import has_role, is_member, rule, subject_rule
 from marketplace.models import Role
 
 
@@ -12,16 +12,6 @@ def view_profile(user, obj) -> bool:
 @rule("manage_api_tokens")
 def manage_api_tokens(user, owner) -> bool:
     return user.is_authenticated and (owner is None or owner.pk == user.pk)
-
-
-@rule("read_audit_trail")
-def read_audit_trail(user, obj) -> bool:
-    return is_auditor(user) or user.is_staff
-
-
-@rule("view_organisation_private")
-def view_organisation_private(user, organisation) -> bool:
-    return is_member(user, organisation) or is_auditor(user)
 
 
 @rule("manage_organisation_members")

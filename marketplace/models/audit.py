@@ -23,9 +23,6 @@ class AuditEventQuerySet(models.QuerySet):
     def _raw_delete(self, using):
         raise AppendOnlyError("audit events cannot be deleted")
 
-    def for_object(self, obj: models.Model):
-        return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))
-
 
 class AuditEvent(models.Model):
     """One link of the chain. `hash = SHA-256(prev_hash ‖ RFC 8785 JSON of the event)`."""

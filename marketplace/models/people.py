@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -33,6 +34,18 @@ class UserManager(BaseUserManager):
     def get_by_natural_key(self, email: str):
         return self.get(email__iexact=email)
 
+    def with_membership(self, *roles: str, organisation=None):
+        """Active people holding one of `roles` (any role when none is named), in `organisation`
+        when one is given: an Organisation, its pk, or a queryset of either."""
+        memberships = Membership.objects.active()
+        if roles:
+            memberships = memberships.with_role(*roles)
+        if isinstance(organisation, models.QuerySet):
+            memberships = memberships.filter(organisation__in=organisation)
+        elif organisation is not None:
+            memberships = memberships.filter(organisation=organisation)
+        return self.filter(pk__in=memberships.values("user_id"))
+
 
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. Signs in with an e-mail address; acts through memberships."""
@@ -42,6 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     # Platform staff may use the Django admin; that is a technical role, not a procurement one.
     is_staff = models.BooleanField(_("platform staff"), default=False)
+    # The language the person chose with the language switcher: notifications and e-mails to
+    # them are written in it. Blank: the platform's (LANGUAGE_CODE).
+    language = models.CharField(_("Language"), max_length=10, choices=settings.LANGUAGES, blank=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
     objects = UserManager()
@@ -60,6 +76,11 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.full_name or self.email
+
+    @property
+    def reading_language(self) -> str:
+        """The language notifications and e-mails to this person are written in."""
+        return self.language or settings.LANGUAGE_CODE
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email

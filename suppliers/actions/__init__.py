@@ -5,7 +5,7 @@ organisation for team changes), checks the rules, makes the change, then writes 
 chain and publishes live events last.
 """
 
-from suppliers.actions.follows import add_follow, alert_firm, remove_follow
+from suppliers.actions.follows import add_follow, remove_follow
 from suppliers.actions.licences import (
     add_licence,
     add_licence_requirement,
@@ -37,7 +37,6 @@ __all__ = [
     "add_follow",
     "add_licence",
     "add_licence_requirement",
-    "alert_firm",
     "create_licence_type",
     "debar_supplier",
     "end_expired_restrictions",

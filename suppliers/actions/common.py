@@ -1,10 +1,11 @@
 """What the registry's actions share: row locks, the people to tell, the links to send them."""
 
+from django.conf import settings
 from django.urls import reverse
 
 from marketplace import live
 from marketplace.models import Organisation, Role, User
-from marketplace.notify import notify
+from marketplace.notify import Text, in_language, notify
 from suppliers.models import Supplier
 
 
@@ -19,23 +20,20 @@ def lock_organisation(organisation: Organisation) -> Organisation:
 
 
 def members_of(organisation: Organisation | int, *roles: str) -> list[User]:
-    org_id = organisation.pk if isinstance(organisation, Organisation) else organisation
-    people = User.objects.filter(is_active=True, memberships__organisation_id=org_id)
-    if roles:
-        people = people.filter(memberships__role__in=roles)
-    return list(people.distinct())
+    return list(User.objects.with_membership(*roles, organisation=organisation))
 
 
 def registry_officers() -> list[User]:
-    return list(User.objects.filter(is_active=True, memberships__role=Role.REGISTRY_OFFICER).distinct())
+    return list(User.objects.with_membership(Role.REGISTRY_OFFICER))
 
 
 def supplier_url(supplier: Supplier) -> str:
     return reverse("suppliers:detail", args=[supplier.pk])
 
 
-def tell_firm(supplier: Supplier, *, kind: str, title: str, body: str = "", admins_only: bool = False, email: bool = True) -> None:
-    """Notify the firm's people (in-app, e-mail) and put the event on the firm's live subject."""
+def tell_firm(supplier: Supplier, *, kind: str, title: Text, body: Text = "", admins_only: bool = False, email: bool = True) -> None:
+    """Notify the firm's people (in-app, e-mail, each in their language) and put the event on the
+    firm's live subject (one message for all its members: in the platform's language)."""
     roles = (Role.SUPPLIER_ADMIN,) if admins_only else ()
     url = supplier_url(supplier)
     notify(
@@ -47,4 +45,8 @@ def tell_firm(supplier: Supplier, *, kind: str, title: str, body: str = "", admi
         organisation=supplier.organisation,
         email=email,
     )
-    live.publish(f"org.{supplier.organisation_id}", kind, {"supplier": supplier.pk, "status": supplier.status, "title": title})
+    live.publish(
+        f"org.{supplier.organisation_id}",
+        kind,
+        {"supplier": supplier.pk, "status": supplier.status, "title": in_language(title, settings.LANGUAGE_CODE)},
+    )

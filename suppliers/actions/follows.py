@@ -1,18 +1,14 @@
-"""What a firm follows (categories, buyers, keyword searches) and the alerts it then receives."""
-
-from datetime import datetime
+"""What a firm follows: categories, buyers, keyword searches (tenders alerts it to matching tenders)."""
 
 from django.db import IntegrityError, transaction
-from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from marketplace import audit, live
+from marketplace import audit
 from marketplace.errors import ActionError
 from marketplace.models import Organisation, User
-from marketplace.notify import notify
 from suppliers import cpv
-from suppliers.actions.common import lock_supplier, members_of
-from suppliers.models import Follow, Supplier, TenderAlert
+from suppliers.actions.common import lock_supplier
+from suppliers.models import Follow, Supplier
 
 MAX_FOLLOWS = 200
 MAX_WORDS = 10
@@ -67,37 +63,3 @@ def remove_follow(actor: User, follow: Follow) -> None:
         payload={"kind": follow.kind, "target": follow.describe()},
     )
     follow.delete()
-
-
-def tender_link(tender) -> str:
-    """The tender's public page, where the tenders app gives it one."""
-    get_url = getattr(tender, "get_absolute_url", None)
-    return get_url() if callable(get_url) else ""
-
-
-@transaction.atomic
-def alert_firm(supplier: Supplier, tender, follows: list[Follow], now: datetime | None = None) -> bool:
-    """Tell the firm's members about a published tender matching its follows, once per firm and tender."""
-    now = now or timezone.now()
-    matched = [follow.describe() for follow in follows]
-    _alert, created = TenderAlert.objects.get_or_create(
-        tender=tender, organisation_id=supplier.organisation_id, defaults={"matched": matched, "sent_at": now}
-    )
-    if not created:
-        return False
-    deadline = formats.date_format(timezone.localtime(tender.submission_deadline), "DATETIME_FORMAT") if tender.submission_deadline else "—"
-    title = _("New tender for %(firm)s: %(title)s") % {"firm": supplier.legal_name, "title": tender.title}
-    body = _("%(reference)s by %(buyer)s, bids due %(deadline)s. It matches what your firm follows: %(matched)s.") % {
-        "reference": tender.reference or "",
-        "buyer": tender.buyer.name,
-        "deadline": deadline,
-        "matched": "; ".join(matched),
-    }
-    url = tender_link(tender)
-    notify(members_of(supplier.organisation_id), kind="tender.alert", title=title, body=body, url=url, organisation=supplier.organisation)
-    live.publish(
-        f"org.{supplier.organisation_id}",
-        "tender.alert",
-        {"tender": tender.pk, "reference": tender.reference, "title": tender.title, "url": url, "matched": matched},
-    )
-    return True

@@ -2,6 +2,7 @@
 the warnings before a licence expires."""
 
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -124,6 +125,17 @@ def _expiry_title(licence: Licence, days_left: int) -> str:
     return ngettext("%(type)s %(number)s expires in %(days)s day", "%(type)s %(number)s expires in %(days)s days", days_left) % names
 
 
+def _expiry_body(licence: Licence) -> str:
+    return _(
+        "Your firm's %(type)s (number %(number)s) is valid until %(date)s. Upload the renewed licence before then: "
+        "a firm whose required licence has expired cannot bid."
+    ) % {
+        "type": licence.licence_type.name,
+        "number": licence.number,
+        "date": formats.date_format(licence.valid_to, "DATE_FORMAT"),
+    }
+
+
 def send_licence_expiry_warnings(now: datetime | None = None) -> int:
     """Warn each firm's administrators 30 and 7 days before a licence expires (daily upkeep).
 
@@ -149,16 +161,8 @@ def send_licence_expiry_warnings(now: datetime | None = None) -> int:
             notify(
                 members_of(licence.supplier.organisation_id, Role.SUPPLIER_ADMIN),
                 kind="licence.expiring",
-                title=_expiry_title(licence, days_left),
-                body=_(
-                    "Your firm's %(type)s (number %(number)s) is valid until %(date)s. Upload the renewed licence before then: "
-                    "a firm whose required licence has expired cannot bid."
-                )
-                % {
-                    "type": licence.licence_type.name,
-                    "number": licence.number,
-                    "date": formats.date_format(licence.valid_to, "DATE_FORMAT"),
-                },
+                title=partial(_expiry_title, licence, days_left),
+                body=partial(_expiry_body, licence),
                 url=supplier_url(licence.supplier),
                 organisation=licence.supplier.organisation,
             )

@@ -163,7 +163,7 @@ def register_supplier(
     notify(
         registry_officers(),
         kind="supplier.applied",
-        title=_("New supplier registration: %(name)s") % {"name": supplier.legal_name},
+        title=lambda: _("New supplier registration: %(name)s") % {"name": supplier.legal_name},
         url=supplier_url(supplier),
         email=False,
     )
@@ -262,7 +262,7 @@ def resubmit_registration(actor: User, supplier: Supplier, now: datetime | None 
     notify(
         registry_officers(),
         kind="supplier.resubmitted",
-        title=_("Supplier registration resubmitted: %(name)s") % {"name": supplier.legal_name},
+        title=lambda: _("Supplier registration resubmitted: %(name)s") % {"name": supplier.legal_name},
         url=supplier_url(supplier),
         email=False,
     )

@@ -138,8 +138,9 @@ def accept_invitation(
     notify(
         [admin for admin in members_of(organisation, Role.SUPPLIER_ADMIN) if admin.pk != user.pk],
         kind="team.joined",
-        title=_("%(person)s joined %(firm)s as %(role)s")
-        % {"person": user, "firm": organisation.name, "role": invitation.get_role_display()},
+        title=lambda: (
+            _("%(person)s joined %(firm)s as %(role)s") % {"person": user, "firm": organisation.name, "role": invitation.get_role_display()}
+        ),
         url=reverse("suppliers:team", args=[organisation.supplier.pk]),
         organisation=organisation,
         email=False,

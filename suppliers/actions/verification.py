@@ -1,10 +1,13 @@
 """The registry's decisions on a firm: verify, return for correction, suspend, debar, lift."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 
 from marketplace import audit
@@ -52,8 +55,8 @@ def verify_supplier(officer: User, supplier: Supplier, now: datetime | None = No
     tell_firm(
         supplier,
         kind="supplier.verified",
-        title=_("%(name)s is verified") % {"name": supplier.legal_name},
-        body=_("Your firm's registration is verified: it may now bid on any tender it qualifies for."),
+        title=lambda: _("%(name)s is verified") % {"name": supplier.legal_name},
+        body=lambda: _("Your firm's registration is verified: it may now bid on any tender it qualifies for."),
     )
     return supplier
 
@@ -71,67 +74,84 @@ def return_for_correction(officer: User, supplier: Supplier, reason: str, now: d
     tell_firm(
         supplier,
         kind="supplier.returned",
-        title=_("Your registration needs a correction"),
-        body=_("The registry returned your registration: %(reason)s Correct it, then resubmit it from your firm's page.")
-        % {"reason": reason},
+        title=lambda: _("Your registration needs a correction"),
+        body=lambda: (
+            _("The registry returned your registration: %(reason)s Correct it, then resubmit it from your firm's page.")
+            % {"reason": reason}
+        ),
         admins_only=True,
     )
     return supplier
 
 
+@dataclass(frozen=True)
+class Restriction:
+    """How the registry bars a firm from bidding for a time: what differs between a suspension
+    and a debarment."""
+
+    transition: str  # the Supplier transition
+    event: str  # the audit action and the notification's kind
+    end_date_required: bool
+    wrong_state: Promise  # why the firm's state refuses it
+    title: Promise  # "%(name)s …"
+    body: Promise  # "… %(until)s … %(reason)s"
+
+
+SUSPENSION = Restriction(
+    transition="suspend",
+    event="supplier.suspended",
+    end_date_required=False,
+    wrong_state=gettext_lazy("Only a verified firm can be suspended."),
+    title=gettext_lazy("%(name)s is suspended"),
+    body=gettext_lazy("Your firm may not bid until %(until)s. Reason: %(reason)s"),
+)
+DEBARMENT = Restriction(
+    transition="debar",
+    event="supplier.debarred",
+    end_date_required=True,
+    wrong_state=gettext_lazy("Only a verified or suspended firm can be debarred."),
+    title=gettext_lazy("%(name)s is debarred"),
+    body=gettext_lazy("Your firm may not bid until %(until)s; it is on the public debarment list. Reason: %(reason)s"),
+)
+
+
 @transaction.atomic
+def restrict_supplier(
+    officer: User, supplier: Supplier, restriction: Restriction, reason: str, until: date | None, now: datetime | None = None
+) -> Supplier:
+    """Suspend or debar the firm from today until `until` (inclusive; a suspension may have none)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    reason, until = _reason(reason), _end_date(until, today, required=restriction.end_date_required)
+    supplier = lock_supplier(supplier)
+    transition = getattr(supplier, restriction.transition)
+    _refuse_unless(transition, str(restriction.wrong_state))
+    transition()
+    supplier.status_reason, supplier.restricted_from, supplier.restricted_until = reason, today, until
+    supplier.save()
+    audit.record(
+        restriction.event,
+        actor=officer,
+        organisation=supplier.organisation,
+        obj=supplier,
+        payload={"reason": reason, "from": today, "until": until},
+        now=now,
+    )
+    tell_firm(
+        supplier,
+        kind=restriction.event,
+        title=lambda: restriction.title % {"name": supplier.legal_name},
+        body=lambda: restriction.body % {"until": _day(until), "reason": reason},
+    )
+    return supplier
+
+
 def suspend_supplier(officer: User, supplier: Supplier, reason: str, until: date | None = None, now: datetime | None = None) -> Supplier:
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    reason, until = _reason(reason), _end_date(until, today, required=False)
-    supplier = lock_supplier(supplier)
-    _refuse_unless(supplier.suspend, _("Only a verified firm can be suspended."))
-    supplier.suspend()
-    supplier.status_reason, supplier.restricted_from, supplier.restricted_until = reason, today, until
-    supplier.save()
-    audit.record(
-        "supplier.suspended",
-        actor=officer,
-        organisation=supplier.organisation,
-        obj=supplier,
-        payload={"reason": reason, "from": today, "until": until},
-        now=now,
-    )
-    tell_firm(
-        supplier,
-        kind="supplier.suspended",
-        title=_("%(name)s is suspended") % {"name": supplier.legal_name},
-        body=_("Your firm may not bid until %(until)s. Reason: %(reason)s") % {"until": _day(until), "reason": reason},
-    )
-    return supplier
+    return restrict_supplier(officer, supplier, SUSPENSION, reason, until, now)
 
 
-@transaction.atomic
 def debar_supplier(officer: User, supplier: Supplier, reason: str, until: date | None, now: datetime | None = None) -> Supplier:
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    reason, until = _reason(reason), _end_date(until, today, required=True)
-    supplier = lock_supplier(supplier)
-    _refuse_unless(supplier.debar, _("Only a verified or suspended firm can be debarred."))
-    supplier.debar()
-    supplier.status_reason, supplier.restricted_from, supplier.restricted_until = reason, today, until
-    supplier.save()
-    audit.record(
-        "supplier.debarred",
-        actor=officer,
-        organisation=supplier.organisation,
-        obj=supplier,
-        payload={"reason": reason, "from": today, "until": until},
-        now=now,
-    )
-    tell_firm(
-        supplier,
-        kind="supplier.debarred",
-        title=_("%(name)s is debarred") % {"name": supplier.legal_name},
-        body=_("Your firm may not bid until %(until)s; it is on the public debarment list. Reason: %(reason)s")
-        % {"until": _day(until), "reason": reason},
-    )
-    return supplier
+    return restrict_supplier(officer, supplier, DEBARMENT, reason, until, now)
 
 
 def _lift(supplier: Supplier, *, actor: User | None, action: str, reason: str, now: datetime) -> None:
@@ -145,8 +165,8 @@ def _lift(supplier: Supplier, *, actor: User | None, action: str, reason: str, n
     tell_firm(
         supplier,
         kind="supplier.lifted",
-        title=_("%(name)s may bid again") % {"name": supplier.legal_name},
-        body=_("The restriction on your firm has been lifted."),
+        title=lambda: _("%(name)s may bid again") % {"name": supplier.legal_name},
+        body=lambda: _("The restriction on your firm has been lifted."),
     )
 
 

@@ -8,11 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace import audit, live
+from marketplace.access import supplier_firms
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import Organisation, User
 from marketplace.notify import notify
 from suppliers.models import Supplier
-from tenders.actions.common import buyer_officers, follower_users, lock, platform_language, supplier_firms, tender_path
+from tenders.actions.common import buyer_officers, follower_users, lock, tender_path
 from tenders.models import Clarification, Tender, TenderFollower
 
 MAX_TEXT = 10_000
@@ -36,15 +37,14 @@ def ask_question(actor: User, tender: Tender, *, question: str, organisation: Or
         )
         TenderFollower.objects.get_or_create(tender=tender, organisation=organisation, defaults={"followed_by": actor})
         waiting = tender.clarifications.filter(status=Clarification.Status.ASKED).count()
-        with platform_language():
-            notify(
-                buyer_officers(tender),
-                kind="tender.question",
-                title=_("New question on %(reference)s") % {"reference": tender.reference},
-                body=question,
-                url=tender_path(tender),
-                organisation=tender.buyer,
-            )
+        notify(
+            buyer_officers(tender),
+            kind="tender.question",
+            title=lambda: _("New question on %(reference)s") % {"reference": tender.reference},
+            body=question,
+            url=tender_path(tender),
+            organisation=tender.buyer,
+        )
         audit.record(
             "clarification.asked", actor=actor, organisation=organisation, obj=clarification, payload={"tender": tender.pk}, now=now
         )
@@ -165,14 +165,13 @@ def _publish(actor: User, tender: Tender, clarification: Clarification, answer: 
 
 
 def _announce(tender: Tender, clarification: Clarification) -> None:
-    with platform_language():
-        notify(
-            follower_users(tender),
-            kind="tender.clarification",
-            title=_("Clarification %(number)s on %(reference)s") % {"number": clarification.number, "reference": tender.reference},
-            body=f"{clarification.question}\n\n{clarification.answer}",
-            url=tender_path(tender),
-        )
+    notify(
+        follower_users(tender),
+        kind="tender.clarification",
+        title=lambda: _("Clarification %(number)s on %(reference)s") % {"number": clarification.number, "reference": tender.reference},
+        body=f"{clarification.question}\n\n{clarification.answer}",
+        url=tender_path(tender),
+    )
     live.publish(
         f"tender.{tender.pk}",
         "clarification.published",

@@ -2,29 +2,19 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 
-from marketplace import access
+from marketplace.access import FIRM_ROLES
 from marketplace.errors import Problem
-from marketplace.models import Organisation, Role, User
+from marketplace.models import Role, User
 from tenders.models import Tender, TenderFollower
-
-SUPPLIER_ROLES = (Role.SUPPLIER_ADMIN, Role.BIDDER)
 
 
 def lock(tender: Tender | int) -> Tender:
     """The tender, re-read under a row lock held until the transaction ends."""
     pk = tender.pk if isinstance(tender, Tender) else tender
     return Tender.objects.select_for_update().select_related("buyer").get(pk=pk)
-
-
-def supplier_firms(user) -> list[Organisation]:
-    """The supplier firms the person acts for (as admin or bidder)."""
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return [o for o in access.organisations_where(user, *SUPPLIER_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
 
 
 def tender_path(tender: Tender) -> str:
@@ -34,19 +24,11 @@ def tender_path(tender: Tender) -> str:
 def follower_users(tender: Tender) -> list[User]:
     """Active members (admins and bidders) of every firm following the tender."""
     firms = TenderFollower.objects.filter(tender=tender).values("organisation_id")
-    return list(
-        User.objects.filter(is_active=True)
-        .filter(Q(memberships__organisation__in=firms) & Q(memberships__role__in=SUPPLIER_ROLES))
-        .distinct()
-    )
+    return list(User.objects.with_membership(*FIRM_ROLES, organisation=firms))
 
 
 def buyer_officers(tender: Tender) -> list[User]:
-    return list(
-        User.objects.filter(
-            is_active=True, memberships__organisation=tender.buyer_id, memberships__role=Role.PROCUREMENT_OFFICER
-        ).distinct()
-    )
+    return list(User.objects.with_membership(Role.PROCUREMENT_OFFICER, organisation=tender.buyer_id))
 
 
 def platform_language():

@@ -14,7 +14,7 @@ from marketplace.models import Organisation, User
 from marketplace.notify import notify
 from suppliers import cpv
 from tenders import rules, signals
-from tenders.actions.common import follower_users, lock, model_problems, platform_language, tender_path
+from tenders.actions.common import follower_users, lock, model_problems, tender_path
 from tenders.models import Amendment, Lot, ReferenceCounter, Tender
 
 # What an amendment may change. The method, currency, envelopes, award method and custody are
@@ -44,6 +44,7 @@ def publish_tender(actor: User, tender: Tender) -> Tender:
     Other apps take part through `publication_check` (they may refuse, with reasons) and
     `tender_published` (sealing keys, supplier alerts), in this transaction.
     """
+    # tenders.tasks runs close_tender from this module: imported here, the one way round.
     from tenders.tasks import ensure_closing_sweep, schedule_closing
 
     with transaction.atomic():
@@ -157,7 +158,7 @@ def ensure_amendable(tender: Tender, now: datetime) -> None:
 def record_amendment(actor: User, tender: Tender, now: datetime, reason: str, changes: list[dict]) -> Amendment:
     """Number and publish an amendment of a locked, published tender whose changes are saved;
     move the deadline out if too little time is left to respond."""
-    from tenders.tasks import schedule_closing
+    from tenders.tasks import schedule_closing  # lazy, as in publish_tender
 
     if not reason.strip():
         raise ActionError(_reason_required(), code="required", field="reason")
@@ -185,14 +186,13 @@ def record_amendment(actor: User, tender: Tender, now: datetime, reason: str, ch
     signals.tender_amended.send(sender=Tender, tender=tender, amendment=amendment, actor=actor, now=now)
     if any(change["field"] == "submission_deadline" for change in changes):
         schedule_closing(tender)
-    with platform_language():
-        notify(
-            follower_users(tender),
-            kind="tender.amended",
-            title=_("%(reference)s was amended (amendment %(number)s)") % {"reference": tender.reference, "number": number},
-            body=reason.strip(),
-            url=tender_path(tender),
-        )
+    notify(
+        follower_users(tender),
+        kind="tender.amended",
+        title=lambda: _("%(reference)s was amended (amendment %(number)s)") % {"reference": tender.reference, "number": number},
+        body=reason.strip(),
+        url=tender_path(tender),
+    )
     audit.record(
         "tender.amended",
         actor=actor,
@@ -224,14 +224,13 @@ def cancel_tender(actor: User, tender: Tender, *, reason: str) -> Tender:
         tender.cancelled_at, tender.cancellation_reason = now, reason.strip()
         tender.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated_at"])
         signals.tender_cancelled.send(sender=Tender, tender=tender, actor=actor, now=now)
-        with platform_language():
-            notify(
-                follower_users(tender),
-                kind="tender.cancelled",
-                title=_("%(reference)s was cancelled") % {"reference": tender.reference},
-                body=tender.cancellation_reason,
-                url=tender_path(tender),
-            )
+        notify(
+            follower_users(tender),
+            kind="tender.cancelled",
+            title=lambda: _("%(reference)s was cancelled") % {"reference": tender.reference},
+            body=tender.cancellation_reason,
+            url=tender_path(tender),
+        )
         audit.record(
             "tender.cancelled", actor=actor, organisation=tender.buyer, obj=tender, payload={"reason": tender.cancellation_reason}, now=now
         )

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from bidding import actions, opening
+from bidding import actions, opening, readout, shares
 from bidding.models import Bid, Opening, ShareRelease
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import AuditEvent, LiveEvent, Notification, Role
@@ -136,10 +136,10 @@ def test_officers_are_alerted_when_the_quorum_window_ends(officer, tender, custo
         release(custodians, tender, 1)
     waiting = Opening.objects.get()
     with time_machine.travel(waiting.quorum_deadline - timedelta(seconds=1)):
-        assert not opening.alert_quorum_missed(waiting.pk)
+        assert not shares.alert_quorum_missed(waiting.pk)
     with time_machine.travel(waiting.quorum_deadline + timedelta(seconds=1)):
-        assert opening.alert_quorum_missed(waiting.pk)
-        assert not opening.alert_quorum_missed(waiting.pk)
+        assert shares.alert_quorum_missed(waiting.pk)
+        assert not shares.alert_quorum_missed(waiting.pk)
     assert Notification.objects.filter(user=officer, kind="opening.quorum_missed").count() == 1
     assert Opening.objects.get().quorum_missed_at is not None
     with time_machine.travel(waiting.quorum_deadline + timedelta(minutes=5)):
@@ -180,18 +180,18 @@ def test_a_committee_round_interrupted_half_way_resumes_from_the_wrapped_shares(
     tender = committee_tender(officer, custodians, deadline)
     for person, firm in [(supplier_a, supplier_org_a), (supplier_b, supplier_org_b)]:
         actions.submit_bid(person, firm, tender, helpers.seal_bid(tender, firm))
-    read_line = opening.read_line
+    read_line = readout.read_line
 
     def worker_dies(*args):
         raise RuntimeError("the worker died")
 
-    monkeypatch.setattr(opening, "read_line", worker_dies)
+    monkeypatch.setattr(readout, "read_line", worker_dies)
     with time_machine.travel(deadline + timedelta(seconds=1)):
         release(custodians, tender, 1)
         with pytest.raises(RuntimeError):
             opening.release_share(custodians[1], tender, "bid", PASSPHRASES[1])
         assert ShareRelease.objects.filter(wrapped_share__isnull=False).count() == 2 and not OpeningLine.objects.exists()
-        monkeypatch.setattr(opening, "read_line", read_line)
+        monkeypatch.setattr(readout, "read_line", read_line)
         tasks.sweep_openings.call()
     assert Opening.objects.get().status == Opening.Status.COMPLETE and OpeningLine.objects.count() == 2
     assert not ShareRelease.objects.filter(wrapped_share__isnull=False).exists()

@@ -12,7 +12,7 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from bidding import actions, opening, sealing, tasks
+from bidding import actions, opening, readout, sealing, tasks
 from bidding.models import Bid, OpenedDocument, Opening, OpeningLine
 from marketplace import signing
 from marketplace.models import AuditEvent, LiveEvent, Role
@@ -57,7 +57,7 @@ class Interrupted(Exception):
 @pytest.mark.django_db
 def test_a_run_stopped_after_n_lines_resumes_where_it_stopped(tender, deadline, monkeypatch):
     bids = submit_bids(tender)
-    read_line = opening.read_line
+    read_line = readout.read_line
     calls = []
 
     def stop_after_two(*args, **kwargs):
@@ -66,13 +66,13 @@ def test_a_run_stopped_after_n_lines_resumes_where_it_stopped(tender, deadline, 
         calls.append(args)
         return read_line(*args, **kwargs)
 
-    monkeypatch.setattr(opening, "read_line", stop_after_two)
+    monkeypatch.setattr(readout, "read_line", stop_after_two)
     with time_machine.travel(deadline + timedelta(seconds=1)):
         with pytest.raises(Interrupted):
             opening.open_tender(tender.pk)
         assert OpeningLine.objects.count() == 2 and Opening.objects.get().status == Opening.Status.RUNNING
         assert Tender.objects.get(pk=tender.pk).status == Tender.Status.OPENING
-        monkeypatch.setattr(opening, "read_line", read_line)
+        monkeypatch.setattr(readout, "read_line", read_line)
         tasks.sweep_openings.call()
     assert_read_exactly_once(tender, bids)
 
@@ -80,7 +80,7 @@ def test_a_run_stopped_after_n_lines_resumes_where_it_stopped(tender, deadline, 
 @pytest.mark.django_db
 def test_a_failure_inside_a_line_leaves_no_trace_of_it(tender, deadline, monkeypatch, settings):
     bids = submit_bids(tender, 3)
-    keep_document = opening._keep_document
+    keep_document = readout._keep_document
     kept = []
 
     def fail_on_the_second_document(*args):
@@ -89,14 +89,14 @@ def test_a_failure_inside_a_line_leaves_no_trace_of_it(tender, deadline, monkeyp
         kept.append(keep_document(*args))
         return kept[-1]
 
-    monkeypatch.setattr(opening, "_keep_document", fail_on_the_second_document)
+    monkeypatch.setattr(readout, "_keep_document", fail_on_the_second_document)
     with time_machine.travel(deadline + timedelta(seconds=1)):
         with pytest.raises(Interrupted):
             opening.open_tender(tender.pk)
         assert OpeningLine.objects.count() == 1 and Bid.objects.get(pk=bids[1].pk).status == Bid.Status.SUBMITTED
         stored = list((settings.MEDIA_ROOT / "bidding").rglob("*.bin"))
         assert len(stored) == 1  # the rolled-back line's file was removed
-        monkeypatch.setattr(opening, "_keep_document", keep_document)
+        monkeypatch.setattr(readout, "_keep_document", keep_document)
         opening.open_tender(tender.pk)
     assert_read_exactly_once(tender, bids)
 

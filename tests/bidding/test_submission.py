@@ -72,6 +72,7 @@ def test_deadline_holds_whatever_the_stored_state(tender, supplier_a, supplier_o
     envelopes = helpers.seal_bid(tender, supplier_org_a)
     with time_machine.travel(deadline, tick=False):
         response = submit(api_as(supplier_a), tender, envelopes)
+    tender.refresh_from_db()
     assert response.status_code == 409 and tender.status == "published"
 
 

@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bidding.models import OpeningLine
-from marketplace.errors import ActionError
 from evaluation import actions, report
 from evaluation.actions import ScoreSpec
 from evaluation.standing import standing
+from marketplace.errors import ActionError
 from tenders.models import AwardMethod, EnvelopeMode, Tender
 from tests.evaluation import helpers as h
 

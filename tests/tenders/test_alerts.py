@@ -1,17 +1,34 @@
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from marketplace.models import LiveEvent, Notification
 from suppliers.actions import add_follow
-from suppliers.alerts import matching_followers
-from suppliers.models import Follow, Supplier, TenderAlert
-from suppliers.tasks import alert_followers
-from tests.suppliers.factories import make_tender, publish, run_queued_tasks
+from suppliers.models import Follow, Supplier
+from tenders.alerts import alert_followers, matching_followers
+from tenders.models import TenderAlert
+from tests.suppliers.factories import make_supplier, make_tender, publish, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def mail_in_memory(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def firm_a(supplier_org_a, supplier_a, bidder_a) -> Supplier:
+    """Supplier A, verified, with its admin and bidder."""
+    return make_supplier(supplier_org_a, legal_name="Alpha Works Ltd", categories=["45000000"])
+
+
+@pytest.fixture
+def firm_b(supplier_org_b, supplier_b) -> Supplier:
+    return make_supplier(supplier_org_b, legal_name="Beta Supplies Ltd", categories=["72000000"])
 
 
 def follow(firm, admin, **target) -> Follow:
@@ -152,3 +169,18 @@ def test_another_firm_cannot_touch_the_follows(as_user, supplier_b, firm_a, firm
     assert client.post(f"/suppliers/{firm_a.pk}/follows/", {"kind": "category", "category": "72000000"}).status_code == 404
     assert client.post(f"/suppliers/{firm_a.pk}/follows/{Follow.objects.get().pk}/remove/").status_code == 404
     assert Follow.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_alerts_sent_before_they_moved_to_tenders_are_kept(agency, supplier_org_a):
+    """The registry kept the alerts before tenders took them over: same table, every row."""
+    tender = make_tender(agency)
+    executor = MigrationExecutor(connection)
+    before = [("suppliers", "0002_registry"), ("tenders", "0003_evaluation")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps.get_model("suppliers", "TenderAlert")
+    old.objects.create(tender_id=tender.pk, organisation_id=supplier_org_a.pk, matched=["45000000 Construction work"])
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    alert = TenderAlert.objects.get()
+    assert (alert.tender_id, alert.organisation_id, alert.matched) == (tender.pk, supplier_org_a.pk, ["45000000 Construction work"])

@@ -1,12 +1,14 @@
-"""Rules about tenders and their subjects."""
+"""Who may do what with tenders, and who hears their live events.
+
+Registered from `TendersConfig.ready()`.
+"""
 
 from marketplace.access import has_role, holds_role_anywhere, is_member, memberships, rule, subject_rule
-from marketplace.models import Role
+from marketplace.models import Organisation, Role
+from tenders.models import Clarification, Tender
 
 
 def _tender(tender_id: str):
-    from tenders.models import Tender
-
     if not tender_id.isdigit():
         return None
     return Tender.objects.filter(pk=int(tender_id)).select_related("buyer").first()
@@ -35,8 +37,6 @@ def hear_tender(user, rest: str) -> bool:
 
 
 def is_supplier_member(user) -> bool:
-    from marketplace.models import Organisation
-
     return any(
         m.role in (Role.SUPPLIER_ADMIN, Role.BIDDER) and m.organisation.kind == Organisation.Kind.SUPPLIER for m in memberships(user)
     )
@@ -74,8 +74,6 @@ def follow_tender(user, tender) -> bool:
 @rule("view_clarification")
 def view_clarification(user, clarification) -> bool:
     """An answer is public with its tender; an unanswered question only to its firm and the agency."""
-    from tenders.models import Clarification
-
     if clarification.status == Clarification.Status.ANSWERED:
         return view_tender(user, clarification.tender)
     if is_buyer_officer(user, clarification.tender):

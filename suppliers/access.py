@@ -1,9 +1,17 @@
-"""Rules about the supplier registry: firms, their licences, team, follows and verification."""
+"""Who may do what in the supplier registry: firms, their licences, team, follows and verification.
 
-from django.utils import timezone
+Registered from `SuppliersConfig.ready()`.
+"""
 
-from marketplace.access import has_role, holds_role_anywhere, is_auditor, is_member, organisations_where, rule
+from collections.abc import Callable
+from typing import Any
+
+from marketplace.access import has_role, holds_role_anywhere, is_auditor, is_member, rule
 from marketplace.models import Role
+
+# Functions of (user, supplier) that let someone outside the firm read its licence files, added
+# by higher apps (bidding: officers of an agency the firm has bid to, past the deadline).
+licence_readers: list[Callable[[Any, Any], bool]] = []
 
 
 def is_registry_officer(user) -> bool:
@@ -12,28 +20,6 @@ def is_registry_officer(user) -> bool:
 
 def is_supplier_admin(user, supplier) -> bool:
     return has_role(user, supplier.organisation_id, Role.SUPPLIER_ADMIN)
-
-
-def has_bid_to_agency_of(user, supplier, now=None) -> bool:
-    """Is the user an officer of an agency this firm has bid to, past that tender's deadline?
-
-    Agencies check a bidder's licences while they evaluate its bid. Before the deadline even
-    the existence of a bid is sealed, so only tenders whose deadline has passed count.
-    """
-    from bidding.models import Bid
-
-    agencies = [org.pk for org in organisations_where(user, Role.PROCUREMENT_OFFICER, Role.EVALUATOR)]
-    if not agencies:
-        return False
-    return (
-        Bid.objects.filter(
-            organisation_id=supplier.organisation_id,
-            tender__buyer_id__in=agencies,
-            tender__submission_deadline__lte=now or timezone.now(),
-        )
-        .exclude(status__in=[Bid.Status.REPLACED, Bid.Status.WITHDRAWN])
-        .exists()
-    )
 
 
 @rule("view_supplier")
@@ -55,7 +41,7 @@ def manage_supplier_licences(user, supplier) -> bool:
 @rule("read_licence_file")
 def read_licence_file(user, licence) -> bool:
     supplier = licence.supplier
-    return view_supplier(user, supplier) or has_bid_to_agency_of(user, supplier)
+    return view_supplier(user, supplier) or any(reader(user, supplier) for reader in licence_readers)
 
 
 @rule("manage_supplier_follows")

@@ -1,0 +1,212 @@
+"""Reading out a round: its bids in batches, one transaction a batch, the next envelope fetched
+while the current one is decrypted and checked.
+
+A batch reads the bids it holds in order of receipt, one line per bid, under the Opening's row
+lock: the line is written at most once (the lock, and the unique (opening, bid) constraint), and
+a run that stops half-way (a worker killed, an exception) is resumed by the next run from the
+first bid without a line. While an envelope is decrypted and checked the next one is fetched
+(`EnvelopeFetcher`), and each is dropped once read, so memory holds at most two whatever the
+size of the batch.
+"""
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import NamedTuple
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from jwcrypto import jwk
+
+from bidding import reading, receipts
+from bidding.models import Bid, Envelope, OpenedDocument, Opening, OpeningLine
+from marketplace import audit, live
+
+# A batch of lines is read in one transaction: the Opening's lock, the audit chain head, the
+# event numbers and the commit are paid once a batch. It ends after this many lines or this long,
+# so the room still sees the lines come in a few at a time, in order.
+BATCH_LINES = 50
+BATCH_SECONDS = 0.1
+
+
+class LineRead(NamedTuple):
+    """One bid read: its line and its documents (their files already stored), to be written."""
+
+    line: OpeningLine
+    documents: list[OpenedDocument]
+
+
+def read_batch(opening_id: int, pending: list[tuple[int, str]], key: jwk.JWK) -> list[tuple[int, str]]:
+    """Read the next bids of `pending` (position, bid) in one transaction, for up to
+    `BATCH_SECONDS` or `BATCH_LINES`, and return the bids left.
+
+    Under the Opening's lock a bid that already has a line is skipped. A line that fails (an
+    error, not a rejection) ends the batch: the lines read before it are written, then the error
+    is raised. Nothing is half-written: a line, its documents, its bid's status, its audit event
+    and its live event commit together."""
+    batch, left = pending[:BATCH_LINES], pending[BATCH_LINES:]
+    readings: list[LineRead] = []
+    failure = None
+    try:
+        with transaction.atomic():
+            # Only the Opening row: the tender stays free for the completion, which locks it first.
+            opening = Opening.objects.select_for_update(of=("self",)).select_related("tender").get(pk=opening_id)
+            if opening.status != Opening.Status.RUNNING:
+                return []
+            bid_ids = [bid_id for _position, bid_id in batch]
+            read = {str(pk) for pk in OpeningLine.objects.filter(opening=opening, bid__in=bid_ids).values_list("bid_id", flat=True)}
+            to_read = [(position, bid_id) for position, bid_id in batch if bid_id not in read]
+            bids = Bid.objects.select_for_update(of=("self",)).select_related("organisation", "tender").order_by("pk")
+            bids = {str(bid.pk): bid for bid in bids.filter(pk__in=[bid_id for _position, bid_id in to_read])}
+            stored: dict[str, dict[str, str]] = {}
+            for bid_id, name, sha256 in Envelope.objects.filter(bid__in=bids).values_list("bid_id", "name", "sha256"):
+                stored.setdefault(str(bid_id), {})[name] = sha256
+            ends_at = time.monotonic() + BATCH_SECONDS
+            with EnvelopeFetcher(opening.round) as fetcher:
+                upcoming = fetcher.fetch(to_read[0][1]) if to_read else None
+                for number, (position, bid_id) in enumerate(to_read):
+                    jwe = upcoming.result()
+                    more = number + 1 < len(to_read) and time.monotonic() < ends_at
+                    # The next envelope comes from PostgreSQL while this one is decrypted and checked.
+                    upcoming = fetcher.fetch(to_read[number + 1][1]) if more else None
+                    try:
+                        readings.append(read_line(opening, position, bids[bid_id], jwe, stored.get(bid_id, {}), key))
+                    except Exception as error:
+                        failure = error
+                    del jwe
+                    if failure is not None or not more:
+                        left = to_read[number + 1 :] + left
+                        break
+            _write_lines(opening, readings)
+    except BaseException:
+        for reading_ in readings:
+            _delete_files(reading_.documents)
+        raise
+    if failure is not None:
+        raise failure
+    return left
+
+
+class EnvelopeFetcher:
+    """Fetches one envelope's JWE at a time in a background thread, on this thread's database
+    connection and inside its transaction, while this thread decrypts and checks the previous
+    one: it never touches the connection while a fetch is under way (`read_line` runs no query).
+    So at most two JWEs are in memory, the one being read and the next."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.database = transaction.get_connection()  # this thread's own, not the per-thread proxy
+
+    def __enter__(self) -> "EnvelopeFetcher":
+        self.database.inc_thread_sharing()
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opening-envelope")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.pool.shutdown(wait=True)  # no fetch outlives the batch's use of the connection
+        self.database.dec_thread_sharing()
+
+    def fetch(self, bid_id: str) -> Future:
+        sql, params = Envelope.objects.filter(bid=bid_id, name=self.name).values_list("jwe").query.sql_with_params()
+        return self.pool.submit(self._run, sql, params)
+
+    def _run(self, sql: str, params: tuple) -> str | None:
+        with self.database.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        return row[0] if row else None
+
+
+def read_line(opening: Opening, position: int, bid: Bid, jwe: str | None, stored_digests: dict[str, str], key: jwk.JWK) -> LineRead:
+    """Decrypt and check one bid's envelope (None if it has none of this round): its line and
+    documents, written by the batch. Runs no query (see `EnvelopeFetcher`)."""
+    digests = reading.receipt_digests(bid)
+    found = reading.read(jwe, bid, name=opening.round, key=key, digests=digests, lot_numbers=set(bid.lots))
+    content = {
+        "supplier": {"id": bid.organisation_id, "name": bid.organisation.name},
+        "received_at": receipts.utc_timestamp(bid.received_at),
+        "digests": dict(sorted(digests.items())) or dict(sorted(stored_digests.items())),
+    }
+    if found.result == OpeningLine.Result.OPENED:
+        if opening.holds_prices:
+            content["lots"] = found.lots
+        content["documents"] = [document.as_json() for document in found.documents]
+    line = OpeningLine(
+        opening=opening,
+        bid=bid,
+        position=position,
+        result=found.result,
+        reason_code=found.reason_code,
+        reason=found.reason,
+        read_at=timezone.now(),
+        content=content,
+    )
+    documents: list[OpenedDocument] = []
+    try:
+        for number, document in enumerate(found.documents, start=1):
+            documents.append(_keep_document(bid, opening.round, number, document))
+    except BaseException:
+        _delete_files(documents)
+        raise
+    return LineRead(line, documents)
+
+
+def _write_lines(opening: Opening, readings: list[LineRead]) -> None:
+    """The batch's lines, documents, bid statuses, audit events and live events, in bulk."""
+    if not readings:
+        return
+    tender = opening.tender
+    OpeningLine.objects.bulk_create([line for line, _documents in readings])
+    OpenedDocument.objects.bulk_create([document for _line, documents in readings for document in documents])
+    if opening.is_first_round:
+        outcomes: dict[tuple[str, str], list] = {}
+        for line, _documents in readings:
+            line.bid.open() if line.is_opened else line.bid.reject()
+            line.bid.status_reason = line.reason
+            outcomes.setdefault((line.bid.status, line.reason), []).append(line.bid.pk)
+        # One update per outcome (opened, or rejected for a reason): the batch's bids are locked.
+        for (status, reason), bid_ids in outcomes.items():
+            Bid.objects.filter(pk__in=bid_ids).update(status=status, status_reason=reason)
+    audit.record_many(
+        [
+            {
+                "action": f"bid.{opening.round}_opened" if line.is_opened else f"bid.{opening.round}_rejected",
+                "organisation": tender.buyer,
+                "obj": line.bid,
+                "payload": {"tender": tender.pk, "round": opening.round, "position": line.position, "reason_code": line.reason_code},
+                "now": line.read_at,
+            }
+            for line, _documents in readings
+        ]
+    )
+    # On `tender.<id>` only: the line is public, and the officers hear that subject too.
+    live.publish_many(f"tender.{tender.pk}", [("opening.line", line_event(opening, line)) for line, _documents in readings])
+
+
+def _delete_files(documents: list[OpenedDocument]) -> None:
+    for document in documents:
+        document.file.storage.delete(document.file.name)
+
+
+def _keep_document(bid: Bid, envelope: str, position: int, document: reading.Document) -> OpenedDocument:
+    """Store the document's file in private storage; its row is written with the batch."""
+    kept = OpenedDocument(
+        bid=bid,
+        envelope=envelope,
+        position=position,
+        name=document.name,
+        media_type=document.media_type,
+        sha256=document.sha256,
+        size=len(document.content),
+    )
+    name = kept.file.field.generate_filename(kept, f"{document.sha256[:16]}.bin")
+    if kept.file.storage.exists(name):
+        # Left by a run killed before its batch committed (no line names it): write it afresh
+        # under the same name rather than leave it orphaned beside a copy.
+        kept.file.storage.delete(name)
+    kept.file.save(f"{document.sha256[:16]}.bin", ContentFile(document.content), save=False)
+    return kept
+
+
+def line_event(opening: Opening, line: OpeningLine) -> dict:
+    return {"round": opening.round} | line.as_json()
