@@ -24,6 +24,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from fontTools.varLib import instancer
 from fpdf import FPDF, TextStyle
+from fpdf.html import HTML2FPDF
 
 from contracts import authority
 
@@ -126,7 +127,18 @@ def render(document: ContractDocument, language: str) -> RenderedDocument:
         return RenderedDocument(bytes(pdf.output()), language)
 
 
+class _ContractHtml(HTML2FPDF):
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            # A table's body cells take the font current when the table starts, which the
+            # heading before it leaves bold.
+            self.pdf.set_font(style="")
+        super().handle_starttag(tag, attrs)
+
+
 class _ContractPdf(FPDF):
+    HTML2FPDF_CLASS = _ContractHtml
+
     def __init__(self, *, footer: str, number: str):
         super().__init__(format="A4")
         self.footer_text = footer

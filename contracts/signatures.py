@@ -36,7 +36,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from contracts import authority, certificates
 from contracts.models import SignatoryCertificate
-from marketplace.errors import ActionError
+from marketplace.errors import ActionError, Conflict
 
 # What may follow a signature in later revisions without breaking it: nothing, archival data, or
 # further signatures (the buyer's after the supplier's).
@@ -47,9 +47,23 @@ class UnreadablePdf(ActionError):
     """The bytes given are not a PDF that can be read (422)."""
 
 
-def sign_pdf(pdf: bytes, certificate: SignatoryCertificate, *, field_name: str, reason: str = "", location: str = "") -> bytes:
-    """`pdf` with one more signature, by the holder of `certificate`, appended as an incremental
-    update. The private key is unwrapped here and dropped when the signature is made."""
+def sign_pdf(
+    pdf: bytes, certificate: SignatoryCertificate, *, field_name: str, now: datetime, reason: str = "", location: str = ""
+) -> bytes:
+    """`pdf` with one more signature, by the holder of `certificate`, in a new signature field
+    `field_name`, appended as an incremental update. The private key is unwrapped here and
+    dropped when the signature is made. The signing time is the server clock's (pyHanko reads it)."""
+    if certificate.superseded_at is not None or not certificate.is_valid_at(now):
+        raise Conflict(
+            _("This signing certificate is no longer valid; a new one is issued at the next signature."), code="certificate_not_valid"
+        )
+    try:
+        writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
+        taken = {name for name, _, _ in fields.enumerate_sig_fields(writer.prev, filled_status=True)}
+    except Exception:  # pyHanko raises many kinds of error on a damaged file
+        raise UnreadablePdf(_("This PDF is damaged and cannot be read."), code="unreadable_pdf", field="document") from None
+    if field_name in taken:
+        raise Conflict(_("This document already has a signature named “%(name)s”.") % {"name": field_name}, code="already_signed")
     signing_cert = asn1_x509.Certificate.load(certificates.certificate_of(certificate).public_bytes(serialization.Encoding.DER))
     signer = signers.SimpleSigner(
         signing_cert=signing_cert,
@@ -64,7 +78,6 @@ def sign_pdf(pdf: bytes, certificate: SignatoryCertificate, *, field_name: str, 
         location=location or None,
         name=signing_cert.subject.native.get("common_name"),
     )
-    writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     return signers.sign_pdf(writer, metadata, signer=signer).getvalue()
 
 

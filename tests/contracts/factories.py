@@ -4,8 +4,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
 from contracts.document import ContractDocument, Item, Milestone, Party, Signatory
@@ -77,3 +78,11 @@ def foreign_certificate(name: str = "Mallory") -> tuple[x509.Certificate, ec.Ell
         .sign(root_key, hashes.SHA256())
     )
     return certificate, key, root
+
+
+def detached_signature(pdf: bytes) -> bytes:
+    """A detached CMS signature (.p7s, DER) over `pdf`, made with a certificate of the firm's own."""
+    certificate, key, _ = foreign_certificate("Alpha's own signatory")
+    options = [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary]
+    builder = pkcs7.PKCS7SignatureBuilder().set_data(pdf).add_signer(certificate, key, hashes.SHA256())
+    return builder.sign(serialization.Encoding.DER, options)
