@@ -1,5 +1,8 @@
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.utils import timezone
 
 from contracts import certificates, signatures
@@ -70,3 +73,11 @@ def test_detached_signature_is_reported_as_not_checked_against_a_trust_list(publ
 
 def test_verify_endpoint_is_in_the_api_schema(public, db):
     assert "/api/v1/contracts/verify" in public.get("/api/v1/schema/").content.decode()
+
+
+def test_verify_contract_command_names_the_signers(signed, tmp_path):
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(signed)
+    out = io.StringIO()
+    call_command("verify_contract", str(path), stdout=out)
+    assert "Supplier: VALID — Admin <admin@alpha.test>, Alpha Works Ltd" in out.getvalue()

@@ -1,3 +1,4 @@
+import hashlib
 from io import BytesIO
 
 import pypdf
@@ -48,7 +49,7 @@ def test_cjk_font_is_embedded_in_both_languages(rendered, request):
 def test_same_data_renders_the_same_bytes(english_pdf):
     again = document.render(contract_document(), "en")
     assert again.sha256 == english_pdf.sha256
-    assert english_pdf.sha256 == __import__("hashlib").sha256(english_pdf.pdf).hexdigest()
+    assert english_pdf.sha256 == hashlib.sha256(english_pdf.pdf).hexdigest()
 
 
 def test_other_data_renders_another_document(english_pdf):
