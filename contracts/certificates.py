@@ -2,11 +2,13 @@
 
 `signatory_certificate(user, organisation, now=…)` is what the contract workflow calls when a
 person is about to sign for an organisation: it returns their current certificate, or issues
-one (audited) when they have none, when it has expired or is about to, or when it no longer
-names them as they are now (a new name, a renamed firm). The private key leaves its wrapping
+one (audited) when they have none, when it has expired or is about to, when it no longer
+names them as they are now (a new name, a renamed firm), or when its key was wrapped under a
+`SIGNATORY_KEK` no longer in use. The private key leaves its wrapping
 only in `unwrapped_key`, which `contracts.signatures.sign_pdf` calls inside the signing.
 """
 
+import hashlib
 from datetime import datetime, timedelta
 
 from cryptography import x509
@@ -22,6 +24,11 @@ from marketplace.models import Organisation, User
 
 # A certificate that would expire this soon is replaced rather than used for a new signature.
 RENEW_BEFORE = timedelta(days=1)
+
+
+def kek_id(kek: bytes) -> str:
+    """A name for a key-encryption key that reveals nothing of it."""
+    return hashlib.sha256(b"tenderhall signatory kek:" + kek).hexdigest()[:16]
 
 
 def subject_for(user: User, organisation: Organisation, *, country: str = "", registration_number: str = "") -> authority.Subject:
@@ -45,7 +52,7 @@ def signatory_certificate(
     subject = subject_for(user, organisation, country=country, registration_number=registration_number)
     with transaction.atomic():
         current = SignatoryCertificate.objects.select_for_update().current().filter(user=user, organisation=organisation).first()
-        if current is not None and current.subject == subject.x509_name().rfc4514_string() and current.not_after - RENEW_BEFORE > now:
+        if current is not None and _still_usable(current, subject, now):
             return current
         try:
             with transaction.atomic():
@@ -54,6 +61,14 @@ def signatory_certificate(
             # Another request issued the first certificate of this person for this firm at the same moment.
             pass
     return SignatoryCertificate.objects.current().get(user=user, organisation=organisation)
+
+
+def _still_usable(current: SignatoryCertificate, subject: authority.Subject, now: datetime) -> bool:
+    return (
+        current.subject == subject.x509_name().rfc4514_string()
+        and current.not_after - RENEW_BEFORE > now
+        and current.kek_id == kek_id(settings.SIGNATORY_KEK)
+    )
 
 
 def _issue(user: User, organisation: Organisation, subject: authority.Subject, *, replaces: SignatoryCertificate | None, now: datetime):
@@ -75,6 +90,7 @@ def _issue(user: User, organisation: Organisation, subject: authority.Subject, *
     )
     pkcs8 = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     row.wrapped_key = keywrap.wrap(settings.SIGNATORY_KEK, pkcs8, row.key_aad)
+    row.kek_id = kek_id(settings.SIGNATORY_KEK)
     row.save(force_insert=True)
     audit.record(
         "certificate.issued",

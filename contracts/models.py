@@ -33,6 +33,9 @@ class SignatoryCertificate(models.Model):
     fingerprint = models.CharField(_("SHA-256 fingerprint"), max_length=64, unique=True)
     certificate_pem = models.TextField(_("certificate (PEM)"))
     wrapped_key = models.BinaryField(_("wrapped private key"))
+    # Which key-encryption key wrapped it (`contracts.certificates.kek_id`): after a change of
+    # SIGNATORY_KEK the next signature gets a new certificate instead of an unusable key.
+    kek_id = models.CharField(_("key-encryption key"), max_length=16)
     not_before = models.DateTimeField(_("valid from"))
     not_after = models.DateTimeField(_("valid until"))
     issued_at = models.DateTimeField(_("issued"))

@@ -21,6 +21,7 @@ from asn1crypto import cms as asn1_cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 from django.utils.translation import gettext as _
@@ -65,9 +66,16 @@ def sign_pdf(
     if field_name in taken:
         raise Conflict(_("This document already has a signature named “%(name)s”.") % {"name": field_name}, code="already_signed")
     signing_cert = asn1_x509.Certificate.load(certificates.certificate_of(certificate).public_bytes(serialization.Encoding.DER))
+    try:
+        private_key = certificates.unwrapped_key(certificate)
+    except InvalidTag:
+        raise Conflict(
+            _("The signing key cannot be unwrapped (a wrong SIGNATORY_KEK?); a new certificate is issued at the next signature."),
+            code="certificate_not_valid",
+        ) from None
     signer = signers.SimpleSigner(
         signing_cert=signing_cert,
-        signing_key=asn1_keys.PrivateKeyInfo.load(certificates.unwrapped_key(certificate)),
+        signing_key=asn1_keys.PrivateKeyInfo.load(private_key),
         cert_registry=SimpleCertificateStore.from_certs([_asn1_root()]),
     )
     metadata = signers.PdfSignatureMetadata(

@@ -113,3 +113,11 @@ def test_wrapped_key_copied_to_another_certificate_does_not_unwrap(supplier_a, s
     bob.wrapped_key = alice.wrapped_key
     with pytest.raises(InvalidTag):
         certificates.unwrapped_key(bob)
+
+
+def test_new_kek_gets_a_new_certificate_at_the_next_need(settings, supplier_a, supplier_org_a):
+    old = issue(supplier_a, supplier_org_a)
+    settings.SIGNATORY_KEK = b"\x09" * 32
+    new = issue(supplier_a, supplier_org_a)
+    assert new != old
+    assert certificates.unwrapped_key(new)

@@ -168,3 +168,10 @@ def test_signing_what_is_not_a_pdf_is_refused(supplier_a, supplier_org_a):
     certificate = certificates.signatory_certificate(supplier_a, supplier_org_a, now=timezone.now())
     with pytest.raises(signatures.UnreadablePdf):
         signatures.sign_pdf(b"%PDF-1.7 nothing else", certificate, field_name="Supplier", now=timezone.now())
+
+
+def test_key_under_a_lost_kek_is_a_clear_refusal(settings, english_pdf, supplier_a, supplier_org_a):
+    certificate = certificates.signatory_certificate(supplier_a, supplier_org_a, now=timezone.now())
+    settings.SIGNATORY_KEK = b"\x09" * 32
+    with pytest.raises(Conflict, match="SIGNATORY_KEK"):
+        signatures.sign_pdf(english_pdf.pdf, certificate, field_name="Supplier", now=timezone.now())
