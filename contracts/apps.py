@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ContractsConfig(AppConfig):
     name = "contracts"
     verbose_name = _("Contracts")
+
+    def ready(self) -> None:
+        from contracts import authority
+
+        # A root certificate that is not PLATFORM_CA_KEY's stops start-up here, not at the first signature.
+        authority.root_certificate()

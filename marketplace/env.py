@@ -135,3 +135,21 @@ def env_key(name: str, nbytes: int, generated: Path) -> bytes:
     if value:
         return decode_key(name, value, nbytes)
     return decode_key(f"{name} (generated into {generated})", generated_secret(generated, nbytes), nbytes)
+
+
+def env_certificate(name: str) -> bytes | None:
+    """An X.509 certificate given as PEM or as base64 of its DER (one line, easier to pass in an
+    environment); returns the DER, or None when unset. Only the encoding is checked here."""
+    value = env_str(name)
+    if not value:
+        return None
+    if value.startswith("-----BEGIN CERTIFICATE-----"):
+        body = value.replace("\\n", "\n").split("-----")[2]
+        value = "".join(body.split())
+    try:
+        der = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise SettingsError(f"{name} is neither a PEM certificate nor the base64 of a DER one") from None
+    if not der.startswith(b"\x30"):
+        raise SettingsError(f"{name} does not hold a DER certificate (an ASN.1 SEQUENCE)")
+    return der

@@ -15,6 +15,7 @@ from marketplace.env import (
     SettingsError,
     decode_key,
     env_bool,
+    env_certificate,
     env_choice,
     env_int,
     env_key,
@@ -266,6 +267,25 @@ SIGNING_KEYS_RETIRED = [decode_key("SIGNING_KEYS_RETIRED", value, 32) for value 
 # How often the opening sweep looks for closed tenders not yet opened and rounds left half-read.
 OPENING_SWEEP_SECONDS = env_int("OPENING_SWEEP_SECONDS", 60, minimum=5)
 
+# Contract signatures -------------------------------------------------------------------
+# The platform's certificate authority (数字认证体系): the root's P-256 private scalar and its
+# self-signed certificate. The embedded default generates the key into the data folder and the
+# certificate beside it on first need; production passes both (`manage.py platform_ca` prints a
+# fresh pair), since a root certificate made again from the same key would be another certificate.
+PLATFORM_CA_KEY = env_key("PLATFORM_CA_KEY", 32, VAR_DIR / "platform_ca_key")
+PLATFORM_CA_CERTIFICATE = env_certificate("PLATFORM_CA_CERTIFICATE")
+if bool(env_str("PLATFORM_CA_KEY")) != (PLATFORM_CA_CERTIFICATE is not None):
+    raise SettingsError("PLATFORM_CA_KEY and PLATFORM_CA_CERTIFICATE are set together or not at all (manage.py platform_ca prints a pair)")
+PLATFORM_CA_CERTIFICATE_FILE = VAR_DIR / "platform_ca.pem"
+# The name of a root generated here (the embedded default, `manage.py platform_ca`).
+PLATFORM_CA_NAME = env_str("PLATFORM_CA_NAME", "Tenderhall Platform Root CA")
+# The key-encryption key (AES-256-GCM) of the signatories' private keys, and how long a
+# signatory certificate is valid.
+SIGNATORY_KEK = env_key("SIGNATORY_KEK", 32, VAR_DIR / "signatory_kek")
+SIGNATORY_CERTIFICATE_DAYS = env_int("SIGNATORY_CERTIFICATE_DAYS", 730, minimum=1, maximum=3650)
+# Largest PDF (or detached signature) the public verification takes.
+CONTRACT_DOCUMENT_MAX_BYTES = env_int("CONTRACT_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024 * 1024, maximum=1024 * 1024 * 1024)
+
 # API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -308,5 +328,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # fontTools reports every table it subsets when a contract document is rendered.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "fontTools": {"level": "WARNING"}},
 }

@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("tenders.api_urls")),
     path("", include("evaluation.api_urls")),
     path("", include("bidding.api_urls")),
+    path("", include("contracts.api_urls")),
 ]
 
 urlpatterns = [
