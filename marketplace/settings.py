@@ -19,6 +19,7 @@ from marketplace.env import (
     env_int,
     env_key,
     env_list,
+    env_prefixed,
     env_str,
     env_time_zone,
     env_url,
@@ -264,6 +265,32 @@ SIGNING_KEY = env_key("SIGNING_KEY", 32, VAR_DIR / "signing_key")
 SIGNING_KEYS_RETIRED = [decode_key("SIGNING_KEYS_RETIRED", value, 32) for value in env_list("SIGNING_KEYS_RETIRED", [])]
 # How often the opening sweep looks for closed tenders not yet opened and rounds left half-read.
 OPENING_SWEEP_SECONDS = env_int("OPENING_SWEEP_SECONDS", 60, minimum=5)
+
+# Payments ------------------------------------------------------------------------------
+# Without a Stripe secret key every payment is a bank transfer that a finance officer confirms.
+STRIPE_SECRET_KEY = env_prefixed("STRIPE_SECRET_KEY", ("sk_test_", "sk_live_", "rk_test_", "rk_live_"))
+STRIPE_PUBLISHABLE_KEY = env_prefixed("STRIPE_PUBLISHABLE_KEY", ("pk_test_", "pk_live_"))
+STRIPE_WEBHOOK_SECRET = env_prefixed("STRIPE_WEBHOOK_SECRET", ("whsec_",))
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("https", "http")).rstrip("/")
+# Seconds a webhook's signed timestamp may be old (Stripe's default: 5 minutes) before it is refused as a replay.
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300, minimum=10, maximum=3600)
+STRIPE_PAYMENT_METHOD_TYPES = env_list("STRIPE_PAYMENT_METHOD_TYPES", ["card"])
+PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "offline"
+if STRIPE_SECRET_KEY:
+    if not STRIPE_PUBLISHABLE_KEY or not STRIPE_WEBHOOK_SECRET:
+        # Without the webhook secret no payment could ever be confirmed; without the publishable key no one could pay.
+        raise SettingsError("STRIPE_SECRET_KEY is set: STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET must be set too")
+    if ("_live_" in STRIPE_SECRET_KEY) != ("_live_" in STRIPE_PUBLISHABLE_KEY):
+        raise SettingsError("STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY are from different modes (one live, one test)")
+    if not STRIPE_API_BASE:
+        raise SettingsError("STRIPE_API_BASE is empty")
+    if urlsplit(STRIPE_API_BASE).scheme == "http" and urlsplit(STRIPE_API_BASE).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        # The secret key travels in every request's header.
+        raise SettingsError(f"STRIPE_API_BASE={STRIPE_API_BASE!r} must use https:// (plain http only for a local test server)")
+    if "_live_" in STRIPE_SECRET_KEY and STRIPE_API_BASE != "https://api.stripe.com":
+        raise SettingsError("a live STRIPE_SECRET_KEY may only be sent to https://api.stripe.com")
+elif STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET:
+    raise SettingsError("STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET is set without STRIPE_SECRET_KEY")
 
 # API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

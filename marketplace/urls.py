@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("suppliers.api_urls")),
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("payments/", include("payments.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
