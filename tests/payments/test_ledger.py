@@ -167,7 +167,7 @@ def test_ledger_balances_over_any_sequence_of_payments_refunds_and_settlements(s
 
     assert ledger.unbalanced_transactions() == []
     totals = {}
-    for (account, currency), balance in ledger.balances().items():
+    for (_account, currency), balance in ledger.balances().items():
         totals[currency] = totals.get(currency, 0) + balance
     assert all(total == 0 for total in totals.values())
     # What the ledger holds matches the payments: nothing posted for a payment that was not paid,
