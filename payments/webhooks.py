@@ -41,6 +41,9 @@ class BadSignature(Exception):
 
 def verify(payload: bytes, signature: str | None) -> stripe.Event:
     """The event, if `signature` is Stripe's signature of exactly these bytes and recent enough."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        # An empty secret is a key anyone can sign with.
+        raise BadSignature("no STRIPE_WEBHOOK_SECRET is configured")
     try:
         return stripe.Webhook.construct_event(
             payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE
