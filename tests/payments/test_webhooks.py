@@ -45,7 +45,7 @@ def test_succeeded_event_pays_and_a_duplicate_changes_nothing(client, intent):
 
 
 def test_the_same_fact_in_two_events_is_applied_once(client, intent):
-    payment, _, succeeded = intent
+    _, _, succeeded = intent
     deliver(client, event("evt_1", "payment_intent.succeeded", succeeded))
     assert deliver(client, event("evt_2", "payment_intent.succeeded", succeeded)).json()["outcome"] == "no_change"
     assert ledger.balances()[(Account.CASH_AT_GATEWAY, "EUR")] == 250000
