@@ -52,7 +52,8 @@ def _money(amount: Money, field: str = "amount") -> Money:
     return amount
 
 
-def _require_finance_officer(actor: User, organisation: Organisation) -> None:
+def _require_finance_officer(actor: User, payment: Payment) -> None:
+    organisation = Organisation.objects.get(pk=payment.finance_organisation_id)
     if not Membership.objects.active().filter(user=actor, organisation=organisation, role=Role.FINANCE_OFFICER).exists():
         raise Forbidden(
             _("Only a finance officer of %(organisation)s may do this.") % {"organisation": organisation.name}, code="not_finance"
@@ -168,14 +169,15 @@ def _start_at_gateway(payment: Payment) -> PaymentStart:
 
 
 def confirm_offline_payment(actor: User, payment: Payment, *, bank_reference: str, received: Money) -> Payment:
-    """A finance officer of the payee confirms that the bank transfer quoting the payment's reference arrived."""
+    """A finance officer of the agency (receiving a deposit, or paying an invoice) confirms that the
+    bank transfer quoting the payment's reference was made."""
     bank_reference = (bank_reference or "").strip()
     if not bank_reference:
         raise ActionError(_("Give the bank's reference of the transfer."), code="required", field="bank_reference")
     received = _money(received, "received")
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("payer", "payee").get(pk=payment.pk)
-        _require_finance_officer(actor, payment.payee)
+        _require_finance_officer(actor, payment)
         if payment.gateway != Gateway.OFFLINE:
             raise Conflict(
                 _("This payment is made through %(gateway)s, not by bank transfer.") % {"gateway": payment.get_gateway_display()},
@@ -343,6 +345,9 @@ def request_refund(actor: User | None, payment: Payment, *, amount: Money | None
                 )
             if amount.amount > left.amount or left.amount <= 0:
                 raise ActionError(_("At most %(left)s is left to refund.") % {"left": left}, code="over_refund", field="amount")
+            if amount.amount > ledger.held_balance(payment).amount:
+                # Settlement money already paid out to the supplier is not the payer's to take back.
+                raise Conflict(_("Part of this payment was already paid out; it cannot be refunded."), code="paid_out", field="amount")
             now = timezone.now()
             existing = Refund.objects.create(
                 payment=payment,
@@ -388,14 +393,14 @@ def send_refund(refund: Refund) -> Refund:
 
 
 def confirm_offline_refund(actor: User, refund: Refund, *, bank_reference: str) -> Refund:
-    """A finance officer of the payee confirms that the transfer back to the payer was made."""
+    """A finance officer of the agency confirms that the transfer back to the payer was made."""
     bank_reference = (bank_reference or "").strip()
     if not bank_reference:
         raise ActionError(_("Give the bank's reference of the transfer."), code="required", field="bank_reference")
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("payer", "payee").get(pk=refund.payment_id)
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
-        _require_finance_officer(actor, payment.payee)
+        _require_finance_officer(actor, payment)
         if payment.gateway != Gateway.OFFLINE:
             raise Conflict(_("This refund is made through %(gateway)s.") % {"gateway": payment.get_gateway_display()}, code="not_offline")
         if refund.status != Refund.Status.PENDING:

@@ -111,12 +111,24 @@ def held_account(purpose: str) -> str:
     return {Purpose.BID_DEPOSIT: Account.DEPOSITS_HELD, Purpose.INVOICE_SETTLEMENT: Account.SUPPLIER_PAYABLES}[purpose]
 
 
+def held_for(payment: Payment) -> int:
+    """Whose money the held account keeps: the bidder's deposit, or the supplier's settlement."""
+    return payment.payee_id if payment.purpose == Purpose.INVOICE_SETTLEMENT else payment.payer_id
+
+
+def held_balance(payment: Payment) -> Money:
+    """What the ledger holds for the payment's owner in the payment's account and currency."""
+    account = held_account(payment.purpose)
+    minor = balances(account=account, currency=payment.currency, organisation_id=held_for(payment)).get((account, payment.currency), 0)
+    return Money.from_minor(-minor, payment.currency)
+
+
 def payment_received(payment: Payment, now: datetime) -> LedgerTransaction:
     money = payment.money
     return post(
         f"payment:{payment.pk}:received",
         "payment_received",
-        [debit(cash_account(payment.gateway), money), credit(held_account(payment.purpose), money, payment.payer_id)],
+        [debit(cash_account(payment.gateway), money), credit(held_account(payment.purpose), money, held_for(payment))],
         payment=payment,
         memo=payment.description,
         now=now,
@@ -129,7 +141,7 @@ def refund_requested(refund: Refund, now: datetime) -> LedgerTransaction:
     return post(
         f"refund:{refund.pk}:requested",
         "refund_requested",
-        [debit(held_account(payment.purpose), money, payment.payer_id), credit(Account.REFUNDS_PAYABLE, money, payment.payer_id)],
+        [debit(held_account(payment.purpose), money, held_for(payment)), credit(Account.REFUNDS_PAYABLE, money, payment.payer_id)],
         payment=payment,
         refund=refund,
         memo=refund.reason,
@@ -156,7 +168,7 @@ def refund_reversed(refund: Refund, now: datetime) -> LedgerTransaction:
     return post(
         f"refund:{refund.pk}:reversed",
         "refund_reversed",
-        [debit(Account.REFUNDS_PAYABLE, money, payment.payer_id), credit(held_account(payment.purpose), money, payment.payer_id)],
+        [debit(Account.REFUNDS_PAYABLE, money, payment.payer_id), credit(held_account(payment.purpose), money, held_for(payment))],
         payment=payment,
         refund=refund,
         memo=refund.failure_reason,

@@ -83,6 +83,12 @@ class Payment(FSMModelMixin, models.Model):
     def is_paid(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.REFUNDED)
 
+    @property
+    def finance_organisation_id(self) -> int:
+        """The agency whose finance officers confirm its bank transfers: the one receiving a
+        deposit, the one paying an invoice."""
+        return self.payer_id if self.purpose == Purpose.INVOICE_SETTLEMENT else self.payee_id
+
     @transition(field=status, source=Status.CREATED, target=Status.PENDING)
     def await_payer(self, reference: str) -> None:
         self.gateway_reference = reference

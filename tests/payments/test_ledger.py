@@ -7,6 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from marketplace.errors import Conflict
 from payments import actions, ledger
 from payments.gateway import GatewayRefund
 from payments.models import Account, Gateway, LedgerEntry, LedgerTransaction, Payment, Purpose, Refund
@@ -112,18 +113,27 @@ def _pick(queryset, index: int):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=steps)
 def test_ledger_balances_over_any_sequence_of_payments_refunds_and_settlements(steps, agency, supplier_org_a, finance_officer):
-    counter = LedgerTransaction.objects.count()
+    # Each example starts from an empty ledger: its work is rolled back at the end.
+    with transaction.atomic():
+        _run(steps, agency, supplier_org_a, finance_officer)
+        _check_ledger()
+        transaction.set_rollback(True)
+
+
+def _run(steps, agency, supplier_org_a, finance_officer) -> None:
     for number, step in enumerate(steps):
         kind = step[0]
         if kind == "pay":
             _, currency, minor, purpose = step
+            # A bidder pays the agency a deposit; the agency pays a supplier's invoice.
+            payer, payee = (supplier_org_a, agency) if purpose == Purpose.BID_DEPOSIT else (agency, supplier_org_a)
             actions.create_payment(
                 None,
-                payer=supplier_org_a,
-                payee=agency,
+                payer=payer,
+                payee=payee,
                 purpose=purpose,
                 amount=Money.from_minor(minor, currency),
-                idempotency_key=f"p:{counter}:{number}",
+                idempotency_key=f"p:{number}",
                 gateway=Gateway.OFFLINE,
             )
         elif kind == "confirm" and (payment := _pick(Payment.objects.filter(status=Payment.Status.PENDING), step[1])):
@@ -132,25 +142,22 @@ def test_ledger_balances_over_any_sequence_of_payments_refunds_and_settlements(s
             left = actions.refundable(payment)
             if left.minor > 0:
                 part = Money.from_minor(max(1, left.minor * step[2] // 100), payment.currency)
-                actions.request_refund(None, payment, amount=part, reason="released", idempotency_key=f"r:{counter}:{number}")
+                try:
+                    actions.request_refund(None, payment, amount=part, reason="released", idempotency_key=f"r:{number}")
+                except Conflict as refused:  # settlement money already paid out
+                    assert refused.problems[0].code == "paid_out"
         elif kind == "refund_done" and (refund := _pick(Refund.objects.filter(status=Refund.Status.PENDING), step[1])):
             if step[2]:
                 actions.confirm_offline_refund(finance_officer, refund, bank_reference=f"O{number}")
             else:
-                actions.apply_gateway_refund(
-                    GatewayRefund(
-                        reference=refund.gateway_reference, payment_reference="", status=Refund.Status.FAILED, amount=refund.money
-                    ),
-                    source="test",
-                    refund=refund,
+                failed = GatewayRefund(
+                    reference=refund.gateway_reference, payment_reference="", status=Refund.Status.FAILED, amount=refund.money
                 )
+                actions.apply_gateway_refund(failed, source="test", refund=refund)
         elif kind == "settle":
             payment = _pick(Payment.objects.filter(status=Payment.Status.SUCCEEDED, purpose=Purpose.INVOICE_SETTLEMENT), step[1])
             if payment is not None and not LedgerTransaction.objects.filter(key=f"settle:{payment.pk}").exists():
-                held = -ledger.balances(account=Account.SUPPLIER_PAYABLES, currency=payment.currency).get(
-                    (Account.SUPPLIER_PAYABLES, payment.currency), 0
-                )
-                amount = min(held, actions.refundable(payment).minor)
+                amount = min(ledger.held_balance(payment).minor, actions.refundable(payment).minor)
                 if amount > 0:
                     fee = Money.from_minor(min(step[2], amount - 1), payment.currency) if amount > 1 else None
                     with transaction.atomic():
@@ -165,6 +172,8 @@ def test_ledger_balances_over_any_sequence_of_payments_refunds_and_settlements(s
         elif kind == "cancel" and (payment := _pick(Payment.objects.filter(status=Payment.Status.PENDING), step[1])):
             actions.cancel_payment(None, payment, reason="withdrawn")
 
+
+def _check_ledger() -> None:
     assert ledger.unbalanced_transactions() == []
     totals = {}
     for (_account, currency), balance in ledger.balances().items():
@@ -176,5 +185,13 @@ def test_ledger_balances_over_any_sequence_of_payments_refunds_and_settlements(s
     for currency in CURRENCIES:
         balances = ledger.balances(currency=currency)
         assert balances.get((Account.DEPOSITS_HELD, currency), 0) <= 0  # never owes bidders less than nothing
+        assert balances.get((Account.SUPPLIER_PAYABLES, currency), 0) <= 0
         assert balances.get((Account.REFUNDS_PAYABLE, currency), 0) <= 0
-        assert balances.get((Account.CASH_AT_BANK, currency), 0) >= 0
+        assert balances.get((Account.CASH_AT_BANK, currency), 0) >= 0  # never pays out more than came in
+        assert balances.get((Account.FEE_REVENUE, currency), 0) <= 0
+        # Deposits held are exactly what was paid and not refunded or being refunded.
+        paid = sum(p.money.minor for p in Payment.objects.paid().filter(currency=currency, purpose=Purpose.BID_DEPOSIT))
+        refunds = sum(
+            r.money.minor for r in Refund.objects.filter(currency=currency, payment__purpose=Purpose.BID_DEPOSIT) if r.holds_money
+        )
+        assert -balances.get((Account.DEPOSITS_HELD, currency), 0) == paid - refunds

@@ -3,12 +3,13 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from stdnum import iso11649
 
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import AuditEvent, LiveEvent
 from payments import actions, ledger
-from payments.models import Account, Gateway, Payment, Refund
+from payments.models import Account, Gateway, Payment, Purpose, Refund
 from payments.money import Money
 
 pytestmark = pytest.mark.django_db
@@ -117,3 +118,23 @@ def test_cancelled_payment_cannot_be_confirmed(pending, finance_officer):
     with pytest.raises(Conflict):
         actions.confirm_offline_payment(finance_officer, pending, bank_reference="B", received=eur("2500.00"))
     assert Payment.objects.get().status == Payment.Status.CANCELLED
+
+
+def test_settlement_money_paid_out_to_the_supplier_cannot_be_refunded(agency, supplier_org_a, finance_officer):
+    # The agency pays an invoice by bank transfer; its finance officer records the transfer.
+    payment = actions.create_payment(
+        None,
+        payer=agency,
+        payee=supplier_org_a,
+        purpose=Purpose.INVOICE_SETTLEMENT,
+        amount=eur("800.00"),
+        idempotency_key="inv:1",
+        gateway=Gateway.OFFLINE,
+    ).payment
+    actions.confirm_offline_payment(finance_officer, payment, bank_reference="TREASURY-9", received=eur("800.00"))
+    with transaction.atomic():
+        ledger.supplier_paid_out("settle:1", Gateway.OFFLINE, supplier_org_a.pk, eur("800.00"), eur("2.00"), payment.created_at)
+    with pytest.raises(Conflict) as error:
+        actions.request_refund(None, payment, reason="Overpaid", idempotency_key="r1")
+    assert error.value.problems[0].code == "paid_out"
+    assert ledger.balances()[(Account.FEE_REVENUE, "EUR")] == -200
