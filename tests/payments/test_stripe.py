@@ -6,13 +6,15 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
+from marketplace.errors import ActionError
 from payments import actions, ledger
-from payments.gateway import gateway_for
+from payments.gateway import GatewayError, gateway_for
 from payments.models import Account, Gateway, Payment, Refund, WebhookEvent
 from payments.money import Money
 from payments.stripe_gateway import StripeGateway
 from tests.payments.conftest import pay_with_card, wait_for
 from tests.payments.helpers import WEBHOOK_URL, IdempotencyReplayingClient
+from tests.processes import free_port
 
 
 @pytest.fixture
@@ -148,3 +150,27 @@ def test_reconcile_lists_a_payment_paid_at_stripe_whose_webhook_never_came(empty
     code, out = reconcile()
     assert code == 1
     assert f"payment {start.payment.pk}: is pending but Stripe's {start.reference} is succeeded" in out
+
+
+def test_cancelling_an_unpaid_payment_cancels_its_payment_intent(stripe_settings, deposit_request, db):
+    start = actions.create_payment(None, **deposit_request())
+    assert actions.cancel_payment(None, start.payment, reason="Tender cancelled").status == Payment.Status.CANCELLED
+    assert gateway_for(Gateway.STRIPE).retrieve_payment(start.reference).status == Payment.Status.CANCELLED
+
+
+def test_stripe_unreachable_leaves_the_payment_created_and_the_same_key_retries(stripe_settings, deposit_request, db):
+    reachable = stripe_settings.STRIPE_API_BASE
+    stripe_settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(GatewayError) as error:
+        actions.create_payment(None, **deposit_request())
+    assert error.value.retryable and Payment.objects.get().status == Payment.Status.CREATED
+    stripe_settings.STRIPE_API_BASE = reachable
+    start = actions.create_payment(None, **deposit_request())
+    assert start.payment.status == Payment.Status.PENDING and start.reference.startswith("pi_")
+    assert Payment.objects.count() == 1
+
+
+def test_amount_stripe_cannot_charge_is_refused_before_anything_is_recorded(stripe_settings, deposit_request, db):
+    with pytest.raises(ActionError) as error:
+        actions.create_payment(None, **deposit_request(amount="5.125", currency="KWD"))
+    assert error.value.problems[0].code == "not_chargeable" and not Payment.objects.exists()
