@@ -5,7 +5,7 @@ webhook or a reconciliation fetch) or, offline, from a finance officer's confirm
 bank transfer — never from a payer's browser. States only move forward: a report older than
 the row's state (a `payment_intent.created` after `succeeded`, a failure after the payment went
 through) changes nothing. Each change writes its ledger entries, one audit event and live
-events on the payer's and payee's `org.<id>` in the same transaction.
+events on the payer's `org.<id>` (and the payee's, except for deposits) in the same transaction.
 
 Calls to the gateway run outside any database transaction (they are slow, and a rollback
 cannot undo them); each carries an idempotency key from the platform's ids, so the step is
@@ -69,7 +69,10 @@ def _announce(payment: Payment, kind: str, extra: dict | None = None) -> None:
         "amount": str(payment.amount),
         "currency": payment.currency,
     } | (extra or {})
-    for organisation_id in sorted({payment.payer_id, payment.payee_id}):
+    # A deposit tells of a firm's intent to bid: before the deadline the buying agency must not
+    # learn who that is from a live event (招标投标法 Art. 22), so only the payer hears of it.
+    listeners = {payment.payer_id} if payment.purpose == Purpose.BID_DEPOSIT else {payment.payer_id, payment.payee_id}
+    for organisation_id in sorted(listeners):
         live.publish(f"org.{organisation_id}", kind, payload)
 
 

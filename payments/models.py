@@ -103,10 +103,6 @@ class Payment(FSMModelMixin, models.Model):
     def fail(self, reason: str) -> None:
         self.failure_reason = reason[:500]
 
-    @transition(field=status, source=[Status.FAILED], target=Status.PENDING)
-    def retry(self) -> None:
-        self.failure_reason = ""
-
     @transition(field=status, source=[Status.CREATED, Status.PENDING, Status.FAILED], target=Status.CANCELLED)
     def cancel(self, reason: str) -> None:
         self.failure_reason = reason[:500]
@@ -266,7 +262,3 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.amount_minor} {self.currency}"
-
-    @property
-    def is_debit(self) -> bool:
-        return self.amount_minor > 0

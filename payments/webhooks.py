@@ -57,10 +57,11 @@ def receive(event: stripe.Event) -> WebhookEvent:
     data = event.to_dict()
     obj = (data.get("data") or {}).get("object") or {}
     created = datetime.fromtimestamp(int(data.get("created") or 0), tz=UTC)
+    stored = _without_secrets(data)
     try:
         with transaction.atomic():
             row = WebhookEvent.objects.create(
-                event_id=data["id"], type=data.get("type", ""), created=created, outcome=WebhookEvent.Outcome.IGNORED, payload=data
+                event_id=data["id"], type=data.get("type", ""), created=created, outcome=WebhookEvent.Outcome.IGNORED, payload=stored
             )
             row.outcome, row.payment = _apply(row.type, obj)
             row.save(update_fields=["outcome", "payment"])
@@ -69,6 +70,14 @@ def receive(event: stripe.Event) -> WebhookEvent:
     if row.type in CHARGE_EVENTS and row.payment is not None:
         _fetch_refunds(row.payment)
     return row
+
+
+def _without_secrets(data: dict) -> dict:
+    """The event as stored: a PaymentIntent's client secret lets anyone with the publishable key pay it."""
+    obj = (data.get("data") or {}).get("object")
+    if isinstance(obj, dict) and "client_secret" in obj:
+        return data | {"data": data["data"] | {"object": {k: v for k, v in obj.items() if k != "client_secret"}}}
+    return data
 
 
 def _apply(kind: str, obj: dict) -> tuple[str, Payment | None]:

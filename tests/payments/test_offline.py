@@ -55,6 +55,12 @@ def test_finance_officer_confirms_the_transfer_and_the_ledger_holds_the_deposit(
     assert LiveEvent.objects.filter(subject=f"org.{supplier_org_a.pk}", kind="payment.succeeded").exists()
 
 
+def test_the_agency_hears_no_live_event_of_a_deposit(pending, finance_officer, agency):
+    # Who intends to bid stays unknown to the buyer's people until the deadline.
+    actions.confirm_offline_payment(finance_officer, pending, bank_reference="BANK-1", received=eur("2500.00"))
+    assert not LiveEvent.objects.filter(subject=f"org.{agency.pk}").exists()
+
+
 def test_a_transfer_of_another_amount_is_refused_and_nothing_is_posted(pending, finance_officer):
     with pytest.raises(ActionError) as error:
         actions.confirm_offline_payment(finance_officer, pending, bank_reference="BANK-1", received=eur("2499.99"))
