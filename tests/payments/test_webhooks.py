@@ -203,3 +203,12 @@ def test_events_are_stored_without_the_client_secret(client, intent):
     deliver(client, event("evt_1", "payment_intent.succeeded", succeeded))
     stored = WebhookEvent.objects.get().payload["data"]["object"]
     assert stored["id"] == succeeded["id"] and "client_secret" not in stored
+
+
+@pytest.mark.parametrize("persona", ["public", "supplier_a", "finance_officer", "registry_officer"])
+def test_no_one_is_let_in_by_being_signed_in(request, as_user, stripe_settings, intent, persona):
+    payment, _, succeeded = intent
+    visitor = request.getfixturevalue("client") if persona == "public" else as_user(request.getfixturevalue(persona))
+    payload = event("evt_1", "payment_intent.succeeded", succeeded)
+    assert deliver(visitor, payload, signature="").status_code == 400
+    assert status_of(payment) == Payment.Status.PENDING
