@@ -124,14 +124,20 @@ def create_payment(
             to_stripe_amount(amount)
         except MoneyError as exc:
             raise ActionError(str(exc), code=exc.code, field="amount") from None
-    wanted = {"payer_id": payer.pk, "payee_id": payee.pk, "purpose": purpose, "amount": amount.amount, "currency": amount.currency}
+    wanted = {
+        "payer_id": payer.pk,
+        "payee_id": payee.pk,
+        "purpose": purpose,
+        "tender_id": tender.pk if tender is not None else None,
+        "amount": amount.amount,
+        "currency": amount.currency,
+    }
     now = timezone.now()
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
                 idempotency_key=idempotency_key,
                 gateway=gateway,
-                tender=tender,
                 purpose_reference=purpose_reference,
                 description=description,
                 created_by=actor if actor is not None and actor.is_authenticated else None,

@@ -100,9 +100,12 @@ class StripeGateway:
         except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
             raise GatewayError(f"Stripe could not be reached: {exc}", code="unreachable") from exc
         except stripe.StripeError as exc:
+            # 409: the same idempotency key is in flight from another process; try again shortly.
             status = getattr(exc, "http_status", None) or 0
             raise GatewayError(
-                f"Stripe refused the request: {exc.user_message or exc}", code=exc.code or "refused", retryable=status >= 500
+                f"Stripe refused the request: {exc.user_message or exc}",
+                code=exc.code or "refused",
+                retryable=status >= 500 or status == 409,
             ) from exc
 
     def create_payment(self, payment: Payment) -> GatewayPayment:

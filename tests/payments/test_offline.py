@@ -11,6 +11,8 @@ from marketplace.models import AuditEvent, LiveEvent
 from payments import actions, ledger
 from payments.models import Account, Gateway, Payment, Purpose, Refund
 from payments.money import Money
+from tenders.actions import create_draft
+from tests.tenders.factories import complete_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -144,3 +146,10 @@ def test_settlement_money_paid_out_to_the_supplier_cannot_be_refunded(agency, su
         actions.request_refund(None, payment, reason="Overpaid", idempotency_key="r1")
     assert error.value.problems[0].code == "paid_out"
     assert ledger.balances()[(Account.FEE_REVENUE, "EUR")] == -200
+
+
+def test_same_key_for_another_tender_is_a_conflict(deposit_request, officer, agency):
+    tender = create_draft(officer, agency, complete_spec())
+    actions.create_payment(None, **deposit_request(), gateway=Gateway.OFFLINE)
+    with pytest.raises(Conflict):
+        actions.create_payment(None, **deposit_request(tender=tender), gateway=Gateway.OFFLINE)
