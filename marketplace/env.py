@@ -77,6 +77,14 @@ def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     return value
 
 
+def env_prefixed(name: str, prefixes: tuple[str, ...]) -> str:
+    """A token that must start with one of `prefixes` (an API key: `sk_live_`, `whsec_`), or empty."""
+    value = env_str(name)
+    if value and (not value.startswith(prefixes) or len(value) <= max(len(p) for p in prefixes if value.startswith(p))):
+        raise SettingsError(f"{name} must start with {' or '.join(prefixes)} (is it the right key?)")
+    return value
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = env_str(name, default)
     if value not in choices:

@@ -20,6 +20,7 @@ from marketplace.env import (
     env_int,
     env_key,
     env_list,
+    env_prefixed,
     env_str,
     env_time_zone,
     env_url,
@@ -285,6 +286,32 @@ SIGNATORY_KEK = env_key("SIGNATORY_KEK", 32, VAR_DIR / "signatory_kek")
 SIGNATORY_CERTIFICATE_DAYS = env_int("SIGNATORY_CERTIFICATE_DAYS", 730, minimum=1, maximum=3650)
 # Largest PDF (or detached signature) the public verification takes.
 CONTRACT_DOCUMENT_MAX_BYTES = env_int("CONTRACT_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024 * 1024, maximum=1024 * 1024 * 1024)
+
+# Payments ------------------------------------------------------------------------------
+# Without a Stripe secret key every payment is a bank transfer that a finance officer confirms.
+STRIPE_SECRET_KEY = env_prefixed("STRIPE_SECRET_KEY", ("sk_test_", "sk_live_", "rk_test_", "rk_live_"))
+STRIPE_PUBLISHABLE_KEY = env_prefixed("STRIPE_PUBLISHABLE_KEY", ("pk_test_", "pk_live_"))
+STRIPE_WEBHOOK_SECRET = env_prefixed("STRIPE_WEBHOOK_SECRET", ("whsec_",))
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("https", "http")).rstrip("/")
+# Seconds a webhook's signed timestamp may be old (Stripe's default: 5 minutes) before it is refused as a replay.
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300, minimum=10, maximum=3600)
+STRIPE_PAYMENT_METHOD_TYPES = env_list("STRIPE_PAYMENT_METHOD_TYPES", ["card"])
+PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "offline"
+if STRIPE_SECRET_KEY:
+    if not STRIPE_PUBLISHABLE_KEY or not STRIPE_WEBHOOK_SECRET:
+        # Without the webhook secret no payment could ever be confirmed; without the publishable key no one could pay.
+        raise SettingsError("STRIPE_SECRET_KEY is set: STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET must be set too")
+    if ("_live_" in STRIPE_SECRET_KEY) != ("_live_" in STRIPE_PUBLISHABLE_KEY):
+        raise SettingsError("STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY are from different modes (one live, one test)")
+    if not STRIPE_API_BASE:
+        raise SettingsError("STRIPE_API_BASE is empty")
+    if urlsplit(STRIPE_API_BASE).scheme == "http" and urlsplit(STRIPE_API_BASE).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        # The secret key travels in every request's header.
+        raise SettingsError(f"STRIPE_API_BASE={STRIPE_API_BASE!r} must use https:// (plain http only for a local test server)")
+    if "_live_" in STRIPE_SECRET_KEY and STRIPE_API_BASE != "https://api.stripe.com":
+        raise SettingsError("a live STRIPE_SECRET_KEY may only be sent to https://api.stripe.com")
+elif STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET:
+    raise SettingsError("STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET is set without STRIPE_SECRET_KEY")
 
 # API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

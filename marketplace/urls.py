@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", include("suppliers.api_urls")),
     path("", tender_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("payments/", include("payments.urls")),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
