@@ -9,6 +9,7 @@ officers decide escalated challenges. Award notices are public.
 from evaluation.models import Evaluator
 from marketplace.access import has_role, holds_role_anywhere, is_auditor, is_member, rule
 from marketplace.access.bidding import BIDDING_ROLES
+from marketplace.access.opening import opened_bid_readers
 from marketplace.access.tenders import is_buyer_officer
 from marketplace.models import Role
 
@@ -120,3 +121,6 @@ def view_review_queue(user, obj) -> bool:
 @rule("view_award_notice")
 def view_award_notice(user, notice) -> bool:
     return notice.tender.is_public
+
+
+opened_bid_readers.append(is_cleared_evaluator)  # a cleared evaluator reads the opened bids

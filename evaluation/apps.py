@@ -11,9 +11,7 @@ class EvaluationConfig(AppConfig):
         from evaluation.tasks import ensure_award_sweep
         from evaluation.tender_page import tender_section
         from marketplace import periodic
-        from marketplace.access import opening
         from tenders import extensions
 
-        opening.opened_bid_readers.append(access.is_cleared_evaluator)
         periodic.register("evaluation.award_sweep", ensure_award_sweep)
         extensions.page_sections.append(extensions.PageSection("evaluation/_tender_section.html", tender_section))

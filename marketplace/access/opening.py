@@ -11,8 +11,8 @@ from marketplace.access import has_role, is_auditor, rule
 from marketplace.access.bidding import BIDDING_ROLES
 from marketplace.access.tenders import is_buyer_officer
 
-# Who else reads a tender's opened bids: an app above bidding adds its people here from its
-# AppConfig.ready() (the evaluation adds the committee members cleared of any conflict).
+# Who else reads a tender's opened bids: an app above bidding adds its people here when its
+# rules register (the evaluation adds the committee members cleared of any conflict).
 opened_bid_readers: list[Callable] = []
 
 
