@@ -2,24 +2,43 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-INSTALLED := $(VENV)/.installed
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+# What runs the platform (requirements.txt), and on top of it the test and lint tools.
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The address links in e-mails and the demo's messages point to (the server itself is on HOST:PORT).
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install lint format messages bench bench-opening clean
+.PHONY: run test install install-dev lint format messages bench bench-opening clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tenderhall needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): requirements.txt requirements-dev.txt | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	@touch $(INSTALLED)
+# uv (from PyPI, pinned) installs the requirements in seconds; where it cannot be installed, or
+# fails, pip installs the same pins.
+$(UV): | $(PY)
+	-$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-install: $(INSTALLED)
+define install_requirements
+	if [ -x $(UV) ] && $(UV) pip install --quiet --python $(PY) -r $(1); then :; \
+	else $(PY) -m pip install --quiet --disable-pip-version-check -r $(1); fi
+endef
+
+$(RUNTIME): requirements.txt | $(PY) $(UV)
+	@$(call install_requirements,requirements.txt)
+	@touch $@
+
+$(DEV): requirements.txt requirements-dev.txt $(RUNTIME) | $(PY) $(UV)
+	@$(call install_requirements,requirements-dev.txt)
+	@touch $@
+
+install: $(RUNTIME)
+
+install-dev: $(DEV)
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -27,15 +46,15 @@ run: install
 	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
 	SITE_URL=$(SITE_URL) exec $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
-test: install
+test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
-format: install
+format: install-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
@@ -46,12 +65,12 @@ messages: install
 	$(PY) manage.py compilemessages --ignore=.venv
 
 # Deadline burst against daphne + PostgreSQL (DATABASE_URL, default th_bench_burst on 127.0.0.1); see the README.
-bench: install
+bench: install-dev
 	$(PY) -m bench.deadline_burst
 
 # The opening's two benchmarks: fan-out to 2,000 watchers (PostgreSQL + Redis db 5), and speed
 # and memory of opening 1,000 bids of 1 MB against a plain decryption loop; see the README.
-bench-opening: install
+bench-opening: install-dev
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/th_bench_fanout} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/5} $(PY) -m bench.opening_fanout
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/th_bench_opening} $(PY) -m bench.opening_speed
 

@@ -268,9 +268,9 @@ class VerifyReceiptView(APIView):
             "ReceiptVerification",
             {
                 "valid": serializers.BooleanField(),
-                "kid": serializers.CharField(),
-                "payload": serializers.DictField(),
-                "reason": serializers.CharField(),
+                "kid": serializers.CharField(allow_null=True, help_text="the signing key's id; null if the receipt names none"),
+                "payload": serializers.DictField(allow_null=True, help_text="what the receipt says; null unless it verifies"),
+                "reason": serializers.CharField(allow_blank=True, help_text="why it does not verify; empty if it does"),
             },
         ),
     )

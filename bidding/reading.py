@@ -165,9 +165,13 @@ def _lots(lots: list, *, name: str, currency: str, lot_numbers: set[int]) -> lis
             raise _invalid(_("The envelope prices lot %(lot)s, which the bid is not for (or prices it twice).") % {"lot": entry["lot"]})
         seen.add(entry["lot"])
         try:
-            normalised = str(Decimal(amount).quantize(Decimal("0.01")))
+            value = Decimal(amount).quantize(Decimal("0.01"))
         except InvalidOperation:
             raise _invalid(_("A price amount is not a number.")) from None
+        # A price of nothing is no offer, and no price score can be computed from it.
+        if value <= 0:
+            raise _invalid(_("The price of lot %(lot)s must be greater than zero.") % {"lot": entry["lot"]})
+        normalised = str(value)
         read_out.append({"lot": entry["lot"], "price": {"amount": normalised, "currency": code}})
     return sorted(read_out, key=lambda entry: entry["lot"])
 

@@ -61,6 +61,7 @@ def sealing_config(tender: Tender, firm: Organisation, bid: Bid | None) -> dict:
             "received": _("Received. Your receipt:"),
             "noPrice": _("Enter a price for at least one lot."),
             "badPrice": _("Prices are amounts like 1234.50 (a dot before the cents)."),
+            "zeroPrice": _("A price must be greater than zero."),
             "tooLarge": _("The sealed envelope “%(name)s” would be larger than this tender accepts."),
             "failed": _("The bid was not received:"),
             "noCrypto": _("Your browser cannot seal bids (WebCrypto is unavailable; use an up-to-date browser over https)."),

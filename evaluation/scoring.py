@@ -54,8 +54,14 @@ def technical_score(criteria: Iterable[CriterionWeight], means: dict[int, Decima
 
 
 def price_score(lowest: Decimal, price: Decimal, price_weight: int) -> Decimal:
-    if price <= 0:
-        raise ValueError("a price must be positive")
+    """Defined for every price: the opening now rejects a price that is not greater than zero,
+    but an older opening may have read one out, and the award must still go ahead. The lowest
+    price gets the whole weight (also when it is zero); against a lowest price of zero or less,
+    any higher price gets none."""
+    if price <= lowest:
+        return rounded(Decimal(price_weight))
+    if lowest <= 0:
+        return rounded(Decimal(0))
     return rounded(lowest / price * Decimal(price_weight))
 
 

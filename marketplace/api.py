@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from marketplace import actions
 from marketplace.models import ChainHead, Notification
 from marketplace.models.audit import GENESIS_HASH
+from marketplace.rest import MAX_ROW_NUMBER
 
 
 class AuditHeadView(APIView):
@@ -42,7 +43,7 @@ class NotificationListView(generics.ListAPIView):
 
 
 class MarkReadSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=1000)
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=MAX_ROW_NUMBER), required=False, max_length=1000)
 
 
 class NotificationsReadView(APIView):

@@ -3,13 +3,19 @@
 Kept apart from the views so DRF can import it while it is itself being imported.
 """
 
+import codecs
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, pagination
+from rest_framework import authentication, exceptions, pagination, parsers
 from rest_framework.response import Response
+from rest_framework.utils import json
 
 from marketplace.errors import ActionError
 from marketplace.models import ApiToken
@@ -40,6 +46,52 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+# The largest row id the databases hold (a signed 64-bit integer): a larger one in a request is
+# refused by its serializer, before a query overflows.
+MAX_ROW_NUMBER = 2**63 - 1
+
+# No document of the API nests anywhere near this deep (a bid is four levels); Python's parser
+# raises RecursionError at about a thousand, which must not become a server error.
+MAX_JSON_DEPTH = 64
+
+
+class TooDeep(exceptions.ParseError):
+    default_code = "too_deep"
+
+
+def _depth_within(document, limit: int) -> bool:
+    """Whether no list or object in the parsed document is nested more than `limit` levels
+    (walked with a stack of its own, so a deep document cannot exhaust Python's)."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        if depth > limit:
+            return False
+        pending.extend((item, depth + 1) for item in value if isinstance(item, dict | list))
+    return True
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, with the nesting bounded: too deep a document is a 400 in the error shape."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = parsers.get_encoding(parser_context or {})
+        too_deep = TooDeep(_("The JSON document nests deeper than %(n)s levels.") % {"n": MAX_JSON_DEPTH})
+        try:
+            document = json.load(codecs.getreader(encoding)(stream), parse_constant=json.strict_constant if self.strict else None)
+        except RecursionError:
+            raise too_deep from None
+        except ValueError as exc:
+            raise exceptions.ParseError(_("JSON parse error: %(error)s") % {"error": exc}) from None
+        if not _depth_within(document, MAX_JSON_DEPTH):
+            raise too_deep
+        return document
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -94,3 +146,48 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`Token <key>`"}
+
+
+# Errors Django answers before (or instead of) a view: under /api/ in the error shape, elsewhere
+# Django's HTML pages. Installed as the URL configuration's handler400/403/404/500.
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"field": None, "code": code, "message": str(message)}]}, status=status)
+
+
+def bad_request(request, exception):
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        message = _("The request body is larger than %(n)s bytes.") % {"n": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+        return _error(413, "too_large", message)
+    if isinstance(exception, TooManyFieldsSent):
+        message = _("The request has more than %(n)s fields.") % {"n": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}
+        return _error(400, "too_many_fields", message)
+    if isinstance(exception, TooManyFilesSent):
+        message = _("The request has more than %(n)s files.") % {"n": settings.DATA_UPLOAD_MAX_NUMBER_FILES}
+        return _error(400, "too_many_files", message)
+    return _error(400, "bad_request", _("The request is malformed."))
+
+
+def permission_denied(request, exception):
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return _error(403, "permission_denied", exceptions.PermissionDenied.default_detail)
+
+
+def page_not_found(request, exception):
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return _error(404, "not_found", _("There is no such API route: see /api/v1/schema/."))
+
+
+def server_error(request):
+    if not _is_api(request):
+        return defaults.server_error(request)
+    return _error(500, "server_error", _("The server failed to answer; the error is logged."))

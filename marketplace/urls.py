@@ -50,3 +50,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("suppliers/", include("suppliers.urls")),
 ]
+
+handler400 = "marketplace.rest.bad_request"
+handler403 = "marketplace.rest.permission_denied"
+handler404 = "marketplace.rest.page_not_found"
+handler500 = "marketplace.rest.server_error"

@@ -131,7 +131,8 @@ class LicenceSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_file_url(self, licence: Licence) -> str:
-        return reverse("api-supplier-licence-file", args=[licence.supplier_id, licence.pk])
+        """The download's absolute address, as the schema's `format: uri` promises."""
+        return self.context["request"].build_absolute_uri(reverse("api-supplier-licence-file", args=[licence.supplier_id, licence.pk]))
 
 
 class FollowSerializer(serializers.ModelSerializer):
@@ -228,7 +229,8 @@ class LicenceListView(APIView):
     @extend_schema(responses=LicenceSerializer(many=True))
     def get(self, request, pk: int):
         supplier = supplier_for(request, pk)
-        return Response(LicenceSerializer(supplier.licences.select_related("licence_type"), many=True).data)
+        licences = supplier.licences.select_related("licence_type")
+        return Response(LicenceSerializer(licences, many=True, context={"request": request}).data)
 
     @extend_schema(request={"multipart/form-data": LicenceSerializer}, responses={201: LicenceSerializer})
     def post(self, request, pk: int):
@@ -246,7 +248,7 @@ class LicenceListView(APIView):
             valid_to=data.get("valid_to"),
             upload=data["file"],
         )
-        return Response(LicenceSerializer(licence).data, status=status.HTTP_201_CREATED)
+        return Response(LicenceSerializer(licence, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class LicenceDetailView(APIView):
@@ -255,7 +257,8 @@ class LicenceDetailView(APIView):
     @extend_schema(responses=LicenceSerializer)
     def get(self, request, pk: int, licence_id: int):
         supplier = supplier_for(request, pk)
-        return Response(LicenceSerializer(get_object_or_404(supplier.licences, pk=licence_id)).data)
+        licence = get_object_or_404(supplier.licences, pk=licence_id)
+        return Response(LicenceSerializer(licence, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int, licence_id: int):

@@ -5,6 +5,8 @@
 import { base64, sealEnvelope, sha256Hex } from "./seal.js";
 
 const PRICE = /^\d{1,16}(\.\d{1,2})?$/;
+// The opening rejects a price that is not greater than zero: refused here before sealing.
+const ZERO = /^0+(\.0{1,2})?$/;
 
 function readFile(file, onProgress) {
   return new Promise((resolve, reject) => {
@@ -74,14 +76,38 @@ class BidForm {
     this.status.textContent = `${this.text.failed} ${message}`;
   }
 
+  // The message beside the price field, tied to it for screen readers.
+  priceError(input, message) {
+    const note = this.form.querySelector(`#${input.id}-error`);
+    input.closest(".field").classList.toggle("has-error", Boolean(message));
+    if (note) note.remove();
+    if (!message) {
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+      return;
+    }
+    const error = document.createElement("p");
+    error.className = "errorlist";
+    error.id = `${input.id}-error`;
+    error.textContent = message;
+    input.setAttribute("aria-invalid", "true");
+    input.setAttribute("aria-describedby", error.id);
+    input.after(error);
+  }
+
   prices() {
     const prices = [];
+    let refusal = "";
     for (const input of this.form.querySelectorAll("[data-lot]")) {
       const value = input.value.trim().replace(/\s/g, "");
-      if (!value) continue;
-      if (!PRICE.test(value)) throw new Error(this.text.badPrice);
-      prices.push({ lot: Number(input.dataset.lot), price: { amount: value, currency: this.config.currency } });
+      let problem = "";
+      if (value && !PRICE.test(value)) problem = this.text.badPrice;
+      else if (value && ZERO.test(value)) problem = this.text.zeroPrice;
+      this.priceError(input, problem);
+      refusal = refusal || problem;
+      if (value && !problem) prices.push({ lot: Number(input.dataset.lot), price: { amount: value, currency: this.config.currency } });
     }
+    if (refusal) throw new Error(refusal);
     if (!prices.length) throw new Error(this.text.noPrice);
     return prices;
   }

@@ -215,3 +215,23 @@ def test_only_qualified_bids_have_their_financial_envelopes_opened(officer, dead
             opening.open_financial_envelopes(officer, tender, [bid])
     assert refusal.value.problems[0].code == "not_qualified"
     assert not tender.openings.filter(round="financial").exists()
+
+
+@pytest.mark.parametrize("amount", ["0.00", "0", "000.0"])
+def test_a_price_of_zero_is_rejected_with_its_reason_on_the_record(tender, deadline, alpha, good_bid, amount):
+    plain = body(tender, alpha[1])
+    plain["lots"][0]["price"]["amount"] = amount
+    bid = submit(tender, *alpha, {"bid": seal(tender, alpha[1], plain)})
+    record = open_at_deadline(tender, deadline).record
+    assert_rejected(bid, "invalid_content", good_bid)
+    rejected = next(line for line in record["lines"] if line["result"] == "rejected")
+    assert "greater than zero" in rejected["reason"] and "lots" not in rejected
+
+
+def test_the_smallest_positive_price_is_read_out(tender, deadline, alpha, good_bid):
+    plain = body(tender, alpha[1])
+    plain["lots"][0]["price"]["amount"] = "0.01"
+    bid = submit(tender, *alpha, {"bid": seal(tender, alpha[1], plain)})
+    open_at_deadline(tender, deadline)
+    bid.refresh_from_db()
+    assert bid.status == Bid.Status.OPENED and line_of(bid).content["lots"][0]["price"]["amount"] == "0.01"

@@ -100,3 +100,10 @@ def test_signing_key_command_prints_the_public_half(capsys):
     call_command("signing_key")
     out = capsys.readouterr().out
     assert signing.signing_key()["kid"] in out and signing.public_key_base64() in out
+
+
+@pytest.mark.parametrize("mangle", [lambda r: r, tampered, lambda r: "garbage", lambda r: "a.b.c"])
+def test_the_receipt_check_answers_what_the_openapi_schema_declares(receipt, client, mangle):
+    from tests.openapi import assert_conforms
+
+    assert_conforms(client.post("/api/v1/receipts/verify", {"receipt": mangle(receipt)}, content_type="application/json"), "post")

@@ -100,3 +100,22 @@ def test_receipt_from_the_page_verifies_on_the_verification_page(browser, live_s
     page.fill("#id_receipt", receipt)
     page.click("button:has-text('Verify')")
     assert page.is_visible("[data-receipt-valid]") and receipt == Bid.objects.get().receipt
+
+
+def test_a_price_of_zero_is_refused_beside_its_field_before_sealing(browser, live_server, client, officer, supplier_a, supplier_org_a):
+    helpers.make_supplier(supplier_org_a)
+    tender = helpers.publish(helpers.make_tender(officer, lots=2), officer)
+    page = signed_in_page(browser, client, supplier_a, live_server)
+
+    page.goto(f"{live_server.url}/tenders/{tender.pk}/bid/")
+    page.fill("#price-1", "0.00")
+    page.fill("#price-2", "120.00")
+    page.click("[data-seal-submit]")
+    page.wait_for_selector("#price-1-error", timeout=10_000)
+
+    assert page.text_content("#price-1-error") == "A price must be greater than zero."
+    assert page.get_attribute("#price-1", "aria-describedby") == "price-1-error"
+    assert page.query_selector("#price-2-error") is None
+    assert "A price must be greater than zero." in page.text_content("[data-seal-status]")
+    assert not page.is_disabled("[data-seal-submit]") and page.errors == []
+    assert not Bid.objects.exists()

@@ -78,3 +78,15 @@ def test_price_scores_never_exceed_the_weight_and_the_lowest_gets_it_all(prices)
 def test_no_price_is_under_a_threshold_of_zero_and_the_mean_is_never_flagged(percent):
     check = scoring.check_prices({"a": D("100"), "b": D("100")}, percent)
     assert check.flagged == frozenset()
+
+
+def test_a_price_of_zero_read_out_by_an_older_opening_is_scored_as_the_lowest():
+    ranked = scoring.rank_weighted([scoring.Entry("free", LATE, D("0.00"), D("20")), scoring.Entry("paid", EARLY, D("100"), D("30"))], 60)
+    assert [(r.entry.bid_id, r.price_score, r.total) for r in ranked] == [
+        ("free", D("60.0000"), D("80.0000")),
+        ("paid", D(0), D("30.0000")),
+    ]
+
+
+def test_two_prices_of_zero_share_the_whole_price_weight():
+    assert scoring.price_score(D(0), D(0), 60) == D("60.0000")

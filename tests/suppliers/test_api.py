@@ -199,3 +199,14 @@ def test_anonymous_gets_401_on_firm_endpoints(api_client, firm_a):
 def test_schema_documents_the_registry(api_client, db):
     schema = api_client.get("/api/v1/schema/").content.decode()
     assert "/api/v1/suppliers/{id}/licences/" in schema and "/api/v1/cpv/" in schema
+
+
+def test_licence_answers_conform_to_the_openapi_schema_with_an_absolute_file_url(api_as, supplier_a, firm_a, business_licence):
+    from tests.openapi import assert_conforms
+
+    form = {"licence_type": "business-licence", "number": "BL-1", "issuer": "Office", "valid_from": "2026-01-01", "file": pdf_upload()}
+    created = api_as(supplier_a).post(f"/api/v1/suppliers/{firm_a.pk}/licences/", form, format="multipart")
+    assert_conforms(created, "post")
+    assert created.json()["file_url"].startswith("http://testserver/api/v1/suppliers/")
+    assert_conforms(api_as(supplier_a).get(f"/api/v1/suppliers/{firm_a.pk}/licences/"))
+    assert_conforms(api_as(supplier_a).get(f"/api/v1/suppliers/{firm_a.pk}/licences/{created.json()['id']}/"))
