@@ -16,6 +16,16 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def language_as_it_was():
+    """A request in another language (a page asked for in Chinese) leaves the thread's language
+    switched; each test starts in the platform's default again."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def uploads_in_a_temporary_folder(settings, tmp_path):
     """Files a test uploads land in its own folder, never in the data folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
