@@ -1,14 +1,13 @@
-"""Key material: how envelope keys and custodians' keys are made, wrapped and unwrapped, and
-the one rule on when an envelope's private key may be used at all.
+"""Key material: how envelope keys and custodians' keys are made, and the one rule on when an
+envelope's private key may be used at all. They are wrapped with `marketplace.keywrap`, as the
+contracts' signatory keys are.
 
 Shared by `bidding.keys` (platform custody) and `bidding.custody` (committee custody).
 """
 
-import os
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.utils.translation import gettext as _
 from jwcrypto import jwk
 
@@ -34,17 +33,6 @@ def private_jwk(scalar: bytes, public_jwk: dict) -> jwk.JWK:
     if (key["x"], key["y"]) != (public_jwk["x"], public_jwk["y"]):
         raise ValueError("the private key does not match the published public key")
     return key
-
-
-def wrap(kek: bytes, secret: bytes, aad: str) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(kek).encrypt(nonce, secret, aad.encode())
-
-
-def unwrap(kek: bytes, wrapped: bytes, aad: str) -> bytes:
-    """Raises InvalidTag when the key, the associated data or the wrapped bytes are wrong."""
-    wrapped = bytes(wrapped)
-    return AESGCM(kek).decrypt(wrapped[:12], wrapped[12:], aad.encode())
 
 
 def opening_refusal(tender: Tender, now: datetime) -> str | None:

@@ -26,7 +26,7 @@ from shamir_mnemonic.share import Share
 
 from bidding import crypto, sealing
 from bidding.models import CustodianKey, CustodianShare
-from marketplace import audit
+from marketplace import audit, keywrap
 from marketplace.errors import ActionError, Conflict
 from tenders.models import Custody
 
@@ -69,7 +69,7 @@ def new_custodian_key(user, passphrase: str, now: datetime):
         user=user,
         kid=kid,
         public_jwk=public,
-        wrapped_private_key=crypto.wrap(wrapping, scalar, custodian_aad(user.pk)),
+        wrapped_private_key=keywrap.wrap(wrapping, scalar, custodian_aad(user.pk)),
         salt=salt,
         scrypt_log_n=SCRYPT_LOG_N,
         scrypt_r=SCRYPT_R,
@@ -83,7 +83,7 @@ def custodian_private_key(opening_key, passphrase: str) -> tuple[bytes, jwk.JWK]
     """(scalar, private JWK) of a custodian key; WrongPassphrase if the passphrase does not unlock it."""
     wrapping = passphrase_key(passphrase, opening_key.salt, opening_key.scrypt_log_n, opening_key.scrypt_r, opening_key.scrypt_p)
     try:
-        scalar = crypto.unwrap(wrapping, opening_key.wrapped_private_key, custodian_aad(opening_key.user_id))
+        scalar = keywrap.unwrap(wrapping, opening_key.wrapped_private_key, custodian_aad(opening_key.user_id))
     except InvalidTag:
         raise WrongPassphrase(_("This passphrase does not unlock your opening key."), field="passphrase") from None
     return scalar, crypto.private_jwk(scalar, opening_key.public_jwk)
@@ -94,7 +94,7 @@ def rewrap(opening_key, old_passphrase: str, new_passphrase: str, now: datetime)
     scalar, _key = custodian_private_key(opening_key, old_passphrase)
     salt = os.urandom(16)
     wrapping = passphrase_key(new_passphrase, salt, SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P)
-    opening_key.wrapped_private_key = crypto.wrap(wrapping, scalar, custodian_aad(opening_key.user_id))
+    opening_key.wrapped_private_key = keywrap.wrap(wrapping, scalar, custodian_aad(opening_key.user_id))
     opening_key.salt = salt
     opening_key.scrypt_log_n, opening_key.scrypt_r, opening_key.scrypt_p = SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P
     opening_key.passphrase_changed_at = now

@@ -15,7 +15,7 @@ from jwcrypto import jwk
 
 from bidding import crypto, custody
 from bidding.models import EnvelopeKey
-from marketplace import audit
+from marketplace import audit, keywrap
 from marketplace.errors import Conflict
 from tenders.models import Custody, Tender
 
@@ -27,7 +27,7 @@ def create_envelope_keys(tender: Tender, *, actor, now: datetime) -> list:
         scalar, public, kid = crypto.new_key_pair()
         key = EnvelopeKey(tender=tender, name=name, kid=kid, public_jwk=public, custody=tender.custody, created_at=now)
         if tender.custody == Custody.PLATFORM:
-            key.wrapped_private_key = crypto.wrap(settings.SEALING_KEK, scalar, kid)
+            key.wrapped_private_key = keywrap.wrap(settings.SEALING_KEK, scalar, kid)
             key.save()
         else:
             key.threshold = tender.custody_threshold
@@ -69,7 +69,7 @@ def unwrap_platform_key(envelope_key, *, actor=None, now: datetime) -> jwk.JWK:
     if refusal is None:
         try:
             key = crypto.private_jwk(
-                crypto.unwrap(settings.SEALING_KEK, envelope_key.wrapped_private_key, envelope_key.kid), envelope_key.public_jwk
+                keywrap.unwrap(settings.SEALING_KEK, envelope_key.wrapped_private_key, envelope_key.kid), envelope_key.public_jwk
             )
         except (InvalidTag, ValueError):
             refusal = _("The platform key-encryption key does not unwrap this envelope key (wrong SEALING_KEK?).")

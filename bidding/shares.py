@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bidding import crypto, custody
+from bidding import custody
 from bidding.models import EnvelopeKey, Opening, ShareRelease
 from bidding.record import publish
-from marketplace import audit
+from marketplace import audit, keywrap
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import User
 from marketplace.notify import notify
@@ -32,7 +32,7 @@ def share_aad(release: ShareRelease) -> str:
 
 
 def unwrap_share(release: ShareRelease) -> str:
-    return crypto.unwrap(settings.SEALING_KEK, release.wrapped_share, share_aad(release)).decode("ascii")
+    return keywrap.unwrap(settings.SEALING_KEK, release.wrapped_share, share_aad(release)).decode("ascii")
 
 
 def custodian_presence(opening: Opening | None, *, tender: Tender | None = None, round: str = "") -> dict:
@@ -70,7 +70,7 @@ def take_share(
     release.released_at, release.failed_attempts = now, 0
     # Kept only wrapped under the platform KEK, bound to this round and custodian, until the
     # round is read out; then erased (see _complete).
-    release.wrapped_share = crypto.wrap(settings.SEALING_KEK, mnemonic.encode("ascii"), share_aad(release))
+    release.wrapped_share = keywrap.wrap(settings.SEALING_KEK, mnemonic.encode("ascii"), share_aad(release))
     del mnemonic
     release.save(update_fields=["released_at", "failed_attempts", "wrapped_share"])
     presence = custodian_presence(opening)
