@@ -7,4 +7,7 @@ class MarketplaceConfig(AppConfig):
     verbose_name = _("Marketplace")
 
     def ready(self) -> None:
-        from marketplace import signals  # noqa: F401
+        from marketplace import periodic, signals  # noqa: F401
+        from marketplace.tasks import ensure_audit_checkpoint
+
+        periodic.register("marketplace.audit_checkpoint", ensure_audit_checkpoint)
