@@ -170,12 +170,25 @@ class Pin:
 
     @classmethod
     def parse(cls, text: str) -> "Pin":
-        """`HASH@LENGTH`, as `verify_audit --expect` takes it."""
+        """`HASH@LENGTH`, or a checkpoint's compact JWS (its signature checked against the
+        published keys), as `verify_audit --expect` takes them."""
+        if text.strip().count(".") == 2:
+            return cls.from_jws(text)
         hash_, at, length = text.strip().partition("@")
         hash_ = hash_.lower()
         if not at or len(hash_) != 64 or any(c not in "0123456789abcdef" for c in hash_) or not length.isdigit():
             raise ValueError(f"{text!r} is not HASH@LENGTH (64 hexadecimal digits, @, a number of events)")
         return cls(int(length), hash_, f"the expected head {hash_}@{length}")
+
+    @classmethod
+    def from_jws(cls, token: str) -> "Pin":
+        verified = signing.verify(token)
+        if not verified.valid:
+            raise ValueError(f"a kept checkpoint does not verify: {verified.reason}")
+        hash_, length = verified.payload.get("hash"), verified.payload.get("length")
+        if not isinstance(hash_, str) or not isinstance(length, int) or set(verified.payload) != {"hash", "length", "at"}:
+            raise ValueError("a kept token is signed by this platform but is not an audit checkpoint")
+        return cls(length, hash_, f"the kept checkpoint {hash_}@{length}")
 
 
 @dataclass(frozen=True)

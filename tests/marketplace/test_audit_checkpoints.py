@@ -1,6 +1,9 @@
 """Signed checkpoints of the audit chain: a rewrite by someone holding the database is detected
 by whoever kept a checkpoint taken before it."""
 
+import base64
+import json
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -87,7 +90,7 @@ def test_an_intact_chain_verifies_against_checkpoints_and_expected_heads(capsys)
     second = checkpoint()
     write_events(1)
     verify(kept(first), kept(second))
-    assert "matches 2 stored checkpoints and 2 expected heads" in capsys.readouterr().out
+    assert "matches 2 stored checkpoints and 2 kept outside" in capsys.readouterr().out
 
 
 def test_a_deleted_tail_with_the_head_moved_back_is_detected_only_with_a_checkpoint():
@@ -117,6 +120,37 @@ def test_an_edited_row_with_every_later_hash_recomputed_is_detected_only_with_a_
         verify(kept(before))
 
 
+def test_checkpoints_kept_as_fetched_detect_a_rewrite(public, tmp_path):
+    write_events(4)
+    checkpoint()
+    page = tmp_path / "checkpoints.json"
+    page.write_bytes(public.get("/api/v1/audit/checkpoints/").content)
+    jws = AuditCheckpoint.objects.get().jws
+    call_command("verify_audit", f"--checkpoints={page}", f"--expect={jws}")
+    truncate_to(2)
+    raw_sql("DELETE FROM marketplace_auditcheckpoint", [])
+    verify()
+    with pytest.raises(CommandError, match=r"kept checkpoint .*@4 covers 4 events but only 2"):
+        call_command("verify_audit", f"--checkpoints={page}")
+    with pytest.raises(CommandError, match=r"kept checkpoint .*@4 covers 4 events"):
+        verify(jws)
+
+
+def test_a_kept_checkpoint_that_is_not_one_is_refused(tmp_path):
+    write_events(1)
+    with pytest.raises(CommandError, match="not an audit checkpoint"):
+        verify(signing.sign({"type": "bid"}))
+    with pytest.raises(CommandError, match="does not verify"):
+        verify(checkpoint().jws[:-4] + "AAAA")
+    forged = tmp_path / "forged.json"
+    forged.write_text(json.dumps([{"hash": "a" * 64, "length": 1, "jws": AuditCheckpoint.objects.get().jws}]))
+    with pytest.raises(CommandError, match="differs from what its jws signs"):
+        call_command("verify_audit", f"--checkpoints={forged}")
+    forged.write_text("{")
+    with pytest.raises(CommandError, match="cannot read it as JSON"):
+        call_command("verify_audit", f"--checkpoints={forged}")
+
+
 def test_a_rewritten_stored_checkpoint_fails_its_signature():
     write_events(3)
     taken = checkpoint()
@@ -134,7 +168,7 @@ def test_a_checkpoint_signed_by_a_retired_key_still_verifies(settings):
     write_events(2)
     checkpoint()
     retired = signing.public_key_base64()
-    settings.SIGNING_KEY, settings.SIGNING_KEYS_RETIRED = bytes(range(32)), [__import__("base64").b64decode(retired)]
+    settings.SIGNING_KEY, settings.SIGNING_KEYS_RETIRED = bytes(range(32)), [base64.b64decode(retired)]
     verify()
     settings.SIGNING_KEYS_RETIRED = []
     with pytest.raises(CommandError, match="Not signed with a key of this platform"):
