@@ -198,7 +198,6 @@ class Verification:
     head_hash: str
     broken_seq: int | None = None
     reason: str = ""
-    pins: int = 0
 
 
 def verify_chain(pins: Iterable[Pin] = (), chunk_size: int = 2000) -> Verification:
@@ -243,7 +242,7 @@ def verify_chain(pins: Iterable[Pin] = (), chunk_size: int = 2000) -> Verificati
     head_length, head_hash = (head.audit_length, head.audit_hash) if head else (0, GENESIS_HASH)
     if (head_length, head_hash) != (length, prev_hash):
         return Verification(False, length, prev_hash, length + 1, f"the chain head records {head_length} events but {length} are stored")
-    return Verification(True, length, prev_hash, pins=len(pins))
+    return Verification(True, length, prev_hash)
 
 
 def checkpoint_pins() -> tuple[list[Pin], list[str]]:
