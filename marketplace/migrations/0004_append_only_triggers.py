@@ -7,11 +7,20 @@ checkpoints kept outside the database detects it.
 from django.db import migrations
 
 POSTGRESQL_CREATE = """
+CREATE OR REPLACE FUNCTION marketplace_audit_checkpoint_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit checkpoints are append-only (% refused)', TG_OP;
+END;
+$$ LANGUAGE plpgsql;
+
 CREATE TRIGGER marketplace_auditcheckpoint_append_only
     BEFORE UPDATE OR DELETE ON marketplace_auditcheckpoint
-    FOR EACH ROW EXECUTE FUNCTION marketplace_audit_append_only();
+    FOR EACH ROW EXECUTE FUNCTION marketplace_audit_checkpoint_append_only();
 """
-POSTGRESQL_DROP = "DROP TRIGGER IF EXISTS marketplace_auditcheckpoint_append_only ON marketplace_auditcheckpoint;"
+POSTGRESQL_DROP = """
+DROP TRIGGER IF EXISTS marketplace_auditcheckpoint_append_only ON marketplace_auditcheckpoint;
+DROP FUNCTION IF EXISTS marketplace_audit_checkpoint_append_only();
+"""
 
 SQLITE_TABLES = {"marketplace_auditevent": "audit events", "marketplace_auditcheckpoint": "audit checkpoints"}
 SQLITE_CREATE = """
