@@ -99,4 +99,5 @@ def build_record(opening: Opening, tender: Tender) -> dict:
         "valid": valid,
         "rejected": len(lines) - valid,
         "min_bids": tender.min_bids,
+        "audit_checkpoint": audit.checkpoint_reference(),
     }

@@ -1,27 +1,80 @@
 """Platform-level API endpoints."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marketplace import actions
-from marketplace.models import ChainHead, Notification
+from marketplace import actions, audit
+from marketplace.models import AuditCheckpoint, ChainHead, Notification
 from marketplace.models.audit import GENESIS_HASH
 from marketplace.rest import MAX_ROW_NUMBER
 
 
+class CheckpointReferenceSerializer(serializers.Serializer):
+    hash = serializers.CharField(help_text="SHA-256 of the event at `length` (hexadecimal)")
+    length = serializers.IntegerField(help_text="how many events the checkpoint covers")
+    jws = serializers.CharField(help_text='compact JWS (EdDSA) over {"hash", "length", "at"}; keys at /api/v1/signing-keys/')
+
+
 class AuditHeadView(APIView):
-    """The head of the audit chain: anyone can note it and later check nothing was rewritten."""
+    """The head of the audit chain, and its latest signed checkpoint: anyone can note them and
+    later check nothing was rewritten (`manage.py verify_audit --expect HASH@LENGTH`)."""
 
     @extend_schema(
-        responses=OpenApiResponse(inline_serializer("AuditHead", {"hash": serializers.CharField(), "length": serializers.IntegerField()}))
+        responses=OpenApiResponse(
+            inline_serializer(
+                "AuditHead",
+                {
+                    "hash": serializers.CharField(),
+                    "length": serializers.IntegerField(),
+                    "checkpoint": CheckpointReferenceSerializer(allow_null=True),
+                },
+            )
+        )
     )
     def get(self, request):
         head = ChainHead.objects.filter(pk=1).values("audit_length", "audit_hash").first()
-        if head is None:
-            return Response({"hash": GENESIS_HASH, "length": 0})
-        return Response({"hash": head["audit_hash"], "length": head["audit_length"]})
+        length, hash_ = (head["audit_length"], head["audit_hash"]) if head is not None else (0, GENESIS_HASH)
+        return Response({"hash": hash_, "length": length, "checkpoint": audit.checkpoint_reference()})
+
+
+class CheckpointSerializer(serializers.ModelSerializer):
+    at = serializers.SerializerMethodField(help_text="when the head was signed (UTC), as signed")
+    jws = serializers.CharField(help_text='compact JWS (EdDSA) over {"hash", "length", "at"}; keys at /api/v1/signing-keys/')
+
+    class Meta:
+        model = AuditCheckpoint
+        fields = ["length", "hash", "at", "jws"]
+
+    def get_at(self, checkpoint: AuditCheckpoint) -> str:
+        return checkpoint.signed_content()["at"]
+
+
+class CheckpointQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0, max_value=2**63 - 1, required=False)
+
+
+class AuditCheckpointListView(generics.ListAPIView):
+    """Signed checkpoints of the audit chain's head, oldest first. Keep them: a copy held outside
+    the platform's database shows any later rewrite of the events it covers."""
+
+    serializer_class = CheckpointSerializer
+    queryset = AuditCheckpoint.objects.none()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("after", OpenApiTypes.INT, description="only checkpoints covering more than this many events")]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = CheckpointQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        after = query.validated_data.get("after")
+        checkpoints = AuditCheckpoint.objects.order_by("length")
+        return checkpoints.filter(length__gt=after) if after is not None else checkpoints
 
 
 class NotificationSerializer(serializers.ModelSerializer):

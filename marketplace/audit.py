@@ -1,13 +1,18 @@
-"""Appending to and verifying the audit chain.
+"""Appending to, checkpointing and verifying the audit chain.
 
 Every action that changes state calls `record()` inside its transaction, after its own row
 locks (lock order: domain rows first, then the chain head). Only `record()` writes the chain.
+
+The head alone lives in the same database as the events, so whoever can rewrite the events can
+move it too. Checkpoints (`take_checkpoint()`) sign the head with the platform's key; a copy kept
+outside the database (fetched from `/api/v1/audit/checkpoints/`, or carried by an opening record
+or award notice) pins every event up to its length: `verify_chain(pins)` checks them.
 """
 
 import contextvars
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +23,8 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import sql
 from django.utils import timezone
 
-from marketplace.models import GENESIS_HASH, AuditEvent, ChainHead
+from marketplace import signing
+from marketplace.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, ChainHead
 
 # The address of the request being served, set by RequestContextMiddleware.
 client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
@@ -155,6 +161,37 @@ def _linked_event(
 
 
 @dataclass(frozen=True)
+class Pin:
+    """A head someone noted: the event at `length` must have `hash`. `source` names the note."""
+
+    length: int
+    hash: str
+    source: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Pin":
+        """`HASH@LENGTH`, or a checkpoint's compact JWS (its signature checked against the
+        published keys), as `verify_audit --expect` takes them."""
+        if text.strip().count(".") == 2:
+            return cls.from_jws(text)
+        hash_, at, length = text.strip().partition("@")
+        hash_ = hash_.lower()
+        if not at or len(hash_) != 64 or any(c not in "0123456789abcdef" for c in hash_) or not length.isdigit():
+            raise ValueError(f"{text!r} is not HASH@LENGTH (64 hexadecimal digits, @, a number of events)")
+        return cls(int(length), hash_, f"the expected head {hash_}@{length}")
+
+    @classmethod
+    def from_jws(cls, token: str) -> "Pin":
+        verified = signing.verify(token)
+        if not verified.valid:
+            raise ValueError(f"a kept checkpoint does not verify: {verified.reason}")
+        hash_, length = verified.payload.get("hash"), verified.payload.get("length")
+        if not isinstance(hash_, str) or not isinstance(length, int) or set(verified.payload) != {"hash", "length", "at"}:
+            raise ValueError("a kept token is signed by this platform but is not an audit checkpoint")
+        return cls(length, hash_, f"the kept checkpoint {hash_}@{length}")
+
+
+@dataclass(frozen=True)
 class Verification:
     ok: bool
     length: int
@@ -163,8 +200,16 @@ class Verification:
     reason: str = ""
 
 
-def verify_chain(chunk_size: int = 2000) -> Verification:
-    """Walk the whole chain in order and report the first row that does not hold."""
+def verify_chain(pins: Iterable[Pin] = (), chunk_size: int = 2000) -> Verification:
+    """Walk the whole chain in order and report the first row that does not hold, or the first
+    pin (a checkpoint, an expected head) the chain no longer matches."""
+    pins = sorted(pins, key=lambda pin: pin.length)
+    by_length: dict[int, list[Pin]] = {}
+    for pin in pins:
+        by_length.setdefault(pin.length, []).append(pin)
+    for pin in by_length.get(0, []):
+        if pin.hash != GENESIS_HASH:
+            return Verification(False, 0, GENESIS_HASH, 1, f"{pin.source} is not the empty chain's hash")
     expected_seq, prev_hash = 1, GENESIS_HASH
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
         if event.seq != expected_seq:
@@ -177,10 +222,78 @@ def verify_chain(chunk_size: int = 2000) -> Verification:
             )
         if link_hash(event.prev_hash, event.canonical_fields()) != event.hash:
             return Verification(False, expected_seq - 1, prev_hash, event.seq, f"event #{event.seq} was altered after it was written")
+        for pin in by_length.get(event.seq, []):
+            if pin.hash != event.hash:
+                return Verification(
+                    False,
+                    expected_seq - 1,
+                    prev_hash,
+                    event.seq,
+                    f"event #{event.seq} has hash {event.hash}, not that of {pin.source}: the chain up to #{event.seq} was rewritten",
+                )
         expected_seq, prev_hash = expected_seq + 1, event.hash
     length = expected_seq - 1
+    beyond = [pin for pin in pins if pin.length > length]
+    if beyond:
+        return Verification(
+            False, length, prev_hash, length + 1, f"{beyond[0].source} covers {beyond[0].length} events but only {length} are stored"
+        )
     head = ChainHead.objects.filter(pk=1).first()
     head_length, head_hash = (head.audit_length, head.audit_hash) if head else (0, GENESIS_HASH)
     if (head_length, head_hash) != (length, prev_hash):
         return Verification(False, length, prev_hash, length + 1, f"the chain head records {head_length} events but {length} are stored")
     return Verification(True, length, prev_hash)
+
+
+def checkpoint_pins() -> tuple[list[Pin], list[str]]:
+    """The stored checkpoints as pins, and what is wrong with those whose signature does not hold
+    (checked against the published keys, retired ones included)."""
+    pins, problems = [], []
+    for checkpoint in AuditCheckpoint.objects.order_by("length").iterator():
+        source = f"the checkpoint {checkpoint.hash}@{checkpoint.length}"
+        verified = signing.verify(checkpoint.jws)
+        if not verified.valid:
+            problems.append(f"{source}: {verified.reason}")
+        elif verified.payload != checkpoint.signed_content():
+            problems.append(f"{source}: its stored fields differ from what its signature covers")
+        else:
+            pins.append(Pin(checkpoint.length, checkpoint.hash, source))
+    return pins, problems
+
+
+class CheckpointRefused(Exception):
+    """The events since the last checkpoint do not extend it: nothing is signed."""
+
+
+def take_checkpoint(now: datetime | None = None) -> AuditCheckpoint | None:
+    """Sign the chain head as committed now, after checking that the events since the last
+    checkpoint link from it (so a rewritten chain is never signed). Returns the latest checkpoint,
+    new or not, or None while the chain is empty."""
+    now = now or timezone.now()
+    head = ChainHead.objects.filter(pk=1).first()
+    last = AuditCheckpoint.objects.order_by("-length").first()
+    if head is None or head.audit_length == 0 or (last is not None and last.length >= head.audit_length):
+        return last
+    seq, prev_hash = (last.length, last.hash) if last is not None else (0, GENESIS_HASH)
+    for event in AuditEvent.objects.filter(seq__gt=seq, seq__lte=head.audit_length).order_by("seq").iterator(chunk_size=2000):
+        seq += 1
+        if event.seq != seq or event.prev_hash != prev_hash or link_hash(prev_hash, event.canonical_fields()) != event.hash:
+            raise CheckpointRefused(f"event #{seq} does not extend the chain of the last checkpoint; run verify_audit")
+        prev_hash = event.hash
+    if seq != head.audit_length or prev_hash != head.audit_hash:
+        raise CheckpointRefused(f"the chain head ({head.audit_hash}@{head.audit_length}) is not the last stored event; run verify_audit")
+    checkpoint = AuditCheckpoint(length=seq, hash=prev_hash, created_at=now)
+    checkpoint.jws = signing.sign(checkpoint.signed_content())
+    try:
+        with transaction.atomic():
+            checkpoint.save(force_insert=True)
+    except IntegrityError:  # another worker signed this length first
+        return AuditCheckpoint.objects.get(length=seq)
+    return checkpoint
+
+
+def checkpoint_reference() -> dict | None:
+    """`{"hash", "length", "jws"}` of the latest checkpoint, for a signed document to carry, so
+    everyone who holds the document also holds a pin of the chain."""
+    checkpoint = AuditCheckpoint.objects.order_by("-length").first()
+    return checkpoint.reference() if checkpoint is not None else None

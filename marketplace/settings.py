@@ -157,6 +157,8 @@ LIVE_TAIL_INTERVAL_MS = env_int("LIVE_TAIL_INTERVAL_MS", 250, minimum=20, maximu
 # Background work -----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+# How often a worker signs the audit chain's head (a checkpoint), when events were added since.
+AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 600, minimum=10, maximum=86_400)
 
 # People --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"

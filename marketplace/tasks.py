@@ -1,6 +1,7 @@
 """Background work of the platform itself: the worker heartbeat, which also keeps every
-recurring chain of `marketplace.periodic` alive."""
+recurring chain of `marketplace.periodic` alive, and the audit chain's checkpoints."""
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
@@ -9,8 +10,10 @@ from django.utils import timezone
 from django_tasks import TaskContext, TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from marketplace import periodic
+from marketplace import audit, periodic
 from marketplace.models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
 
 
 def heartbeat_is_pending() -> bool:
@@ -45,3 +48,27 @@ def live_workers(now=None) -> list[WorkerHeartbeat]:
     now = now or timezone.now()
     window = timedelta(seconds=max(3 * settings.WORKER_HEARTBEAT_SECONDS, 30))
     return list(WorkerHeartbeat.objects.filter(beat_at__gte=now - window).order_by("-beat_at"))
+
+
+def checkpoint_is_pending() -> bool:
+    return DBTaskResult.objects.filter(task_path=audit_checkpoint.module_path, status=TaskResultStatus.READY).exists()
+
+
+def ensure_audit_checkpoint() -> None:
+    if not checkpoint_is_pending():
+        audit_checkpoint.enqueue()
+
+
+@task()
+def audit_checkpoint() -> int | None:
+    """Sign the chain head (when it moved since the last checkpoint), then queue the next run."""
+    now = timezone.now()
+    try:
+        checkpoint = audit.take_checkpoint(now)
+    except audit.CheckpointRefused as exc:
+        # Never sign a chain that does not extend the last checkpoint; keep trying, loudly.
+        logger.error("audit checkpoint refused: %s", exc)
+        checkpoint = None
+    if not checkpoint_is_pending():
+        audit_checkpoint.using(run_after=now + timedelta(seconds=settings.AUDIT_CHECKPOINT_SECONDS)).enqueue()
+    return checkpoint.length if checkpoint is not None else None

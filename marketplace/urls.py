@@ -11,6 +11,7 @@ from tenders import views as tender_views
 
 api_v1 = [
     path("audit/head", api.AuditHeadView.as_view(), name="api-audit-head"),
+    path("audit/checkpoints/", api.AuditCheckpointListView.as_view(), name="api-audit-checkpoints"),
     path("notifications/", api.NotificationListView.as_view(), name="api-notifications"),
     path("notifications/read/", api.NotificationsReadView.as_view(), name="api-notifications-read"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

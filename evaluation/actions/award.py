@@ -116,7 +116,7 @@ def award_tender(actor: User, tender: Tender, *, choices: dict[int, str] | None 
             standstill_ends_at=standstill_ends_at,
             report_version=current.version,
             reason=reason,
-        )
+        ) | {"audit_checkpoint": audit.checkpoint_reference()}
         notice = AwardNotice.objects.create(
             tender=tender,
             number=number,

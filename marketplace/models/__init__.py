@@ -1,4 +1,4 @@
-from marketplace.models.audit import GENESIS_HASH, AppendOnlyError, AuditEvent, ChainHead
+from marketplace.models.audit import GENESIS_HASH, AppendOnlyError, AuditCheckpoint, AuditEvent, ChainHead
 from marketplace.models.live import LiveEvent, WorkerHeartbeat
 from marketplace.models.people import (
     ROLES_BY_KIND,
@@ -15,6 +15,7 @@ __all__ = [
     "ROLES_BY_KIND",
     "ApiToken",
     "AppendOnlyError",
+    "AuditCheckpoint",
     "AuditEvent",
     "ChainHead",
     "LiveEvent",

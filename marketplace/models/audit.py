@@ -95,3 +95,49 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit {self.audit_length} · live {self.live_seq}"
+
+
+class AuditCheckpointQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit checkpoints cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("audit checkpoints cannot be deleted")
+
+    def _raw_delete(self, using):
+        raise AppendOnlyError("audit checkpoints cannot be deleted")
+
+
+class AuditCheckpoint(models.Model):
+    """The chain head at a moment, signed by the platform: `jws` is a compact JWS over
+    `{"hash", "length", "at"}`. Anyone who keeps a copy can later show a rewrite of the chain
+    up to `length`, even by someone who controls the database."""
+
+    length = models.PositiveBigIntegerField(_("events"), unique=True, editable=False)
+    hash = models.CharField(_("head hash"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("time"), editable=False)
+    jws = models.TextField(_("signature"), editable=False)
+
+    objects = AuditCheckpointQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["length"]
+
+    def __str__(self) -> str:
+        return f"{self.hash}@{self.length}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("audit checkpoints cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit checkpoints cannot be deleted")
+
+    def signed_content(self) -> dict:
+        return {"hash": self.hash, "length": self.length, "at": self.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+
+    def reference(self) -> dict:
+        return {"hash": self.hash, "length": self.length, "jws": self.jws}

@@ -147,3 +147,13 @@ def test_the_financial_opening_is_refused_a_second_time(officer, deadline, suppl
             opening.open_financial_envelopes(officer, tender, [bid])
     assert again.value.problems[0].code == "already_started"
     assert OpeningLine.objects.filter(opening__round="financial").count() == 1
+
+
+def test_the_record_carries_the_latest_audit_checkpoint(tender, two_bids, deadline):
+    from marketplace import audit
+
+    checkpoint = audit.take_checkpoint()
+    with time_machine.travel(deadline + timedelta(seconds=1)):
+        result = opening.open_tender(tender.pk)
+    assert result.record["audit_checkpoint"] == {"hash": checkpoint.hash, "length": checkpoint.length, "jws": checkpoint.jws}
+    assert signing.verify(result.signature).payload == result.record

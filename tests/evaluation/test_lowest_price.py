@@ -156,3 +156,16 @@ def test_the_award_notice_is_announced_live_on_the_tender_and_public_subjects(ev
     on_public = LiveEvent.objects.get(subject="public", kind="award.published")
     assert on_tender.payload["notice"] == on_public.payload["notice"] == notice.pk
     assert on_tender.payload["signature"] == notice.signature
+
+
+def test_the_award_notice_carries_the_latest_audit_checkpoint(evaluating, officer):
+    from marketplace import audit
+
+    tender, bids, _clock = evaluating
+    for bid in bids:
+        actions.qualify_bid(officer, tender, bid, h.pass_all(tender))
+    actions.approve_report(officer, tender)
+    checkpoint = audit.take_checkpoint()
+    notice = actions.award_tender(officer, tender)
+    assert notice.content["audit_checkpoint"] == {"hash": checkpoint.hash, "length": checkpoint.length, "jws": checkpoint.jws}
+    assert signing.verify(notice.signature).payload == notice.content

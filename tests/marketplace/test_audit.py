@@ -3,10 +3,10 @@ import threading
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from marketplace import audit
-from marketplace.models import AppendOnlyError, AuditEvent, ChainHead
+from marketplace.models import AppendOnlyError, AuditCheckpoint, AuditEvent, ChainHead
 
 
 def write_events(n: int, prefix: str = "test.event") -> list[AuditEvent]:
@@ -18,13 +18,20 @@ def write_events(n: int, prefix: str = "test.event") -> list[AuditEvent]:
 
 
 def raw_sql(sql: str, params: list) -> None:
-    """Tamper as someone with direct database access would (bypassing the PostgreSQL trigger)."""
+    """Tamper as someone with direct database access would: past the append-only triggers
+    (PostgreSQL: as a superuser skipping triggers; SQLite: dropping them, then putting them back)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
+            cursor.execute(sql, params)
             cursor.execute("SET session_replication_role = DEFAULT")
+            return
+        triggers = cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        for name, _ in triggers:
+            cursor.execute(f"DROP TRIGGER {name}")
+        cursor.execute(sql, params)
+        for _, create in triggers:
+            cursor.execute(create)
 
 
 @pytest.mark.django_db
@@ -95,16 +102,25 @@ def test_verify_names_reordered_rows():
 
 
 @pytest.mark.django_db
-def test_postgres_itself_refuses_updates_and_deletes():
-    if connection.vendor != "postgresql":
-        pytest.skip("the database-level trigger exists on PostgreSQL only")
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE marketplace_auditevent SET action = 'x'",
+        "DELETE FROM marketplace_auditevent",
+        "UPDATE marketplace_auditcheckpoint SET hash = 'x'",
+        "DELETE FROM marketplace_auditcheckpoint",
+    ],
+)
+def test_the_database_itself_refuses_updates_and_deletes(statement):
+    """On SQLite as on PostgreSQL, raw SQL from the application's account is refused too."""
     write_events(1)
-    from django.db import DatabaseError
-
+    with transaction.atomic():
+        audit.take_checkpoint()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE marketplace_auditevent SET action = 'x'")
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM marketplace_auditevent")
+        cursor.execute(statement)
+    assert AuditEvent.objects.get().action == "test.event"
+    assert AuditCheckpoint.objects.count() == 1
+    assert audit.verify_chain(audit.checkpoint_pins()[0]).ok
 
 
 @pytest.mark.django_db(transaction=True)
@@ -140,4 +156,4 @@ def test_audit_head_is_public(public):
     events = write_events(3)
     response = public.get("/api/v1/audit/head")
     assert response.status_code == 200
-    assert response.json() == {"hash": events[-1].hash, "length": 3}
+    assert response.json() == {"hash": events[-1].hash, "length": 3, "checkpoint": None}
