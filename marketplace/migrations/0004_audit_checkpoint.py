@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0002_audit_append_only_trigger'),
+        ('marketplace', '0003_user_language'),
     ]
 
     operations = [

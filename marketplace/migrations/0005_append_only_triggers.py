@@ -52,6 +52,6 @@ def drop_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("marketplace", "0003_audit_checkpoint")]
+    dependencies = [("marketplace", "0004_audit_checkpoint")]
 
     operations = [migrations.RunPython(create_triggers, drop_triggers)]
