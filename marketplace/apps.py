@@ -7,4 +7,4 @@ class MarketplaceConfig(AppConfig):
     verbose_name = _("Marketplace")
 
     def ready(self) -> None:
-        from marketplace import signals  # noqa: F401
+        from marketplace import auth, signals  # noqa: F401

@@ -1,6 +1,7 @@
 """Personas and shared fixtures. Real services are used where the behaviour depends on them."""
 
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -19,6 +20,13 @@ def pytest_configure(config):
 def uploads_in_a_temporary_folder(settings, tmp_path):
     """Files a test uploads land in its own folder, never in the data folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings):
+    """Each test counts throttles and reset e-mails from zero: its own key prefix in the shared
+    cache (Redis keeps keys across tests, and other test processes use the same database)."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture(autouse=True)
