@@ -7,6 +7,7 @@ and locked the same way, so the lock-out page cannot tell whether an account exi
 """
 
 import hashlib
+import time
 
 from axes.signals import user_locked_out
 from django.conf import settings
@@ -57,19 +58,25 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-def _count_within_hour(key: str) -> int:
-    # add() starts the window; incr() is atomic on Redis, so concurrent requests each get their own count.
-    cache.add(key, 0, timeout=3600)
+def _count_this_hour(key: str) -> int:
+    """Counts this request in the current clock hour's bucket. The hour is part of the key, so
+    the server clock, not the cache's expiry, decides when a window ends; incr() is atomic on
+    Redis, so concurrent requests each get their own number."""
+    bucket, keep = f"{key}:{int(time.time() // 3600)}", 2 * 3600
+    cache.add(bucket, 0, timeout=keep)
     try:
-        return cache.incr(key)
-    except ValueError:  # the window ended between add and incr
-        cache.add(key, 1, timeout=3600)
+        count = cache.incr(bucket)
+    except ValueError:  # evicted between add and incr
+        cache.add(bucket, 1, timeout=keep)
         return 1
+    # The database cache's incr() is a set() with the default five-minute timeout: restore ours.
+    cache.touch(bucket, keep)
+    return count
 
 
 def password_reset_allowed(request: HttpRequest, email: str) -> bool:
-    """Whether a reset e-mail may go out now, counting this request. Counted for every address
-    asked, existing or not, so the answer reveals nothing about accounts."""
-    per_email = _count_within_hour(f"password-reset:email:{_digest(email.strip().lower())}")
-    per_client = _count_within_hour(f"password-reset:client:{client_address(request) or '-'}")
+    """Whether a reset e-mail may go out now, counting this request against the clock hour.
+    Counted for every address asked, existing or not, so the answer reveals nothing about accounts."""
+    per_email = _count_this_hour(f"password-reset:email:{_digest(email.strip().lower())}")
+    per_client = _count_this_hour(f"password-reset:client:{client_address(request) or '-'}")
     return per_email <= settings.PASSWORD_RESETS_PER_EMAIL_HOUR and per_client <= settings.PASSWORD_RESETS_PER_CLIENT_HOUR

@@ -337,7 +337,7 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
-# Password-reset e-mails: at most this many per e-mail address, and per client address, an hour.
+# Password-reset e-mails: at most this many per e-mail address, and per client address, each clock hour.
 PASSWORD_RESETS_PER_EMAIL_HOUR = env_int("PASSWORD_RESETS_PER_EMAIL_HOUR", 3, minimum=1, maximum=100)
 PASSWORD_RESETS_PER_CLIENT_HOUR = env_int("PASSWORD_RESETS_PER_CLIENT_HOUR", 20, minimum=1, maximum=10_000)
 
