@@ -158,9 +158,6 @@ class ApiTokenQuerySet(models.QuerySet):
         """Not revoked; possibly expired (`ApiToken.is_expired`)."""
         return self.filter(revoked_at__isnull=True)
 
-    def usable(self, now):
-        return self.live().filter(created_at__gt=now - ApiToken.lifetime())
-
 
 class ApiToken(models.Model):
     """A personal API token. Only its SHA-256 is stored; the key is shown once, at creation."""
