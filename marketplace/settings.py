@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
 # Sign-in, throttling, tokens and sessions ----------------------------------------------
 # Throttle counters live in Django's cache, which every daphne process must share: Redis when
 # REDIS_URL is set, otherwise a database table (`manage.py createcachetable`, run by `make run`).
+DATABASE_CACHE_TABLE = "tenderhall_cache"
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -313,7 +314,7 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tenderhall_cache"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": DATABASE_CACHE_TABLE}}
 
 # Sign-in lock-out (django-axes, attempts stored in the database): after this many failures an
 # account, and separately a client address, is refused for the cool-off, even the right password.

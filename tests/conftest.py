@@ -160,6 +160,13 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    # Processes started without REDIS_URL use the database cache, even when this run uses Redis.
+    from django.core.management.commands.createcachetable import Command as CreateCacheTable
+
+    command = CreateCacheTable()
+    command.verbosity = 0
+    with django_db_blocker.unblock():
+        command.create_table("default", settings.DATABASE_CACHE_TABLE, dry_run=False)
     yield
     # Worker threads of async tests keep their own connections; PostgreSQL will not drop the
     # test database while they are open.
