@@ -43,6 +43,7 @@ install-dev: $(DEV)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py createcachetable
 	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
 	SITE_URL=$(SITE_URL) exec $(PY) manage.py serve --host $(HOST) --port $(PORT)
 

@@ -61,6 +61,16 @@ def revoke_api_token(user: User, token: ApiToken) -> None:
 
 
 @transaction.atomic
+def revoke_credentials_after_password_change(user: User, *, reason: str) -> int:
+    """A new password ends everything the old one opened: every API token is revoked here, and
+    every other session ends by itself (Django signs sessions with a hash of the password)."""
+    now = timezone.now()
+    revoked = ApiToken.objects.live().filter(user=user).update(revoked_at=now)
+    audit.record("user.password_changed", actor=user, obj=user, now=now, payload={"reason": reason, "tokens_revoked": revoked})
+    return revoked
+
+
+@transaction.atomic
 def mark_notifications_read(user: User, ids: list[int] | None = None) -> int:
     unread = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:

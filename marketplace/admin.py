@@ -102,7 +102,10 @@ class LiveEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ReadOnlyAdmin):
-    list_display = ["user", "name", "hint", "created_at", "last_used_at", "revoked_at"]
+    # When a bidder last used a token would tell staff that a bid was being submitted: the
+    # last use is shown to the token's owner only, on the profile page.
+    list_display = ["user", "name", "hint", "created_at", "revoked_at"]
+    exclude = ["last_used_at"]
 
 
 admin.site.register(Notification, ReadOnlyAdmin)

@@ -8,7 +8,7 @@ class MarketplaceConfig(AppConfig):
 
     def ready(self) -> None:
         # The access registry first, so every app's rules find it whole when they register.
-        from marketplace import access, periodic, signals  # noqa: F401
+        from marketplace import access, auth, periodic, signals  # noqa: F401
         from marketplace.tasks import ensure_audit_checkpoint
 
         periodic.register("marketplace.audit_checkpoint", ensure_audit_checkpoint)

@@ -4,6 +4,7 @@ Kept apart from the views so DRF can import it while it is itself being imported
 """
 
 import codecs
+import math
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,10 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, pagination, parsers
+from rest_framework import authentication, exceptions, pagination, parsers, throttling
 from rest_framework.response import Response
 from rest_framework.utils import json
 
+from marketplace.auth import client_address
 from marketplace.errors import ActionError
 from marketplace.models import ApiToken
 
@@ -40,6 +42,11 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()
+        if token.is_expired(now):
+            raise exceptions.AuthenticationFailed(
+                _("This token expired on %(date)s: create a new one on your profile page.") % {"date": token.expires_at.date().isoformat()},
+                code="token_expired",
+            )
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
@@ -130,7 +137,7 @@ def exception_handler(exc, context):
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+        headers["Retry-After"] = str(math.ceil(exc.wait))
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
     else:
@@ -138,6 +145,35 @@ def exception_handler(exc, context):
             {"field": None, "code": exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code, "message": str(exc.detail)}
         ]
     return Response({"errors": errors}, status=exc.status_code, headers=headers)
+
+
+class AnonymousThrottle(throttling.SimpleRateThrottle):
+    """Anonymous API calls, per client address (`API_ANONYMOUS_PER_MINUTE`)."""
+
+    scope = "anonymous"
+
+    def get_rate(self) -> str:
+        return f"{settings.API_ANONYMOUS_PER_MINUTE}/min"
+
+    def get_cache_key(self, request, view):
+        if request.user and request.user.is_authenticated:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request) or "-"}
+
+
+class TokenThrottle(throttling.SimpleRateThrottle):
+    """Signed-in API calls, per token, or per person for the pages' session calls (`API_TOKEN_PER_MINUTE`)."""
+
+    scope = "token"
+
+    def get_rate(self) -> str:
+        return f"{settings.API_TOKEN_PER_MINUTE}/min"
+
+    def get_cache_key(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return None
+        ident = f"token-{request.auth.pk}" if isinstance(request.auth, ApiToken) else f"user-{request.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -5,6 +5,7 @@ data folder, the in-memory channel layer, console e-mail. A malformed value stop
 with one line naming the variable.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -349,6 +350,59 @@ SPECTACULAR_SETTINGS = {
         "ChallengeDecisionEnum": "evaluation.models.Challenge.Decision",
     },
 }
+
+# Sign-in, throttling, tokens and sessions ----------------------------------------------
+# Throttle counters live in Django's cache, which every daphne process must share: Redis when
+# REDIS_URL is set, otherwise a database table (`manage.py createcachetable`, run by `make run`).
+DATABASE_CACHE_TABLE = "tenderhall_cache"
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("REDIS_PREFIX", "tenderhall"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": DATABASE_CACHE_TABLE}}
+
+# Sign-in lock-out (django-axes, attempts stored in the database): after this many failures an
+# account, and separately a client address, is refused for the cool-off, even the right password.
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+MIDDLEWARE.append("marketplace.middleware.OfficerIdleTimeoutMiddleware")
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+SIGN_IN_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
+AXES_FAILURE_LIMIT = SIGN_IN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SIGN_IN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "marketplace.auth.sign_in_name"
+AXES_CLIENT_IP_CALLABLE = "marketplace.auth.client_address"
+AXES_LOCKOUT_CALLABLE = "marketplace.auth.locked_out"
+AXES_RESET_ON_SUCCESS = True
+# A fixed cool-off: more guesses during it do not extend it, so an attacker cannot keep an
+# officer locked out indefinitely by guessing on.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Successful sign-ins are in the audit chain already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
+# Password-reset e-mails: at most this many per e-mail address, and per client address, each clock hour.
+PASSWORD_RESETS_PER_EMAIL_HOUR = env_int("PASSWORD_RESETS_PER_EMAIL_HOUR", 3, minimum=1, maximum=100)
+PASSWORD_RESETS_PER_CLIENT_HOUR = env_int("PASSWORD_RESETS_PER_CLIENT_HOUR", 20, minimum=1, maximum=10_000)
+
+# API throttles: anonymous callers per client address, signed-in callers per token (or per
+# person, for the pages' own calls). Generous: a firm's bid at the deadline is a handful of calls.
+API_ANONYMOUS_PER_MINUTE = env_int("API_ANONYMOUS_PER_MINUTE", 300, minimum=1)
+API_TOKEN_PER_MINUTE = env_int("API_TOKEN_PER_MINUTE", 1200, minimum=1)
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["marketplace.rest.AnonymousThrottle", "marketplace.rest.TokenThrottle"]
+
+# API tokens stop working this many days after they were created.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1, maximum=3650)
+# Officers and staff are signed out after this long without a request; suppliers keep Django's
+# two-week session.
+OFFICER_IDLE_MINUTES = env_int("OFFICER_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
 
 # Logging -------------------------------------------------------------------------------
 LOGGING = {

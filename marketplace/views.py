@@ -6,13 +6,24 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
 
 from marketplace import access, actions
+from marketplace.auth import password_reset_allowed
 from marketplace.forms import ApiTokenForm
 from marketplace.models import ApiToken, Notification
+
+
+def _tokens_of(user) -> list[ApiToken]:
+    """The owner's tokens, each marked `expired`; last use is shown here and nowhere else."""
+    now = timezone.now()
+    tokens = list(ApiToken.objects.filter(user=user))
+    for token in tokens:
+        token.expired = token.is_expired(now)
+    return tokens
 
 
 @login_required
@@ -20,7 +31,8 @@ def profile(request):
     access.require(request.user, "view_profile")
     context = {
         "memberships": access.memberships(request.user),
-        "tokens": ApiToken.objects.filter(user=request.user),
+        "tokens": _tokens_of(request.user),
+        "token_days": settings.API_TOKEN_DAYS,
         "token_form": ApiTokenForm(),
         "new_key": request.session.pop("new_api_key", None),
     }
@@ -35,7 +47,8 @@ def api_token_create(request):
     if not form.is_valid():
         context = {
             "memberships": access.memberships(request.user),
-            "tokens": ApiToken.objects.filter(user=request.user),
+            "tokens": _tokens_of(request.user),
+            "token_days": settings.API_TOKEN_DAYS,
             "token_form": form,
         }
         return render(request, "marketplace/profile.html", context, status=400)
@@ -70,6 +83,10 @@ def notifications_read(request):
 
 class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
+        # Past the hourly limit nothing is sent, and the answer stays the same: it must not tell
+        # whether the address has an account, nor help flood someone's mailbox.
+        if not password_reset_allowed(self.request, form.cleaned_data["email"]):
+            return HttpResponseRedirect(self.get_success_url())
         form.save(
             # Links point at the configured site, never at whatever Host the request claimed.
             domain_override=urlsplit(settings.SITE_URL).netloc,
@@ -94,3 +111,17 @@ def set_language(request):
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         actions.choose_language(request.user, language)
     return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        actions.revoke_credentials_after_password_change(form.user, reason="reset")
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        actions.revoke_credentials_after_password_change(form.user, reason="change")
+        return response

@@ -1,6 +1,7 @@
 """Personas and shared fixtures. Real services are used where the behaviour depends on them."""
 
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -47,6 +48,13 @@ def language_as_it_was():
 def uploads_in_a_temporary_folder(settings, tmp_path):
     """Files a test uploads land in its own folder, never in the data folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings):
+    """Each test counts throttles and reset e-mails from zero: its own key prefix in the shared
+    cache (Redis keeps keys across tests, and other test processes use the same database)."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
 
 
 @pytest.fixture(autouse=True)
@@ -180,6 +188,13 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    # Processes started without REDIS_URL use the database cache, even when this run uses Redis.
+    from django.core.management.commands.createcachetable import Command as CreateCacheTable
+
+    command = CreateCacheTable()
+    command.verbosity = 0
+    with django_db_blocker.unblock():
+        command.create_table("default", settings.DATABASE_CACHE_TABLE, dry_run=False)
     yield
     # Worker threads of async tests keep their own connections; PostgreSQL will not drop the
     # test database while they are open.

@@ -1,6 +1,7 @@
 from marketplace.models.audit import GENESIS_HASH, AppendOnlyError, AuditCheckpoint, AuditEvent, ChainHead
 from marketplace.models.live import LiveEvent, WorkerHeartbeat
 from marketplace.models.people import (
+    OFFICER_ROLES,
     ROLES_BY_KIND,
     ApiToken,
     Membership,
@@ -12,6 +13,7 @@ from marketplace.models.people import (
 
 __all__ = [
     "GENESIS_HASH",
+    "OFFICER_ROLES",
     "ROLES_BY_KIND",
     "ApiToken",
     "AppendOnlyError",

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -85,6 +86,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
+    def is_officer(self) -> bool:
+        """Platform staff, or a holder of any officer role (`OFFICER_ROLES`)."""
+        return self.is_staff or self.memberships.filter(role__in=OFFICER_ROLES).exists()
+
 
 class Organisation(models.Model):
     class Kind(models.TextChoices):
@@ -119,6 +124,11 @@ class Role(models.TextChoices):
     REGISTRY_OFFICER = "registry_officer", _("Registry officer")  # verifies and debars suppliers
     AUDITOR = "auditor", _("Auditor")  # reads everything after the fact
     REVIEW_OFFICER = "review_officer", _("Review officer")  # decides escalated challenges
+
+
+# Roles that act for the state (or run the platform): their sessions end when left idle
+# (`OFFICER_IDLE_MINUTES`). Suppliers' roles keep the normal session length.
+OFFICER_ROLES = frozenset(Role) - {Role.SUPPLIER_ADMIN, Role.BIDDER}
 
 
 # Which roles an organisation of each kind can confer.
@@ -165,6 +175,7 @@ class Membership(models.Model):
 
 class ApiTokenQuerySet(models.QuerySet):
     def live(self):
+        """Not revoked; possibly expired (`ApiToken.is_expired`)."""
         return self.filter(revoked_at__isnull=True)
 
 
@@ -190,6 +201,18 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def lifetime() -> timedelta:
+        return timedelta(days=settings.API_TOKEN_DAYS)
+
+    @property
+    def expires_at(self):
+        """A token stops working `API_TOKEN_DAYS` after its creation."""
+        return self.created_at + self.lifetime()
+
+    def is_expired(self, now) -> bool:
+        return now >= self.expires_at
 
     @staticmethod
     def digest_of(key: str) -> str:

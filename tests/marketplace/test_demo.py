@@ -25,4 +25,5 @@ def test_seed_demo_creates_every_persona_and_is_idempotent(capsys):
 
 def test_demo_logins_work(client):
     call_command("seed_demo")
-    assert client.login(username="officer@mpw.example", password="tenderhall-demo")
+    response = client.post("/accounts/login/", {"username": "officer@mpw.example", "password": "tenderhall-demo"})
+    assert response.status_code == 302 and "_auth_user_id" in client.session
