@@ -7,7 +7,10 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Contracts")
 
     def ready(self) -> None:
-        from contracts import authority
+        from contracts import authority, receivers  # noqa: F401 (receivers register on import)
+        from contracts.tasks import ensure_contract_sweep
+        from marketplace import periodic
 
         # A root certificate that is not PLATFORM_CA_KEY's stops start-up here, not at the first signature.
         authority.root_certificate()
+        periodic.register("contracts.contract_sweep", ensure_contract_sweep)
