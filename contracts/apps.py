@@ -7,7 +7,7 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Contracts")
 
     def ready(self) -> None:
-        from contracts import authority, receivers  # noqa: F401 (receivers register on import)
+        from contracts import access, authority, receivers  # noqa: F401 (rules and receivers register on import)
         from contracts.tasks import ensure_contract_sweep
         from marketplace import periodic
 

@@ -322,6 +322,8 @@ SPECTACULAR_SETTINGS = {
         "AwardNoticeStatusEnum": "evaluation.models.AwardNotice.Status",
         "ChallengeStatusEnum": "evaluation.models.Challenge.Status",
         "ChallengeDecisionEnum": "evaluation.models.Challenge.Decision",
+        "ContractStatusEnum": "contracts.models.Contract.Status",
+        "ContractPartyEnum": "contracts.models.Contract.Party",
     },
 }
 
