@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,7 @@ from marketplace.models import Role, User
 from marketplace.notify import notify
 from suppliers.models import Supplier
 from tenders.actions.common import lock as lock_tender
-from tenders.actions.common import platform_language, tender_path
+from tenders.actions.common import platform_language
 
 # What the officer may change in a draft; everything else is fixed by the award (政府采购法 Art. 46).
 EDITABLE = ("period_start", "period_end", "special_terms", "buyer_signatories", "supplier_signatories")
@@ -34,8 +35,7 @@ SIGNATURE_FIELDS = {Contract.Party.SUPPLIER: "SupplierSignature", Contract.Party
 
 
 def contract_path(contract: Contract) -> str:
-    """Where a notification sends its reader: the contract pages are not built yet, so the tender's page."""
-    return tender_path(contract.tender)
+    return reverse("contracts:detail", args=[contract.pk])
 
 
 def lock(contract: Contract | int) -> Contract:
