@@ -61,3 +61,9 @@ def test_declining_with_the_form(sent, page_as):
     assert page_as("supplier_a", f"/contracts/{sent.pk}/decline/", {"reason": "No capacity left."}).status_code == 302
     sent.refresh_from_db()
     assert sent.status == Contract.Status.CANCELLED and sent.cancellation_reason == "No capacity left."
+
+
+def test_the_tender_page_links_the_contract_for_those_who_may_see_it(sent, page_as):
+    for persona in ("public", "supplier_b", "supplier_a", "officer"):
+        page = page_as(persona, f"/tenders/{sent.tender_id}/")
+        assert (f"/contracts/{sent.pk}/" in page.text) == (persona in PARTIES), persona
