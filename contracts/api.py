@@ -1,19 +1,27 @@
-"""Contract signatures in the API: the platform's root certificate, and checking a signed PDF."""
+"""Contracts in the API: the list and each contract (public once signed by both), the signed
+document, the parties' actions (prepare, send, sign, decline), the platform's root certificate,
+and checking a signed PDF. Errors have the DESIGN.md shape (`marketplace.rest`)."""
 
 import dataclasses
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import generics, permissions, serializers
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contracts import authority, signatures
+from contracts import access as contract_access
+from contracts import actions, authority, signatures
+from contracts import serializers as contract_serializers
+from contracts.filters import ContractFilter
+from contracts.models import Contract
+from contracts.queries import contract_for
 from marketplace.errors import TooLarge
 
 PEM_CHAIN = "application/pem-certificate-chain"  # RFC 8555 §9.1
@@ -132,3 +140,95 @@ def _read(upload, field: str) -> bytes:
             _("The file is larger than %(limit)s MiB.") % {"limit": settings.CONTRACT_DOCUMENT_MAX_BYTES // (1024 * 1024)}, field=field
         )
     return upload.read()
+
+
+ERRORS = {
+    400: OpenApiResponse(description="malformed input"),
+    403: OpenApiResponse(description="not allowed, or a wrong password"),
+    404: OpenApiResponse(description="not found, or not visible to you"),
+    409: OpenApiResponse(description="the contract's state or the signing deadline does not allow it"),
+    422: OpenApiResponse(description="the rules refuse it; every problem is listed"),
+}
+
+
+class ContractListView(generics.ListAPIView):
+    """Contracts, newest first: the public sees those signed by both parties; the parties and
+    auditors also see drafts and contracts awaiting signatures."""
+
+    serializer_class = contract_serializers.ContractSummarySerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ContractFilter
+
+    def get_queryset(self):
+        contracts = Contract.objects.select_related("tender", "lot")
+        return contract_access.visible_contracts(self.request.user, contracts).order_by("-created_at", "-pk")
+
+
+class ContractDetailView(APIView):
+    @extend_schema(responses={200: contract_serializers.ContractSerializer, **ERRORS})
+    def get(self, request, pk: int):
+        """One contract: parties, value, items, period, signatures, the document's SHA-256."""
+        return Response(contract_serializers.ContractSerializer(contract_for(request.user, pk)).data)
+
+    @extend_schema(request=contract_serializers.DraftChangesSerializer, responses={200: contract_serializers.ContractSerializer, **ERRORS})
+    def patch(self, request, pk: int):
+        """The buyer's officer edits the draft: period, signatories, special terms. A field the
+        award fixed (value, currency, items, supplier) is refused (422 `fixed_by_award`)."""
+        contract = contract_for(request.user, pk, "prepare_contract")
+        serializer = contract_serializers.DraftChangesSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        others = {name: request.data[name] for name in request.data if name not in contract_serializers.DraftChangesSerializer().fields}
+        contract = actions.edit_draft(request.user, contract, dict(serializer.validated_data) | others)
+        return Response(contract_serializers.ContractSerializer(contract).data)
+
+
+class ContractDocumentView(APIView):
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY), **ERRORS})
+    def get(self, request, pk: int):
+        """The contract's PDF: signed by both once active, otherwise as it stands (its parties only)."""
+        contract = contract_for(request.user, pk)
+        source = contract.signed_document or contract.document
+        if not source:
+            raise Http404
+        with source.open("rb") as file:
+            response = HttpResponse(file.read(), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{contract.number}.pdf"'
+        response["X-Content-SHA256"] = contract.signed_sha256 or contract.document_sha256
+        return response
+
+
+class ContractAction(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+
+class SendForSignatureView(ContractAction):
+    @extend_schema(request=None, responses={200: contract_serializers.ContractSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """Render the document (a few seconds, in this request) and send it to the parties to sign."""
+        contract = actions.send_for_signature(request.user, contract_for(request.user, pk, "prepare_contract"))
+        return Response(contract_serializers.ContractSerializer(contract).data)
+
+
+class SignView(ContractAction):
+    @extend_schema(request=contract_serializers.SignSerializer, responses={200: contract_serializers.ContractSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """Sign for your party with your password: the supplier's administrator first, then the
+        buyer's procurement officer. A wrong password is a 403 `wrong_password`."""
+        contract = contract_for(request.user, pk)
+        serializer = contract_serializers.SignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contract = actions.sign_contract(request.user, contract, password=serializer.validated_data["password"])
+        return Response(contract_serializers.ContractSerializer(contract).data)
+
+
+class DeclineView(ContractAction):
+    @extend_schema(request=contract_serializers.DeclineSerializer, responses={200: contract_serializers.ContractSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """The winning firm declines the contract, with its reason: contract and award are cancelled."""
+        contract = contract_for(request.user, pk)
+        serializer = contract_serializers.DeclineSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contract = actions.decline_contract(request.user, contract, reason=serializer.validated_data["reason"])
+        return Response(contract_serializers.ContractSerializer(contract).data)

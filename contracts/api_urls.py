@@ -5,4 +5,10 @@ from contracts import api
 urlpatterns = [
     path("certificates/root.pem", api.RootCertificateView.as_view(), name="api-root-certificate"),
     path("contracts/verify", api.VerifyDocumentView.as_view(), name="api-contracts-verify"),
+    path("contracts/", api.ContractListView.as_view(), name="api-contracts"),
+    path("contracts/<int:pk>/", api.ContractDetailView.as_view(), name="api-contract"),
+    path("contracts/<int:pk>/document/", api.ContractDocumentView.as_view(), name="api-contract-document"),
+    path("contracts/<int:pk>/send/", api.SendForSignatureView.as_view(), name="api-contract-send"),
+    path("contracts/<int:pk>/sign/", api.SignView.as_view(), name="api-contract-sign"),
+    path("contracts/<int:pk>/decline/", api.DeclineView.as_view(), name="api-contract-decline"),
 ]

@@ -58,10 +58,13 @@ class Item:
     description: str
     quantity: Decimal
     unit: str
-    unit_price: Decimal
+    # None when the winning bid priced the lot as a whole: the lot's value is the contract value.
+    unit_price: Decimal | None
 
     @property
-    def amount(self) -> Decimal:
+    def amount(self) -> Decimal | None:
+        if self.unit_price is None:
+            return None
         return (self.quantity * self.unit_price).quantize(self.unit_price)
 
 
@@ -163,8 +166,8 @@ def _context(document: ContractDocument) -> dict:
                 "description": item.description,
                 "quantity": _number(item.quantity),
                 "unit": item.unit,
-                "unit_price": _number(item.unit_price),
-                "amount": _number(item.amount),
+                "unit_price": "—" if item.unit_price is None else _number(item.unit_price),
+                "amount": "—" if item.amount is None else _number(item.amount),
             }
             for item in document.items
         ],

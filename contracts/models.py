@@ -1,11 +1,158 @@
-"""Contracts from awards: electronic signatures, milestones, deliveries, amendments.
-
-So far: the certificates the platform's CA issues to signatories (`contracts.authority`).
-"""
+"""Contracts from confirmed awards, their signatures, and the certificates the platform's CA
+issues to signatories (`contracts.authority`)."""
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+
+MONEY = {"max_digits": 18, "decimal_places": 2}
+
+
+class ContractQuerySet(models.QuerySet):
+    def public(self):
+        """Contracts the public may read: signed by both parties (and what follows)."""
+        return self.filter(status__in=Contract.PUBLIC_STATUSES)
+
+    def awaiting_signatures(self):
+        return self.filter(status=Contract.Status.AWAITING_SIGNATURES)
+
+
+class Contract(FSMModelMixin, models.Model):
+    """The contract for one confirmed award. Value, items and supplier are the award's
+    (政府采购法 Art. 46: the contract may not depart from the tender and the winning bid); the
+    parties' registry details are copied when it is drawn up, so later edits of a profile do not
+    change a signed contract."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")  # the buyer's officer prepares it: dates, signatories, special terms
+        AWAITING_SIGNATURES = "awaiting_signatures", _("Awaiting signatures")  # the document is fixed; supplier signs, then buyer
+        ACTIVE = "active", _("Active")  # signed by both parties; public
+        COMPLETED = "completed", _("Completed")  # every obligation fulfilled
+        TERMINATED = "terminated", _("Terminated")  # ended early, with a reason
+        CANCELLED = "cancelled", _("Cancelled")  # the winner declined or did not sign in time; the award is cancelled too
+
+    PUBLIC_STATUSES = (Status.ACTIVE, Status.COMPLETED, Status.TERMINATED)
+    SIGNABLE_STATUSES = (Status.DRAFT, Status.AWAITING_SIGNATURES)
+
+    class Party(models.TextChoices):
+        SUPPLIER = "supplier", _("Supplier")
+        BUYER = "buyer", _("Buyer")
+
+    award = models.OneToOneField("evaluation.Award", on_delete=models.PROTECT, related_name="contract", verbose_name=_("award"))
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.PROTECT, related_name="contracts", verbose_name=_("tender"))
+    lot = models.ForeignKey("tenders.Lot", on_delete=models.PROTECT, related_name="contracts", verbose_name=_("lot"))
+    buyer = models.ForeignKey(
+        "marketplace.Organisation", on_delete=models.PROTECT, related_name="contracts_bought", verbose_name=_("buyer")
+    )
+    supplier = models.ForeignKey(
+        "marketplace.Organisation", on_delete=models.PROTECT, related_name="contracts_supplied", verbose_name=_("supplier")
+    )
+    number = models.CharField(_("number"), max_length=60, unique=True)  # <tender reference>-C<n>
+    # The parties as the registries knew them when the contract was drawn up:
+    # {"legal_name", "country", "registration_number", "address", "signatories": [{"name", "title", "email"}]}
+    buyer_details = models.JSONField(_("buyer's details"))
+    supplier_details = models.JSONField(_("supplier's details"))
+    value = models.DecimalField(_("value"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3)
+    period_start = models.DateField(_("performance from"), null=True, blank=True)
+    period_end = models.DateField(_("performance until"), null=True, blank=True)
+    special_terms = models.TextField(_("special terms"), blank=True)
+    status = FSMField(_("status"), default=Status.DRAFT, choices=Status.choices, protected=True, db_index=True)
+    signing_deadline = models.DateTimeField(_("sign by"))
+    # Bumped by every edit of the draft: a document rendered from an older version is not sent.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    # The rendered document (kept under MEDIA_ROOT, never served directly) and, after each
+    # signature, the signed file with the signatures so far.
+    document = models.FileField(_("document"), upload_to="contracts/", max_length=300, blank=True)
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64, blank=True)
+    document_language = models.CharField(_("document language"), max_length=10, blank=True)
+    signed_document = models.FileField(_("signed document"), upload_to="contracts/", max_length=300, blank=True)
+    signed_sha256 = models.CharField(_("signed document SHA-256"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("drawn up"))
+    sent_at = models.DateTimeField(_("sent for signature"), null=True, blank=True)
+    signed_at = models.DateTimeField(_("signed by both"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancellation_reason = models.TextField(_("reason for cancellation"), blank=True)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in self.PUBLIC_STATUSES
+
+    def signing_period_over(self, now) -> bool:
+        return now >= self.signing_deadline
+
+    def signature_of(self, party: str):
+        return next((s for s in self.signatures.all() if s.party == party), None)
+
+    @transition(field=status, source=Status.DRAFT, target=Status.AWAITING_SIGNATURES)
+    def send_for_signature(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.AWAITING_SIGNATURES, target=Status.ACTIVE)
+    def activate(self) -> None:
+        pass
+
+    @transition(field=status, source=SIGNABLE_STATUSES, target=Status.CANCELLED)
+    def cancel(self) -> None:
+        pass
+
+
+class ContractItem(models.Model):
+    """An item of the awarded lot, with its quantity. The bid states a price per lot; a unit
+    price is stored only where it follows exactly from it (`contracts.drafting.unit_prices`)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="items", verbose_name=_("contract"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    description = models.CharField(_("description"), max_length=500)
+    quantity = models.DecimalField(_("quantity"), max_digits=18, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=40)
+    cpv = models.CharField(_("category (CPV)"), max_length=8)
+    unit_price = models.DecimalField(_("unit price"), max_digits=18, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contract item")
+        verbose_name_plural = _("contract items")
+        ordering = ["contract", "position"]
+        constraints = [models.UniqueConstraint(fields=["contract", "position"], name="contract_item_position")]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class ContractSignature(models.Model):
+    """One party's PAdES signature of the contract document, applied by the platform with the
+    signatory's certificate after they re-authenticated."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("contract"))
+    party = models.CharField(_("party"), max_length=10, choices=Contract.Party.choices)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("signed by"))
+    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.PROTECT, related_name="+")
+    certificate = models.ForeignKey(
+        "contracts.SignatoryCertificate", on_delete=models.PROTECT, related_name="signatures", verbose_name=_("certificate")
+    )
+    field_name = models.CharField(_("signature field"), max_length=40)
+    signed_at = models.DateTimeField(_("signed"))
+    sha256 = models.CharField(_("SHA-256 of the signed file"), max_length=64)
+
+    class Meta:
+        verbose_name = _("contract signature")
+        verbose_name_plural = _("contract signatures")
+        ordering = ["contract", "signed_at"]
+        constraints = [models.UniqueConstraint(fields=["contract", "party"], name="one_signature_per_party")]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.party}"
 
 
 class SignatoryCertificateQuerySet(models.QuerySet):

@@ -287,7 +287,7 @@ class Award(FSMModelMixin, models.Model):
         PENDING = "pending", _("Pending")  # decided, notice not yet published
         ACTIVE = "active", _("Active (standstill)")  # notice published; bidders may challenge until the standstill ends
         CONFIRMED = "confirmed", _("Confirmed")  # standstill over with no open challenge: ready for a contract
-        CANCELLED = "cancelled", _("Cancelled")  # a challenge was upheld
+        CANCELLED = "cancelled", _("Cancelled")  # a challenge was upheld, or the winner declined or failed to sign the contract
 
     notice = models.ForeignKey(AwardNotice, on_delete=models.PROTECT, related_name="awards")
     tender = models.ForeignKey("tenders.Tender", on_delete=models.PROTECT, related_name="awards")
@@ -302,6 +302,8 @@ class Award(FSMModelMixin, models.Model):
     standstill_ends_at = models.DateTimeField(_("standstill ends"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # Why a confirmed award was cancelled: the winner declined the contract or did not sign in time.
+    cancellation_reason = models.TextField(_("reason for cancellation"), blank=True)
 
     class Meta:
         db_table = "tenders_award"
@@ -327,6 +329,10 @@ class Award(FSMModelMixin, models.Model):
 
     @transition(field=status, source=Status.ACTIVE, target=Status.CANCELLED)
     def cancel(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.CONFIRMED, target=Status.CANCELLED)
+    def withdraw(self) -> None:
         pass
 
 

@@ -287,6 +287,10 @@ PLATFORM_CA_NAME = env_str("PLATFORM_CA_NAME", "Tenderhall Platform Root CA")
 # signatory certificate is valid.
 SIGNATORY_KEK = env_key("SIGNATORY_KEK", 32, VAR_DIR / "signatory_kek")
 SIGNATORY_CERTIFICATE_DAYS = env_int("SIGNATORY_CERTIFICATE_DAYS", 730, minimum=1, maximum=3650)
+# Days the winner has to sign the contract after the award is confirmed (政府采购法 Art. 46: 30).
+CONTRACT_SIGNING_DAYS = env_int("CONTRACT_SIGNING_DAYS", 30, minimum=1, maximum=365)
+# How often a worker looks for contracts whose signing period ended unsigned.
+CONTRACT_SWEEP_SECONDS = env_int("CONTRACT_SWEEP_SECONDS", 300, minimum=10, maximum=86400)
 # Largest PDF (or detached signature) the public verification takes.
 CONTRACT_DOCUMENT_MAX_BYTES = env_int("CONTRACT_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024, minimum=1024 * 1024, maximum=1024 * 1024 * 1024)
 
@@ -348,6 +352,8 @@ SPECTACULAR_SETTINGS = {
         "AwardNoticeStatusEnum": "evaluation.models.AwardNotice.Status",
         "ChallengeStatusEnum": "evaluation.models.Challenge.Status",
         "ChallengeDecisionEnum": "evaluation.models.Challenge.Decision",
+        "ContractStatusEnum": "contracts.models.Contract.Status",
+        "ContractPartyEnum": "contracts.models.Contract.Party",
     },
 }
 

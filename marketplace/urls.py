@@ -50,6 +50,7 @@ urlpatterns = [
     # The tender pages: the tenders app's own and the evaluation's, one namespace under /tenders/.
     path("tenders/", include(([*tender_urls.urlpatterns, *evaluation_urls.tender_pages], "tenders"))),
     path("awards/", include(("evaluation.urls", "awards"))),
+    path("contracts/", include(("contracts.urls", "contracts"))),
     path("", include(("bidding.urls", "bidding"))),
     path("admin/", admin.site.urls),
     path("suppliers/", include("suppliers.urls")),

@@ -1,6 +1,6 @@
 """Every state-changing use case of the evaluation and award, one function each, owning its transaction."""
 
-from evaluation.actions.award import approve_report, award_tender, confirm_awards
+from evaluation.actions.award import approve_report, award_tender, cancel_confirmed_award, confirm_awards
 from evaluation.actions.challenges import (
     CHALLENGER_STATUSES,
     accept_answer,
@@ -31,6 +31,7 @@ __all__ = [
     "approve_report",
     "ask_bidder",
     "award_tender",
+    "cancel_confirmed_award",
     "confirm_awards",
     "decide_challenge",
     "decide_price_justification",

@@ -11,6 +11,7 @@ from bidding.models import Bid
 from evaluation import report as reports
 from evaluation.actions.common import firm_members, lock, require_evaluating, result_path
 from evaluation.models import Award, AwardNotice, Challenge, EvaluationReport
+from evaluation.signals import award_confirmed
 from evaluation.standing import QUALIFIED, Standing, standing
 from marketplace import audit, live, signing
 from marketplace.errors import ActionError, Conflict, Problem
@@ -267,6 +268,7 @@ def confirm_awards(actor: User | None, tender: Tender | int, *, quiet: bool = Fa
                 payload={"tender": tender.pk, "lot": award.lot_id},
                 now=now,
             )
+            award_confirmed.send(sender=Award, award=award, actor=actor, now=now)
         winners = {a.bid_id for a in awards}
         for bid in Bid.objects.select_for_update(of=("self",)).filter(tender=tender, status=Bid.Status.QUALIFIED):
             bid.award() if bid.pk in winners else bid.lose()
@@ -284,3 +286,25 @@ def confirm_awards(actor: User | None, tender: Tender | int, *, quiet: bool = Fa
                     organisation=award.supplier,
                 )
     return awards
+
+
+def cancel_confirmed_award(actor: User | None, award: Award, *, reason: str, now: datetime) -> Award:
+    """The winner declined the contract or let the signing period end: the confirmed award is
+    cancelled with the reason (政府采购法 Art. 46). Called from the contract's action, inside
+    its transaction, after the tender's lock."""
+    with transaction.atomic():
+        award = Award.objects.select_for_update().get(pk=award.pk)
+        if award.status != Award.Status.CONFIRMED:
+            raise Conflict(_("Only a confirmed award can be withdrawn from its winner."), code="award_not_confirmed")
+        award.withdraw()
+        award.cancelled_at, award.cancellation_reason = now, reason
+        award.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
+        audit.record(
+            "award.cancelled",
+            actor=actor,
+            organisation=award.tender.buyer,
+            obj=award,
+            payload={"tender": award.tender_id, "lot": award.lot_id, "reason": reason},
+            now=now,
+        )
+    return award

@@ -1,0 +1,42 @@
+"""Rules about contracts.
+
+A contract signed by both parties (active, and what follows) is public. Before that, a draft or
+a contract awaiting signatures is read only by the two parties — the buyer's procurement and
+finance officers, the winning firm's administrators and bidders — and by auditors. The buyer's
+procurement officers prepare the draft; who signs for which party is decided by
+`contracts.actions.signing_party` (a supplier administrator of the winning firm, a procurement
+officer of the buyer), which the signing action asks under the contract's lock.
+"""
+
+from django.db.models import Q
+
+from marketplace.access import FIRM_ROLES, has_role, is_auditor, organisations_where, rule
+from marketplace.models import Role
+
+BUYER_READERS = (Role.PROCUREMENT_OFFICER, Role.FINANCE_OFFICER, Role.AUDITOR)
+
+
+def is_party(user, contract) -> bool:
+    return has_role(user, contract.buyer_id, *BUYER_READERS) or has_role(user, contract.supplier_id, *FIRM_ROLES)
+
+
+@rule("view_contract")
+def view_contract(user, contract) -> bool:
+    return contract.is_public or is_party(user, contract) or is_auditor(user)
+
+
+@rule("prepare_contract")
+def prepare_contract(user, contract) -> bool:
+    """Edit the draft and send it for signature: the buyer's procurement officers."""
+    return has_role(user, contract.buyer_id, Role.PROCUREMENT_OFFICER)
+
+
+def visible_contracts(user, queryset):
+    """The contracts of `queryset` the person may read (one query, for the lists)."""
+    from contracts.models import Contract
+
+    if is_auditor(user):
+        return queryset
+    buyers = [o.pk for o in organisations_where(user, *BUYER_READERS)]
+    firms = [o.pk for o in organisations_where(user, *FIRM_ROLES)]
+    return queryset.filter(Q(status__in=Contract.PUBLIC_STATUSES) | Q(buyer__in=buyers) | Q(supplier__in=firms))

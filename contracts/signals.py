@@ -1,0 +1,13 @@
+"""What a contract's life tells other apps. Sent by `contracts.actions` inside the action's
+transaction, after the transition: receivers write in the same transaction (or schedule work
+with `transaction.on_commit`) and must be quick.
+
+Every signal is sent with `sender=Contract` and the keyword arguments named below.
+"""
+
+from django.dispatch import Signal
+
+# contract, cause ("declined" | "expired"), reason, actor, now — the winner declined the
+# contract or let the signing period end: the contract and its award are CANCELLED (the bid
+# deposit is forfeited, 政府采购法 Art. 46).
+contract_refused = Signal()
