@@ -35,6 +35,13 @@ def sqlite_flush_past_triggers():
 
 
 @pytest.fixture(autouse=True)
+def officers_never_idle(settings):
+    """Tests travel days ahead to a deadline with an officer signed in; only the idle-session
+    tests (`tests/marketplace/test_sign_in.py`) set the idle period they check."""
+    settings.OFFICER_IDLE_MINUTES = 366 * 24 * 60
+
+
+@pytest.fixture(autouse=True)
 def language_as_it_was():
     """A request in another language (a page asked for in Chinese) leaves the thread's language
     switched; each test starts in the platform's default again."""
