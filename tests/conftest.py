@@ -151,8 +151,9 @@ def outsider(db):
 
 
 @pytest.fixture
-def public(client):
-    """An anonymous visitor."""
+def public(db, client):
+    """An anonymous visitor. Even a page that reads nothing counts the visitor's requests in the
+    shared cache (the API's throttles), which is a database table without Redis."""
     return client
 
 
