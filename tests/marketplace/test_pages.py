@@ -116,3 +116,11 @@ def test_admin_is_for_platform_staff(client, request, persona, status):
     elif persona == "staff":
         client.force_login(make_user(is_staff=True, is_superuser=True))
     assert client.get("/admin/").status_code == status
+
+
+def test_every_page_names_an_icon_the_platform_serves(client, db):
+    from django.contrib.staticfiles import finders
+
+    page = client.get("/").text
+    assert '<link rel="icon" href="/static/favicon' in page
+    assert finders.find("favicon.svg")
