@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from bidding import custody, receipts, sealing
 from bidding.models import Bid, CustodianKey, CustodianShare, Envelope, EnvelopeKey
-from bidding.signals import bid_eligibility_check
+from bidding.signals import bid_eligibility_check, bid_withdrawn
 from marketplace import audit, live
 from marketplace.access import FIRM_ROLES
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
@@ -244,6 +244,7 @@ def withdraw_bid(actor: User, bid: Bid) -> Bid:
                 "bid.withdrawn", actor=actor, organisation=bid.organisation, obj=bid, payload={"tender": tender.pk}, now=now, head=head
             )
             _publish_count(tender, head)
+        bid_withdrawn.send(sender=Bid, bid=bid, now=now)
     return bid
 
 

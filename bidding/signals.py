@@ -10,6 +10,10 @@ lock, and by the bid page to show the reasons before anything is sealed: receive
 
 `opening_completed(sender=Opening, opening, tender)` is sent after the transaction that
 completed a round has committed: every line is stored and the record is signed.
+
+`bid_withdrawn(sender=Bid, bid, now)` is sent inside `withdraw_bid`'s transaction, before the
+deadline: nobody but the bidder may learn of it, so receivers publish nothing about the bid
+(payments returns the firm's deposit, as it does for any firm that gives up bidding).
 """
 
 from django.dispatch import Signal
@@ -17,3 +21,5 @@ from django.dispatch import Signal
 bid_eligibility_check = Signal()
 
 opening_completed = Signal()
+
+bid_withdrawn = Signal()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from bidding import opened
 from contracts import certificates, document, signatures
 from contracts.models import Contract, ContractItem, ContractSignature
-from contracts.signals import contract_refused
+from contracts.signals import contract_refused, contract_signed
 from evaluation.actions import cancel_confirmed_award
 from evaluation.models import Award
 from marketplace import audit, live
@@ -375,6 +375,8 @@ def sign_contract(actor: User, contract: Contract, *, password: str) -> Contract
                 "contract.activated", actor=actor, organisation=contract.buyer, obj=contract, payload={"sha256": rendered.sha256}, now=now
             )
         contract.save()
+        if party == Contract.Party.BUYER:
+            contract_signed.send(sender=Contract, contract=contract, actor=actor, now=now)
         _announce(contract, "contract.signed", {"party": party})
         with platform_language():
             if party == Contract.Party.SUPPLIER:

@@ -11,3 +11,7 @@ from django.dispatch import Signal
 # contract or let the signing period end: the contract and its award are CANCELLED (the bid
 # deposit is forfeited, 政府采购法 Art. 46).
 contract_refused = Signal()
+
+# contract, actor, now — both parties signed: the contract is ACTIVE (the winner's bid deposit
+# is due back, 政府采购法实施条例 Art. 33).
+contract_signed = Signal()

@@ -2,7 +2,8 @@
 transaction, after the transition: receivers write in the same transaction (or schedule work
 with `transaction.on_commit`) and must be quick.
 
-Every signal is sent with `sender=Award` and the keyword arguments named below.
+`award_confirmed` is sent with `sender=Award`, `award_published` with `sender=AwardNotice`, and
+the keyword arguments named below.
 """
 
 from django.dispatch import Signal
@@ -10,3 +11,7 @@ from django.dispatch import Signal
 # award, actor, now — the standstill is over with no open challenge: the award is CONFIRMED and
 # the contract may be prepared. `actor` is None when the task at the standstill's end confirmed it.
 award_confirmed = Signal()
+
+# notice, tender, actor, now — an award notice was published (kind "award" or "unsuccessful"):
+# every bidder may now learn the result; the standstill runs when there are winners.
+award_published = Signal()

@@ -11,7 +11,7 @@ from bidding.models import Bid
 from evaluation import report as reports
 from evaluation.actions.common import firm_members, lock, require_evaluating, result_path
 from evaluation.models import Award, AwardNotice, Challenge, EvaluationReport
-from evaluation.signals import award_confirmed
+from evaluation.signals import award_confirmed, award_published
 from evaluation.standing import QUALIFIED, Standing, standing
 from marketplace import audit, live, signing
 from marketplace.errors import ActionError, Conflict, Problem
@@ -187,6 +187,7 @@ def award_tender(actor: User, tender: Tender, *, choices: dict[int, str] | None 
         live.publish("public", "award.published", announcement)
         if winners:
             schedule_confirmation(notice)
+        award_published.send(sender=AwardNotice, notice=notice, tender=tender, actor=actor, now=now)
     return notice
 
 
