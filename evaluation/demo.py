@@ -27,6 +27,9 @@ from tenders.models import Tender
 AWARDED = "LED street lighting retrofit, Naas town centre"
 EVALUATING = "Office furniture for the regional offices"
 SECONDS_TO_DEADLINE = 5
+# The awarded tender asks a bid deposit; apps above (payments) register here how a demo firm
+# gives it, as `(world, tender, organisation, user)`, before the firm's bid is sealed.
+before_bidding: list = []
 
 
 def seed(world, stdout) -> None:
@@ -46,6 +49,8 @@ def seed(world, stdout) -> None:
     bidders = {key: world.users[f"bidder@{key}.example"] for key in firms}
     for title, tender in tenders.items():
         for key, prices in BIDS[title].items():
+            for give_security in before_bidding:
+                give_security(world, tender, firms[key], bidders[key])
             _bid(bidders[key], firms[key], tender, prices)
     time.sleep(max(0.0, (deadline - timezone.now()).total_seconds()) + 1)
     for tender in tenders.values():
@@ -82,6 +87,7 @@ def _spec(title: str, deadline) -> DraftSpec:
                 "description": "Replacement of 640 sodium street lights by LED luminaires, with a five-year maintenance.",
                 "main_category": "34993000",
                 "estimated_value": Decimal("195000.00"),
+                "deposit_amount": Decimal("3900.00") if before_bidding else None,
             },
             lots=[LotSpec(items=[ItemSpec("LED luminaire, 40 W, installed", Decimal("640"), "piece", "34993000")])],
         )

@@ -17,6 +17,8 @@ NAVIGATION = [
     (_("Suppliers"), "suppliers:directory", ()),
     (_("Your firm"), "suppliers:mine", (Role.SUPPLIER_ADMIN, Role.BIDDER)),
     (_("Your bids"), "bidding:my-bids", (Role.SUPPLIER_ADMIN, Role.BIDDER)),
+    (_("Deposits and refunds"), "payments:overview", (Role.SUPPLIER_ADMIN, Role.BIDDER)),
+    (_("Finance"), "payments:finance", (Role.FINANCE_OFFICER,)),
     (_("Registry"), "suppliers:queue", (Role.REGISTRY_OFFICER, Role.AUDITOR)),
     (_("Opening key"), "bidding:custody", (Role.CUSTODIAN,)),
     (_("Verify a receipt"), "bidding:verify-receipt", ()),

@@ -12,6 +12,9 @@ class Problem:
     message: str
     code: str = "invalid"
     field: str | None = None
+    # Where the person can put it right, for a page to link to (not part of the API's error shape).
+    url: str = ""
+    url_label: str = ""
 
     def as_dict(self) -> dict:
         return {"field": self.field, "code": self.code, "message": str(self.message)}

@@ -304,6 +304,12 @@ STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=(
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300, minimum=10, maximum=3600)
 STRIPE_PAYMENT_METHOD_TYPES = env_list("STRIPE_PAYMENT_METHOD_TYPES", ["card"])
 PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "offline"
+# Where the deposit page loads Stripe.js from (a local test server's mock in the tests).
+STRIPE_JS_URL = env_url("STRIPE_JS_URL", "https://js.stripe.com/v3/", schemes=("https", "http"))
+# The largest bid deposit, in percent of the estimated value (政府采购法实施条例 Art. 33: 2).
+DEPOSIT_MAX_PERCENT = env_int("DEPOSIT_MAX_PERCENT", 2, minimum=0, maximum=100)
+# How often a worker looks for deposits due back and refunds the gateway did not take yet.
+PAYMENTS_SWEEP_SECONDS = env_int("PAYMENTS_SWEEP_SECONDS", 300, minimum=10, maximum=86400)
 if STRIPE_SECRET_KEY:
     if not STRIPE_PUBLISHABLE_KEY or not STRIPE_WEBHOOK_SECRET:
         # Without the webhook secret no payment could ever be confirmed; without the publishable key no one could pay.

@@ -327,7 +327,15 @@ def refundable(payment: Payment) -> Money:
     return payment.money - Money(held, payment.currency) if held else payment.money
 
 
-def request_refund(actor: User | None, payment: Payment, *, amount: Money | None = None, reason: str, idempotency_key: str) -> Refund:
+def request_refund(
+    actor: User | None,
+    payment: Payment,
+    *,
+    amount: Money | None = None,
+    reason: str,
+    idempotency_key: str,
+    due_at: datetime | None = None,
+) -> Refund:
     """Decide to return `amount` (by default all that is left) of a paid payment, and send it.
 
     Asking again with the same `idempotency_key` returns the same refund. Raises `GatewayError`
@@ -366,6 +374,7 @@ def request_refund(actor: User | None, payment: Payment, *, amount: Money | None
                 idempotency_key=idempotency_key,
                 requested_by=actor if actor is not None and actor.is_authenticated else None,
                 created_at=now,
+                due_at=due_at,
             )
             ledger.refund_requested(existing, now)
             _audit(

@@ -7,4 +7,8 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from payments import receivers  # noqa: F401 (connects its answer to bid_eligibility_check)
+        from marketplace import periodic
+        from payments import access, receivers  # noqa: F401 (rules and receivers register on import)
+        from payments.tasks import ensure_payments_sweep
+
+        periodic.register("payments.payments_sweep", ensure_payments_sweep)

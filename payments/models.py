@@ -63,6 +63,8 @@ class Payment(FSMModelMixin, models.Model):
     confirmation_reference = models.CharField(_("confirmation reference"), max_length=255, blank=True, default="")
     confirmed_by = models.ForeignKey("marketplace.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True, default="")
+    # A bid deposit the buyer kept under the rules (the winner refused to sign, 政府采购法 Art. 46).
+    forfeited_at = models.DateTimeField(_("forfeited at"), null=True, blank=True)
 
     objects = PaymentQuerySet.as_manager()
 
@@ -126,6 +128,8 @@ class Refund(FSMModelMixin, models.Model):
     amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
     currency = models.CharField(_("currency"), max_length=3)
     reason = models.CharField(_("reason"), max_length=500)
+    # The day the rules want the money back by (a bid deposit: 5 working days, 实施条例 Art. 33).
+    due_at = models.DateTimeField(_("due by"), null=True, blank=True, db_index=True)
     gateway_reference = models.CharField(_("gateway reference"), max_length=255, null=True, blank=True, unique=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     requested_by = models.ForeignKey("marketplace.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -169,6 +173,87 @@ class Refund(FSMModelMixin, models.Model):
     @transition(field=status, source=[Status.CREATED, Status.PENDING], target=Status.CANCELLED)
     def cancel(self, reason: str) -> None:
         self.failure_reason = reason[:500]
+
+
+class GuaranteeQuerySet(models.QuerySet):
+    def standing(self):
+        """Guarantees that count, or may yet count, as the firm's bid security."""
+        return self.filter(status__in=[Guarantee.Status.SUBMITTED, Guarantee.Status.ACCEPTED])
+
+
+def guarantee_path(guarantee: "Guarantee", filename: str) -> str:
+    # `filename` is already the random name `suppliers.uploads` gave the checked file.
+    return f"guarantees/{guarantee.tender_id}/{filename}"
+
+
+class Guarantee(FSMModelMixin, models.Model):
+    """An electronic bank guarantee (电子保函) a firm gives as its bid security instead of paying
+    a deposit: the bank promises to pay the buyer if the firm withdraws after the deadline or
+    refuses to sign. No money moves on the platform; the buyer's finance officer checks it."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Waiting for the buyer's check")  # the firm uploaded it
+        ACCEPTED = "accepted", _("Accepted")  # the buyer's finance officer checked it: the firm may bid
+        REFUSED = "refused", _("Refused")  # not acceptable, with the reason; the firm may give another
+        RELEASED = "released", _("Released")  # no longer needed; the release notice was sent
+        CLAIMED = "claimed", _("Called")  # the winner refused to sign: the buyer calls on the bank
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.PROTECT, related_name="guarantees")
+    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.PROTECT, related_name="guarantees")
+    status = FSMField(_("status"), default=Status.SUBMITTED, choices=Status.choices, protected=True, db_index=True)
+    issuer = models.CharField(_("issuing bank or insurer"), max_length=200)
+    number = models.CharField(_("guarantee number"), max_length=100)
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    valid_until = models.DateField(_("valid until"))
+    document = models.FileField(_("document"), upload_to=guarantee_path)
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64)
+    submitted_by = models.ForeignKey("marketplace.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    decided_by = models.ForeignKey("marketplace.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("checked"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    release_due_at = models.DateTimeField(_("release due by"), null=True, blank=True)
+
+    objects = GuaranteeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("bank guarantee")
+        verbose_name_plural = _("bank guarantees")
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="guarantee_amount_positive"),
+            # One bank's guarantee secures one bid; giving it twice is a mistake or a fraud.
+            models.UniqueConstraint(
+                fields=["issuer", "number"],
+                condition=models.Q(status__in=["submitted", "accepted", "claimed"]),
+                name="guarantee_used_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.number} ({self.get_status_display()})"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.ACCEPTED)
+    def accept(self, actor, now) -> None:
+        self.decided_by, self.decided_at, self.reason = actor, now, ""
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REFUSED)
+    def refuse(self, actor, now, reason: str) -> None:
+        self.decided_by, self.decided_at, self.reason = actor, now, reason[:500]
+
+    @transition(field=status, source=[Status.SUBMITTED, Status.ACCEPTED], target=Status.RELEASED)
+    def release(self, now, reason: str) -> None:
+        self.released_at, self.reason = now, reason[:500]
+
+    @transition(field=status, source=Status.ACCEPTED, target=Status.CLAIMED)
+    def claim(self, now, reason: str) -> None:
+        self.reason = reason[:500]
 
 
 class WebhookEvent(models.Model):

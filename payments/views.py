@@ -1,10 +1,35 @@
-"""The Stripe webhook endpoint. Payers' pages belong to the deposit and invoice flows."""
+"""Money pages: a firm's bid security for a tender and its money overview; the finance officers'
+desk (transfers to confirm, guarantees to check, refunds due, deposits held); the Stripe webhook.
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+A payment's state never changes from these pages' return from Stripe: only the webhook (or a
+reconciliation fetch) and a finance officer's confirmation move it.
+"""
+
+import uuid
+from collections import defaultdict
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from payments import webhooks
+from marketplace import access
+from marketplace.access import FIRM_ROLES, organisations_where
+from marketplace.errors import ActionError
+from marketplace.models import Organisation, Role
+from payments import actions, deposits, forms, ledger, webhooks
+from payments.gateway import GatewayError
+from payments.models import Gateway, Guarantee, Payment, Purpose, Refund
+from payments.money import Money
+from tenders.models import Tender
 
 
 @csrf_exempt  # Stripe signs the body instead; there is no session to protect
@@ -19,3 +44,277 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         )
     row = webhooks.receive(event)
     return JsonResponse({"received": row.event_id, "outcome": row.outcome})
+
+
+# A firm's side ---------------------------------------------------------------------------------
+
+
+def _firms(user) -> list[Organisation]:
+    return [o for o in organisations_where(user, *FIRM_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
+
+
+def _chosen_firm(request, firms: list[Organisation]) -> Organisation:
+    wanted = request.GET.get("organisation") or request.POST.get("organisation")
+    return next((f for f in firms if str(f.pk) == wanted), firms[0])
+
+
+def _deposit_url(tender: Tender, firm: Organisation) -> str:
+    return reverse("payments:deposit", args=[tender.pk]) + f"?organisation={firm.pk}"
+
+
+@login_required
+def deposit(request, tender_id: int):
+    """The firm's bid security for one tender: pay the deposit, give a guarantee, see where it stands."""
+    tender = Tender.objects.filter(pk=tender_id).select_related("buyer").first()
+    if tender is None or not access.can(request.user, "view_tender", tender):
+        raise Http404
+    firms = [f for f in _firms(request.user) if access.can(request.user, "give_bid_security", f)]
+    if not firms:
+        raise PermissionDenied("give_bid_security")
+    firm = _chosen_firm(request, firms)
+    guarantee_form = forms.GuaranteeForm()
+    started = None
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "pay":
+                started = deposits.start_deposit(request.user, firm, tender, gateway=request.POST.get("gateway"))
+                if started.payment.gateway == Gateway.OFFLINE:
+                    messages.success(request, _("Make the bank transfer quoting the reference shown below."))
+                    return redirect(_deposit_url(tender, firm))
+            elif request.POST.get("action") == "cancel":
+                payment = get_object_or_404(Payment, pk=_uuid(request.POST.get("payment")), payer=firm, tender=tender)
+                deposits.cancel_deposit(request.user, payment)
+                messages.success(request, _("The payment was cancelled."))
+                return redirect(_deposit_url(tender, firm))
+            elif request.POST.get("action") == "guarantee":
+                guarantee_form = forms.GuaranteeForm(request.POST, request.FILES)
+                if guarantee_form.is_valid():
+                    data = guarantee_form.cleaned_data
+                    deposits.submit_guarantee(
+                        request.user,
+                        firm,
+                        tender,
+                        issuer=data["issuer"],
+                        number=data["number"],
+                        amount=guarantee_form.money(tender.currency),
+                        valid_until=data["valid_until"],
+                        document=data["document"],
+                    )
+                    messages.success(request, _("The guarantee was sent to the buyer's finance officers to check."))
+                    return redirect(_deposit_url(tender, firm))
+                status = 422
+            else:
+                raise Http404
+        except ActionError as error:
+            for problem in error.problems:
+                if problem.field and problem.field in guarantee_form.fields and guarantee_form.is_bound:
+                    guarantee_form.add_error(problem.field, str(problem.message))
+                else:
+                    messages.error(request, str(problem.message))
+            status = error.status
+        except GatewayError:
+            messages.error(
+                request, _("The card payment service cannot be reached just now. Try again in a few minutes, or pay by bank transfer.")
+            )
+            status = 503
+    current = deposits.security(firm, tender)
+    context = {
+        "tender": tender,
+        "firm": firm,
+        "firms": firms,
+        "security": current,
+        "accepts": tender.accepts_bids_at(timezone.now()),
+        "gateways": deposits.available_gateways(),
+        "payments": Payment.objects.filter(purpose=Purpose.BID_DEPOSIT, tender=tender, payer=firm).prefetch_related("refunds"),
+        "guarantees": Guarantee.objects.filter(tender=tender, organisation=firm),
+        "guarantee_form": guarantee_form,
+        "guarantee_until": deposits.guarantee_needed_until(tender),
+        "stripe": _stripe_config(started, tender, firm) if started else None,
+    }
+    response = render(request, "payments/deposit.html", context, status=status)
+    if started is not None:
+        # Stripe.js and its frames come from Stripe (the platform's own policy allows only itself).
+        origin = _origin(settings.STRIPE_JS_URL)
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; script-src 'self' {origin}; frame-src {origin}; connect-src 'self' {origin} {_origin(settings.STRIPE_API_BASE)}; "
+            "img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        )
+    return response
+
+
+def _stripe_config(started: actions.PaymentStart, tender: Tender, firm: Organisation) -> dict:
+    return {
+        "js": settings.STRIPE_JS_URL,
+        "config": (
+            {
+                "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
+                "clientSecret": started.client_secret,
+                "returnUrl": _deposit_url(tender, firm),
+                "messages": {"failed": _("The payment did not go through:"), "done": _("Paid. The page updates when Stripe confirms it.")},
+            }
+        ),
+    }
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _uuid(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
+@login_required
+def overview(request):
+    """A firm's money: its deposits, guarantees and refunds, newest first. Finance officers go to their desk."""
+    firms = _firms(request.user)
+    if not firms:
+        if access.can(request.user, "work_finance"):
+            return redirect("payments:finance")
+        raise PermissionDenied("give_bid_security")
+    return render(
+        request,
+        "payments/overview.html",
+        {
+            "payments": Payment.objects.filter(payer__in=firms).select_related("tender", "payee").prefetch_related("refunds")[:200],
+            "guarantees": Guarantee.objects.filter(organisation__in=firms).select_related("tender")[:200],
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+def guarantee_document(request, guarantee_id: int):
+    guarantee = Guarantee.objects.filter(pk=guarantee_id).select_related("tender").first()
+    if guarantee is None or not access.can(request.user, "view_guarantee", guarantee):
+        raise Http404
+    return FileResponse(guarantee.document.open("rb"), as_attachment=True, filename=f"guarantee-{guarantee.number}{_suffix(guarantee)}")
+
+
+def _suffix(guarantee: Guarantee) -> str:
+    name = guarantee.document.name
+    return name[name.rfind(".") :] if "." in name else ""
+
+
+# The finance officers' desk --------------------------------------------------------------------
+
+
+@login_required
+def finance(request):
+    agencies = organisations_where(request.user, Role.FINANCE_OFFICER)
+    if not agencies:
+        raise PermissionDenied("work_finance")
+    now = timezone.now()
+    held = defaultdict(lambda: {"count": 0, "total": None, "tender": None})
+    for payment in Payment.objects.filter(
+        payee__in=agencies, purpose=Purpose.BID_DEPOSIT, status=Payment.Status.SUCCEEDED, forfeited_at=None
+    ).select_related("tender"):
+        left = actions.refundable(payment)
+        if left.amount <= 0:
+            continue
+        row = held[payment.tender_id]
+        row["tender"], row["count"] = payment.tender, row["count"] + 1
+        row["total"] = left if row["total"] is None else row["total"] + left
+    refunds = list(
+        Refund.objects.filter(payment__payee__in=agencies)
+        .exclude(status__in=[Refund.Status.SUCCEEDED, Refund.Status.CANCELLED])
+        .select_related("payment", "payment__payer", "payment__tender")
+        .order_by("due_at")
+    )
+    return render(
+        request,
+        "payments/finance.html",
+        {
+            "agencies": agencies,
+            "transfers": Payment.objects.filter(payee__in=agencies, gateway=Gateway.OFFLINE, status=Payment.Status.PENDING)
+            .select_related("payer", "tender")
+            .order_by("created_at"),
+            "guarantees": Guarantee.objects.filter(tender__buyer__in=agencies, status=Guarantee.Status.SUBMITTED).select_related(
+                "organisation", "tender"
+            ),
+            "refunds": refunds,
+            "overdue": sum(1 for r in refunds if r.due_at and r.due_at < now),
+            "held": sorted(held.values(), key=lambda r: r["tender"].pk),
+            "accepted_guarantees": Guarantee.objects.filter(tender__buyer__in=agencies, status=Guarantee.Status.ACCEPTED).select_related(
+                "organisation", "tender"
+            ),
+            "made": Refund.objects.filter(payment__payee__in=agencies, status=Refund.Status.SUCCEEDED)
+            .select_related("payment", "payment__payer", "payment__tender")
+            .order_by("-succeeded_at")[:20],
+            "unbalanced": ledger.unbalanced_transactions(),
+            "now": now,
+            "transfer_form": forms.ConfirmTransferForm(),
+            "refund_form": forms.ConfirmRefundForm(),
+            "refuse_form": forms.RefuseGuaranteeForm(),
+        },
+    )
+
+
+def _finance_post(request, work) -> HttpResponse:
+    if not access.can(request.user, "work_finance"):
+        raise PermissionDenied("work_finance")
+    try:
+        done = work()
+    except ActionError as error:
+        for problem in error.problems:
+            messages.error(request, str(problem.message))
+    except GatewayError:
+        messages.error(request, _("The payment gateway cannot be reached just now; try again in a few minutes."))
+    else:
+        messages.success(request, done)
+    return redirect("payments:finance")
+
+
+@login_required
+@require_POST
+def confirm_transfer(request, payment_id):
+    payment = get_object_or_404(Payment, pk=payment_id)
+    form = forms.ConfirmTransferForm(request.POST)
+
+    def work():
+        if not form.is_valid():
+            raise ActionError(_("Give the bank's reference and the amount received."), code="invalid")
+        actions.confirm_offline_payment(
+            request.user,
+            payment,
+            bank_reference=form.cleaned_data["bank_reference"],
+            received=Money(form.cleaned_data["received"], payment.currency),
+        )
+        return _("The transfer %(reference)s is confirmed.") % {"reference": payment.gateway_reference}
+
+    return _finance_post(request, work)
+
+
+@login_required
+@require_POST
+def confirm_refund(request, refund_id):
+    refund = get_object_or_404(Refund, pk=refund_id)
+    form = forms.ConfirmRefundForm(request.POST)
+
+    def work():
+        if not form.is_valid():
+            raise ActionError(_("Give the bank's reference of the transfer back."), code="invalid")
+        actions.confirm_offline_refund(request.user, refund, bank_reference=form.cleaned_data["bank_reference"])
+        return _("The refund is recorded as made.")
+
+    return _finance_post(request, work)
+
+
+@login_required
+@require_POST
+def decide_guarantee(request, guarantee_id: int):
+    guarantee = get_object_or_404(Guarantee, pk=guarantee_id)
+    form = forms.RefuseGuaranteeForm(request.POST)
+    accept = request.POST.get("decision") == "accept"
+
+    def work():
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        deposits.decide_guarantee(request.user, guarantee, accept=accept, reason=reason)
+        return _("The guarantee is accepted: the firm may bid.") if accept else _("The guarantee is refused; the firm is told why.")
+
+    return _finance_post(request, work)

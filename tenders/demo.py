@@ -61,7 +61,7 @@ def _roadworks():
             "estimated_value": Decimal("2350000.00"),
             "currency": "EUR",
             "deposit_amount": Decimal("25000.00"),
-            "deposit_waived_for_sme": True,
+            "deposit_waived_for_sme": False,
             "standstill_days": 14,
             **_deadlines(),
         },

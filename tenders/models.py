@@ -103,6 +103,13 @@ class Tender(FSMModelMixin, models.Model):
     # Money --------------------------------------------------------------------------------
     deposit_amount = models.DecimalField(_("bid deposit"), **MONEY, null=True, blank=True, validators=[MinValueValidator(Decimal(0))])
     deposit_waived_for_sme = models.BooleanField(_("deposit waived for SMEs"), default=False)
+    # China's rules want bid security possible in a non-cash form (政府采购法实施条例 Art. 33):
+    # a bank guarantee the buyer's finance officer checks. On by default.
+    deposit_guarantee_accepted = models.BooleanField(_("bank guarantee accepted instead of the deposit"), default=True)
+    # How long bids bind their bidders after the deadline; a guarantee must cover it.
+    bid_validity_days = models.PositiveSmallIntegerField(
+        _("bid validity (days after the deadline)"), default=90, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
 
     # Time ---------------------------------------------------------------------------------
     min_response_days = models.PositiveSmallIntegerField(_("minimum response days"), default=0)

@@ -178,6 +178,7 @@ class DepositSerializer(serializers.Serializer):
     amount = serializers.DecimalField(**MONEY)
     currency = serializers.CharField()
     waived_for_sme = serializers.BooleanField()
+    guarantee_accepted = serializers.BooleanField()
 
 
 class CustodySerializer(serializers.Serializer):
@@ -221,6 +222,7 @@ class TenderDetailSerializer(TenderSummarySerializer):
             "min_bids",
             "min_response_days",
             "standstill_days",
+            "bid_validity_days",
             "deposit",
             "custody",
             "required_licence_types",
@@ -248,7 +250,12 @@ class TenderDetailSerializer(TenderSummarySerializer):
         if not tender.deposit_amount:
             return None
         return DepositSerializer(
-            {"amount": tender.deposit_amount, "currency": tender.currency, "waived_for_sme": tender.deposit_waived_for_sme}
+            {
+                "amount": tender.deposit_amount,
+                "currency": tender.currency,
+                "waived_for_sme": tender.deposit_waived_for_sme,
+                "guarantee_accepted": tender.deposit_guarantee_accepted,
+            }
         ).data
 
     @extend_schema_field(CustodySerializer)
@@ -327,6 +334,8 @@ class TenderWriteSerializer(serializers.Serializer):
     max_envelope_bytes = serializers.IntegerField(required=False)
     deposit_amount = serializers.DecimalField(**MONEY, required=False, allow_null=True)
     deposit_waived_for_sme = serializers.BooleanField(required=False)
+    deposit_guarantee_accepted = serializers.BooleanField(required=False)
+    bid_validity_days = serializers.IntegerField(required=False, min_value=1, max_value=365)
     min_response_days = serializers.IntegerField(required=False)
     clarification_deadline = serializers.DateTimeField(required=False, allow_null=True)
     submission_deadline = serializers.DateTimeField(required=False, allow_null=True)
@@ -354,6 +363,8 @@ class AmendableFieldsSerializer(serializers.Serializer):
     estimated_value = serializers.DecimalField(**MONEY, required=False)
     deposit_amount = serializers.DecimalField(**MONEY, required=False, allow_null=True)
     deposit_waived_for_sme = serializers.BooleanField(required=False)
+    deposit_guarantee_accepted = serializers.BooleanField(required=False)
+    bid_validity_days = serializers.IntegerField(required=False, min_value=1, max_value=365)
     min_bids = serializers.IntegerField(required=False)
     standstill_days = serializers.IntegerField(required=False)
     clarification_deadline = serializers.DateTimeField(required=False)

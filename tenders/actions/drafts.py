@@ -37,6 +37,8 @@ DRAFT_FIELDS = (
     "max_envelope_bytes",
     "deposit_amount",
     "deposit_waived_for_sme",
+    "deposit_guarantee_accepted",
+    "bid_validity_days",
     "min_response_days",
     "clarification_deadline",
     "submission_deadline",

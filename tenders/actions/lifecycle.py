@@ -26,6 +26,8 @@ AMENDABLE_FIELDS = (
     "estimated_value",
     "deposit_amount",
     "deposit_waived_for_sme",
+    "deposit_guarantee_accepted",
+    "bid_validity_days",
     "min_bids",
     "standstill_days",
     "clarification_deadline",

@@ -27,7 +27,8 @@ def test_an_sme_bids_without_the_deposit_it_is_waived(officer, supplier_a, suppl
 def test_the_bid_page_shows_the_unpaid_deposit_before_anything_is_sealed(as_user, officer, supplier_a, supplier_record_a):
     tender = helpers.publish(helpers.make_tender(officer, deposit_amount="500.00"), officer)
     response = as_user(supplier_a).get(f"/tenders/{tender.pk}/bid/")
-    assert "requires a bid deposit, which your firm has not paid" in response.text and "data-seal-form" not in response.text
+    assert "requires a bid deposit of 500.00 EUR, which your firm has not given yet" in response.text
+    assert f'href="/payments/deposits/{tender.pk}/?organisation=' in response.text and "data-seal-form" not in response.text
 
 
 def test_every_reason_is_given_at_once(officer, supplier_a, supplier_org_a):

@@ -174,3 +174,69 @@ def test_amount_stripe_cannot_charge_is_refused_before_anything_is_recorded(stri
     with pytest.raises(ActionError) as error:
         actions.create_payment(None, **deposit_request(amount="5.125", currency="KWD"))
     assert error.value.problems[0].code == "not_chargeable" and not Payment.objects.exists()
+
+
+# A bid deposit paid by card, from the tender to the refund ----------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deposit_paid_through_stripe_lets_the_firm_bid_and_comes_back_on_time_after_the_award(
+    empty_localstripe, stripe_client, localstripe, webhooks_to, officer, evaluator, firms, deadline
+):
+    from datetime import timedelta
+
+    import time_machine
+
+    from bidding.actions import eligibility_problems
+    from evaluation import actions as evaluation
+    from payments import deposits, tasks
+    from payments.models import Purpose
+    from tests.evaluation import helpers as h
+
+    tender = h.published(officer, deadline, deposit_amount=Decimal("2500.00"))
+    (user_a, firm_a), (user_b, firm_b), _ = firms
+    for user, firm in ((user_a, firm_a), (user_b, firm_b)):
+        start = deposits.start_deposit(user, firm, tender, gateway=Gateway.STRIPE)
+        assert start.payment.gateway == Gateway.STRIPE and start.client_secret.startswith(start.reference)
+        assert [p.code for p in eligibility_problems(firm, tender, h.now())] == ["deposit_required"]
+        pay_with_card(stripe_client, start.reference)  # what the Payment Element does in the firm's browser
+        wait_for(lambda firm=firm: Payment.objects.filter(payer=firm, status=Payment.Status.SUCCEEDED).exists())
+        assert eligibility_problems(firm, tender, h.now()) == []
+    bids = [h.bid(tender, user_a, firm_a, {1: "900.00"}), h.bid(tender, user_b, firm_b, {1: "1000.00"})]
+    localstripe.forget_webhooks("tests")  # the clock moves below; the refund is confirmed by Stripe's answer itself
+
+    with h.past(deadline):
+        h.open_at_deadline(tender)
+        evaluation.start_evaluation(officer, tender, [evaluator])
+        h.declare_clear(evaluator, tender=tender)
+        for bid in bids:
+            evaluation.qualify_bid(officer, tender, bid, h.pass_all(tender))
+        evaluation.approve_report(officer, tender)
+        notice = evaluation.award_tender(officer, tender)
+        assert tasks.return_deposits.call(tender.pk)["refunds"] == 1
+    refund = Refund.objects.get(payment__payer=firm_b)
+    assert refund.status == Refund.Status.SUCCEEDED and refund.gateway_reference.startswith("re_")
+    assert refund.succeeded_at <= refund.due_at == deposits.add_working_days(notice.published_at, 5)
+    assert Payment.objects.get(payer=firm_b, purpose=Purpose.BID_DEPOSIT).status == Payment.Status.REFUNDED
+    assert [r.amount for r in gateway_for(Gateway.STRIPE).list_refunds(refund.payment.gateway_reference)] == [
+        Money(Decimal("2500.00"), "EUR")
+    ]
+    assert ledger.balances(account=Account.DEPOSITS_HELD) == {(Account.DEPOSITS_HELD, "EUR"): -250000}  # the winner's, until it signs
+    with time_machine.travel(notice.published_at + timedelta(days=1), tick=False):
+        call_command("reconcile", stdout=io.StringIO())  # exits 0: the ledger and Stripe agree
+
+
+def test_the_deposit_page_hands_the_payment_element_its_client_secret_under_a_policy_that_allows_stripe(
+    stripe_settings, officer, firms, deadline, as_user
+):
+    from tests.evaluation import helpers as h
+
+    tender = h.published(officer, deadline, deposit_amount=Decimal("2500.00"))
+    (user, firm), *_ = firms
+    response = as_user(user).post(f"/payments/deposits/{tender.pk}/", {"action": "pay", "gateway": "stripe", "organisation": firm.pk})
+    payment = Payment.objects.get()
+    assert response.status_code == 200 and payment.gateway == Gateway.STRIPE and payment.status == Payment.Status.PENDING
+    assert '"clientSecret": "' + payment.gateway_reference + "_secret_" in response.text
+    assert stripe_settings.STRIPE_JS_URL in response.text and "js/deposit.js" in response.text
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self' https://js.stripe.com" in policy and "frame-src https://js.stripe.com" in policy

@@ -8,7 +8,9 @@ SEEDERS: list[str] = [
     "suppliers.demo.seed",
     "bidding.demo.seed",
     "tenders.demo.seed",
+    "payments.demo.prepare",
     "evaluation.demo.seed",
+    "payments.demo.seed",
     "bidding.demo.seed_live_opening",
 ]
 
