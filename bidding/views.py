@@ -15,7 +15,7 @@ from bidding import actions, box, keys
 from bidding.access import bidding_firms
 from bidding.forms import ChangePassphraseForm, CheckShareForm, ReceiptForm, SetPassphraseForm
 from bidding.models import Bid, CustodianKey, CustodianShare
-from marketplace import access, live, signing
+from marketplace import access, confirm, live, signing
 from marketplace.errors import ActionError
 from marketplace.models import Organisation
 from tenders.models import Tender, TenderCustodian
@@ -101,6 +101,17 @@ def withdraw(request, tender_id: int):
     )
     if bid is None or not access.can(request.user, "change_bid", bid):
         raise Http404
+    if page := confirm.ask(
+        request,
+        title=_("Withdraw your bid for %(reference)s?") % {"reference": tender.reference},
+        consequences=[
+            _("The sealed bid will never be opened; the withdrawal receipt proves it."),
+            _("To bid again before the deadline you must seal and submit a new bid."),
+        ],
+        action=_("Withdraw the bid"),
+        back=reverse("bidding:bid", args=[tender.pk]) + f"?organisation={bid.organisation_id}",
+    ):
+        return page
     try:
         actions.withdraw_bid(request.user, bid)
     except ActionError as error:

@@ -24,6 +24,7 @@ from marketplace.access import has_role
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
 from marketplace.models import Role, User
 from marketplace.notify import notify
+from marketplace.timefmt import shown
 from suppliers.models import Supplier
 from tenders.actions.common import lock as lock_tender
 from tenders.actions.common import platform_language
@@ -103,7 +104,7 @@ def draw_up_contract(award: Award, *, actor: User | None, now: datetime) -> Cont
             title=lambda: _("Contract %(number)s is ready to prepare") % {"number": number},
             body=lambda: (
                 _("Set the period and the signatories, then send it for signature before %(deadline)s.")
-                % {"deadline": contract.signing_deadline}
+                % {"deadline": shown(contract.signing_deadline)}
             ),
             url=contract_path(contract),
             organisation=contract.buyer,
@@ -262,7 +263,7 @@ def send_for_signature(actor: User, contract: Contract) -> Contract:
                 supplier_signatories(locked),
                 kind="contract.to_sign",
                 title=lambda: _("Contract %(number)s is ready for your signature") % {"number": locked.number},
-                body=lambda: _("Sign it before %(deadline)s, or the award lapses.") % {"deadline": locked.signing_deadline},
+                body=lambda: _("Sign it before %(deadline)s, or the award lapses.") % {"deadline": shown(locked.signing_deadline)},
                 url=contract_path(locked),
                 organisation=locked.supplier,
             )
@@ -329,7 +330,7 @@ def sign_contract(actor: User, contract: Contract, *, password: str) -> Contract
             raise Conflict(_("The supplier signs first."), code="supplier_signs_first")
         if party == Contract.Party.SUPPLIER and contract.signing_period_over(now):
             raise Conflict(
-                _("The signing period ended at %(deadline)s.") % {"deadline": contract.signing_deadline}, code="signing_period_over"
+                _("The signing period ended at %(deadline)s.") % {"deadline": shown(contract.signing_deadline)}, code="signing_period_over"
             )
         organisation = contract.supplier if party == Contract.Party.SUPPLIER else contract.buyer
         details = contract.supplier_details if party == Contract.Party.SUPPLIER else contract.buyer_details

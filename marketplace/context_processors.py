@@ -25,6 +25,28 @@ NAVIGATION = [
 ]
 
 
+# Where each role's work starts, first match wins: sign-in lands there (`marketplace.views.start`).
+START_PAGES = [
+    (Role.PROCUREMENT_OFFICER, "tenders:workspace"),
+    (Role.FINANCE_OFFICER, "payments:finance"),
+    (Role.EVALUATOR, "tenders:evaluations"),
+    (Role.REVIEW_OFFICER, "tenders:reviews"),
+    (Role.REGISTRY_OFFICER, "suppliers:queue"),
+    (Role.AUDITOR, "suppliers:queue"),
+    (Role.SUPPLIER_ADMIN, "bidding:my-bids"),
+    (Role.BIDDER, "bidding:my-bids"),
+    (Role.CUSTODIAN, "bidding:custody"),
+]
+
+
+def start_page(user) -> str:
+    """The page where this person's work starts: the first of their roles in `START_PAGES`, else home."""
+    for role, url_name in START_PAGES:
+        if access.holds_role_anywhere(user, role):
+            return reverse(url_name)
+    return reverse("home")
+
+
 def navigation(request) -> dict:
     user = request.user
     items = []

@@ -5,6 +5,7 @@ data folder, the in-memory channel layer, console e-mail. A malformed value stop
 with one line naming the variable.
 """
 
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,6 +31,11 @@ from marketplace.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("TENDERHALL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+# The data folder holds the SQLite database, the generated keys and every upload: only the
+# platform's own user may enter it, whatever mode the files inside are created with.
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+with contextlib.suppress(PermissionError):
+    VAR_DIR.chmod(0o700)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY") or generated_secret(VAR_DIR / "secret_key")
@@ -63,6 +69,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
     "marketplace",
@@ -164,7 +171,7 @@ AUDIT_CHECKPOINT_SECONDS = env_int("AUDIT_CHECKPOINT_SECONDS", 600, minimum=10, 
 # People --------------------------------------------------------------------------------
 AUTH_USER_MODEL = "marketplace.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "start"  # each role lands on its own desk
 LOGOUT_REDIRECT_URL = "home"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -350,6 +357,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Public procurement: tenders, sealed bids, openings, awards, open data.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The API's reader pages take their assets from the installed package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "TenderStatusEnum": "tenders.models.Tender.Status",
         "ClarificationStatusEnum": "tenders.models.Clarification.Status",

@@ -15,10 +15,12 @@ api_v1 = [
     path("notifications/", api.NotificationListView.as_view(), name="api-notifications"),
     path("notifications/read/", api.NotificationsReadView.as_view(), name="api-notifications-read"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", api.ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("tenders.api_urls")),
     path("", include("evaluation.api_urls")),
     path("", include("bidding.api_urls")),
     path("", include("contracts.api_urls")),
+    path("", include("payments.api_urls")),
 ]
 
 urlpatterns = [
@@ -43,6 +45,7 @@ urlpatterns = [
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("start/", views.start, name="start"),
     path("accounts/tokens/", views.api_token_create, name="api-token-create"),
     path("accounts/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
     path("notifications/", views.notifications, name="notifications"),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from marketplace import access, actions
 from marketplace.auth import password_reset_allowed
+from marketplace.context_processors import start_page
 from marketplace.forms import ApiTokenForm
 from marketplace.models import ApiToken, Notification
 
@@ -24,6 +25,13 @@ def _tokens_of(user) -> list[ApiToken]:
     for token in tokens:
         token.expired = token.is_expired(now)
     return tokens
+
+
+@login_required
+def start(request):
+    """After sign-in: the page where the person's work starts (their role's desk), unless the
+    sign-in was asked on the way to another page (`?next=`, which the login view honours first)."""
+    return redirect(start_page(request.user))
 
 
 @login_required

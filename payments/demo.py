@@ -22,13 +22,12 @@ ROADWORKS = "Resurfacing of the R445 between Naas and Kilcullen"
 
 
 def prepare(world, stdout) -> None:
-    finance = world.users["finance@mpw.example"]
-
-    def pay_before_bidding(world, tender: Tender, organisation, user) -> None:
-        _pay_by_transfer(tender, organisation, user, finance)
-
     if pay_before_bidding not in evaluation_demo.before_bidding:
         evaluation_demo.before_bidding.append(pay_before_bidding)
+
+
+def pay_before_bidding(world, tender: Tender, organisation, user) -> None:
+    _pay_by_transfer(tender, organisation, user, world.users["finance@mpw.example"])
 
 
 def seed(world, stdout) -> None:

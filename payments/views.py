@@ -138,7 +138,7 @@ def deposit(request, tender_id: int):
         origin = _origin(settings.STRIPE_JS_URL)
         response.headers["Content-Security-Policy"] = (
             f"default-src 'self'; script-src 'self' {origin}; frame-src {origin}; connect-src 'self' {origin} {_origin(settings.STRIPE_API_BASE)}; "
-            "img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+            "img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
         )
     return response
 

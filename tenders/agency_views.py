@@ -6,11 +6,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from marketplace import access, live
+from marketplace import access, confirm, live
 from marketplace.errors import ActionError
 from tenders import actions, queries, rules, signals
 from tenders.forms import AmendForm, AnswerForm, CancelForm, ClarificationForm, DocumentForm, DraftForms, attach_problems
@@ -139,6 +140,20 @@ def _manage_again(request, tender: Tender, status: int, **forms):
 @require_POST
 def publish(request, pk: int):
     tender = queries.tender_for(request.user, pk, "manage_tender")
+    if page := confirm.ask(
+        request,
+        title=_("Publish “%(title)s”?") % {"title": tender.title},
+        consequences=[
+            _("Everyone can read it at once, and suppliers following its categories are told."),
+            _(
+                "After publication it changes only by a public amendment, with its reason; it can be withdrawn only by a public cancellation."
+            ),
+            _("The sealing keys are made: bids can be sealed for it from now on."),
+        ],
+        action=_("Publish"),
+        back=reverse("tenders:manage", args=[tender.pk]),
+    ):
+        return page
     try:
         tender = actions.publish_tender(request.user, tender)
     except ActionError as error:

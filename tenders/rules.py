@@ -8,14 +8,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from marketplace import currencies
 from marketplace.errors import Problem
 from marketplace.models import Membership, Role
+from marketplace.timefmt import shown
 from suppliers import cpv
 from tenders.models import AwardMethod, Custody, ProcurementMethod, Tender
 
@@ -41,10 +40,6 @@ def describe_minimum(tender: Tender) -> str:
     if tender.method == ProcurementMethod.RFQ or hours % 24:
         return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
     return ngettext("%(n)d day", "%(n)d days", hours // 24) % {"n": hours // 24}
-
-
-def shown(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def deadline_problems(tender: Tender, now: datetime) -> list[Problem]:

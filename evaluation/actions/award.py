@@ -17,6 +17,7 @@ from marketplace import audit, live, signing
 from marketplace.errors import ActionError, Conflict, Problem
 from marketplace.models import User
 from marketplace.notify import notify
+from marketplace.timefmt import shown
 from tenders.actions.common import platform_language
 from tenders.models import Tender
 
@@ -219,7 +220,7 @@ def _tell_bidders(tender: Tender, result: Standing, notice: AwardNotice) -> None
                     % {"lot": lot_standing.lot.number, "standing": standing_text, "price": winner_price}
                 )
             if notice.standstill_ends_at:
-                lines.append(_("You may challenge the award until %(end)s.") % {"end": notice.standstill_ends_at})
+                lines.append(_("You may challenge the award until %(end)s.") % {"end": shown(notice.standstill_ends_at)})
             won = any(r.rank == 1 for r in ranks.values())
             notify(
                 firm_members(bid.organisation_id),
@@ -239,7 +240,7 @@ def _confirmable(tender: Tender, now: datetime) -> tuple[list[Award], Conflict |
         return [], Conflict(_("There is no award waiting for confirmation."), code="nothing_to_confirm")
     if any(now < a.standstill_ends_at for a in awards):
         end = min(a.standstill_ends_at for a in awards)
-        return awards, Conflict(_("The standstill has not ended yet: it ends at %(end)s.") % {"end": end}, code="standstill_running")
+        return awards, Conflict(_("The standstill has not ended yet: it ends at %(end)s.") % {"end": shown(end)}, code="standstill_running")
     if Challenge.objects.filter(tender=tender).open().exists():
         return awards, Conflict(_("A challenge is open: the award is confirmed only once it is decided."), code="challenge_open")
     return awards, None

@@ -18,6 +18,7 @@ from marketplace import audit, live
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import Organisation, Role, User
 from marketplace.notify import notify
+from marketplace.timefmt import shown
 from tenders.actions.common import buyer_officers, platform_language
 from tenders.models import Tender
 
@@ -51,7 +52,7 @@ def lodge_challenge(
             raise Conflict(_("There is no award in force to challenge."), code="no_award")
         if not notice.in_standstill_at(now):
             raise Conflict(
-                _("The standstill ended at %(end)s: the award can no longer be challenged.") % {"end": notice.standstill_ends_at},
+                _("The standstill ended at %(end)s: the award can no longer be challenged.") % {"end": shown(notice.standstill_ends_at)},
                 code="standstill_over",
             )
         if not (grounds or "").strip():
@@ -105,7 +106,7 @@ def lodge_challenge(
                     _("%(reference)s: %(firm)s challenged the award") % {"reference": tender.reference, "firm": organisation.name}
                 ),
                 body=lambda: (
-                    _("Answer before %(due)s; an unanswered challenge goes to the review body.") % {"due": challenge.answer_due_at}
+                    _("Answer before %(due)s; an unanswered challenge goes to the review body.") % {"due": shown(challenge.answer_due_at)}
                 ),
                 url=workspace_path(tender),
             )
@@ -126,7 +127,7 @@ def answer_challenge(actor: User, challenge: Challenge, *, answer: str, decision
             raise Conflict(_("This challenge was already answered or escalated."), code="not_lodged")
         if challenge.answer_overdue_at(now):
             raise Conflict(
-                _("The answer period ended at %(due)s: the challenge goes to the review body.") % {"due": challenge.answer_due_at},
+                _("The answer period ended at %(due)s: the challenge goes to the review body.") % {"due": shown(challenge.answer_due_at)},
                 code="answer_overdue",
             )
         if not (answer or "").strip():

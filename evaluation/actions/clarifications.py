@@ -14,6 +14,7 @@ from marketplace import audit, live
 from marketplace.errors import ActionError, Conflict
 from marketplace.models import User
 from marketplace.notify import notify
+from marketplace.timefmt import shown
 from tenders.actions.common import buyer_officers, platform_language
 from tenders.models import Tender
 
@@ -49,7 +50,9 @@ def _ask(actor, tender, bid, question, deadline, now, *, purpose=BidClarificatio
             firm_members(bid.organisation_id),
             kind="evaluation.clarification",
             title=lambda: _("%(reference)s: the agency asks about your bid") % {"reference": tender.reference},
-            body=lambda: _("Answer before %(deadline)s. Your answer explains your bid; it cannot change it.") % {"deadline": deadline},
+            body=lambda: (
+                _("Answer before %(deadline)s. Your answer explains your bid; it cannot change it.") % {"deadline": shown(deadline)}
+            ),
             url=result_path(tender),
             organisation=bid.organisation,
         )

@@ -8,6 +8,7 @@ workspace with the problems listed where the form is, and the status code of the
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +18,7 @@ from evaluation import actions, forms
 from evaluation.models import BidClarification, Challenge, Evaluator, PriceReview
 from evaluation.standing import evaluated_bids, requirements, standing
 from marketplace import access
+from marketplace import confirm as confirmation
 from marketplace.errors import ActionError, Problem
 from marketplace.models import Role, User
 from tenders import queries
@@ -195,6 +197,16 @@ def open_financial(request, pk: int):
 def score(request, pk: int):
     tender = queries.tender_for(request.user, pk, "use_evaluation_workspace")
     form = forms.ScoresForm(request.POST)
+    if form.submitted and (
+        page := confirmation.ask(
+            request,
+            title=_("Submit your final scores?"),
+            consequences=[_("Your scores are final once submitted: you cannot change them.")],
+            action=_("Submit the scores"),
+            back=reverse("tenders:evaluation", args=[tender.pk]),
+        )
+    ):
+        return page
 
     def act():
         forms.parse(form)
@@ -251,6 +263,17 @@ def approve(request, pk: int):
 @require_POST
 def award(request, pk: int):
     tender = queries.tender_for(request.user, pk, "manage_evaluation")
+    if page := confirmation.ask(
+        request,
+        title=_("Publish the award notice for %(reference)s?") % {"reference": tender.reference},
+        consequences=[
+            _("The signed award notice is public at once and every bidder is told the result."),
+            _("The standstill starts: bidders may challenge the award until it ends."),
+        ],
+        action=_("Publish the award notice"),
+        back=reverse("tenders:evaluation", args=[tender.pk]),
+    ):
+        return page
     return _act(
         request,
         tender,

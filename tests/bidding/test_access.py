@@ -106,7 +106,7 @@ def test_withdraw_endpoint(persona, status, request, bid_of_a, api_client, token
 
 @pytest.mark.parametrize(("persona", "withdrawn"), [("supplier_b", False), ("supplier_a", True)])
 def test_withdraw_page(visit, persona, withdrawn, bid_of_a, tender):
-    response = visit(persona).post(f"/tenders/{tender.pk}/bid/withdraw/", {"bid": str(bid_of_a.pk)})
+    response = visit(persona).post(f"/tenders/{tender.pk}/bid/withdraw/", {"bid": str(bid_of_a.pk), "confirmed": "yes"})
     assert response.status_code == (302 if withdrawn else 404)
     assert Bid.objects.get(pk=bid_of_a.pk).status == (Bid.Status.WITHDRAWN if withdrawn else Bid.Status.SUBMITTED)
 

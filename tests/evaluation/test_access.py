@@ -146,7 +146,7 @@ def test_only_the_buyers_officers_manage_the_evaluation(people, in_evaluation, w
 def test_a_refused_action_on_the_page_shows_the_reason_and_changes_nothing(client, officer, in_evaluation):
     tender, _bids, _clock = in_evaluation
     client.force_login(officer)
-    response = client.post(reverse("tenders:evaluation-award", args=[tender.pk]))
+    response = client.post(reverse("tenders:evaluation-award", args=[tender.pk]), {"confirmed": "yes"})
     assert response.status_code == 422 and "Every evaluator must first declare" in response.content.decode()
     assert h.refresh(tender).status == "evaluating"
 

@@ -41,10 +41,14 @@ def test_officer_and_evaluator_work_through_the_workspace(client, officer, evalu
     response = client.post(reverse("tenders:evaluation-score", args=[tender.pk]), too_high)
     assert response.status_code == 422 and "from 0 to 10" in response.content.decode() and not Score.objects.exists()
     scores = {f"score_{bids[0].pk}_{quality.pk}": "8", f"score_{bids[1].pk}_{quality.pk}": "6", "submit": ""}
-    assert client.post(reverse("tenders:evaluation-score", args=[tender.pk]), scores).status_code == 302
+    asked = client.post(reverse("tenders:evaluation-score", args=[tender.pk]), scores)
+    assert asked.status_code == 200 and "Your scores are final once submitted" in asked.text and not Score.objects.exists()
+    assert client.post(reverse("tenders:evaluation-score", args=[tender.pk]), scores | {"confirmed": "yes"}).status_code == 302
     client.force_login(officer)
     client.post(reverse("tenders:evaluation-approve", args=[tender.pk]))
-    client.post(reverse("tenders:evaluation-award", args=[tender.pk]))
+    asked = client.post(reverse("tenders:evaluation-award", args=[tender.pk]))
+    assert asked.status_code == 200 and "The standstill starts" in asked.text and h.refresh(tender).status == "evaluating"
+    client.post(reverse("tenders:evaluation-award", args=[tender.pk]), {"confirmed": "yes"})
     assert h.refresh(tender).status == "awarded"
     report = client.get(reverse("tenders:evaluation-report", args=[tender.pk, 1])).content.decode()
     assert "technical = Σ" in report and "Alpha Works Ltd" in report and "Quality 8.0000" in report

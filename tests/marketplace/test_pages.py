@@ -124,3 +124,11 @@ def test_every_page_names_an_icon_the_platform_serves(client, db):
     page = client.get("/").text
     assert '<link rel="icon" href="/static/favicon' in page
     assert finders.find("favicon.svg")
+
+
+def test_error_pages_speak_to_people_and_keep_the_site_around_them(client, db, outsider):
+    missing = client.get("/tenders/999999/")
+    assert missing.status_code == 404 and "Page not found" in missing.text and 'href="/tenders/"' in missing.text
+    client.force_login(outsider)
+    refused = client.get("/payments/finance/")
+    assert refused.status_code == 403 and "Not allowed" in refused.text and 'href="/start/"' in refused.text

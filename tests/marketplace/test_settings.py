@@ -1,4 +1,5 @@
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,11 @@ def test_typed_readers(monkeypatch):
     monkeypatch.setenv("COUNT", "30")
     with pytest.raises(SettingsError, match="COUNT=30 is above the maximum of 20"):
         env_int("COUNT", 0, maximum=20)
+
+
+def test_the_data_folder_is_private_to_the_platforms_user(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    assert run_check(data).returncode == 0
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert (data / "secret_key").exists()  # what the folder keeps from other users

@@ -136,6 +136,7 @@ def deposit_request(supplier_org_a, agency):
 
 # Deposits secure real tenders: the evaluation tests' path from sealed bids to the award.
 from tests.evaluation.conftest import (  # noqa: E402, F401
+    api_as,
     deadline,
     firms,
     short_response_times,

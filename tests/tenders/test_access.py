@@ -98,6 +98,7 @@ BODIES = {
     "/tenders/{tender}/questions/": {"question": "Is night work allowed?"},
     "/tenders/{draft}/questions/": {"question": "Is night work allowed?"},
     "/tenders/agency/{tender}/cancel/": {"reason": "Budget withdrawn."},
+    "/tenders/agency/{draft}/publish/": {"confirmed": "yes"},
     "/tenders/agency/{tender}/clarifications/": {"question": "Site visit", "answer": "Monday."},
 }
 

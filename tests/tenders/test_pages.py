@@ -170,15 +170,19 @@ def test_manage_page_lists_the_problems_before_publication(as_user, officer, age
     assert "Set the submission deadline." in text and "Add at least one item." in text
 
 
-def test_publishing_from_the_manage_page(as_user, officer, draft):
-    response = as_user(officer).post(f"/tenders/agency/{draft.pk}/publish/")
+def test_publishing_from_the_manage_page_asks_first_what_cannot_be_undone(as_user, officer, draft):
+    asked = as_user(officer).post(f"/tenders/agency/{draft.pk}/publish/")
+    draft.refresh_from_db()
+    assert asked.status_code == 200 and "This cannot be undone." in asked.text and draft.status == Tender.Status.DRAFT
+    assert 'name="confirmed" value="yes"' in asked.text
+    response = as_user(officer).post(f"/tenders/agency/{draft.pk}/publish/", {"confirmed": "yes"})
     draft.refresh_from_db()
     assert response.status_code == 302 and draft.status == Tender.Status.PUBLISHED
 
 
 def test_failed_publication_shows_every_problem(as_user, officer, agency):
     draft = actions.create_draft(officer, agency, actions.DraftSpec(fields={"title": "Office chairs"}))
-    response = as_user(officer).post(f"/tenders/agency/{draft.pk}/publish/")
+    response = as_user(officer).post(f"/tenders/agency/{draft.pk}/publish/", {"confirmed": "yes"})
     assert (
         response.status_code == 422 and "Set the clarification deadline." in response.text and "Give the estimated value." in response.text
     )
@@ -244,6 +248,8 @@ def authoring_post(**overrides) -> dict:
         "max_envelope_bytes": str(25 * 1024 * 1024),
         "min_response_days": "0",
         "standstill_days": "10",
+        "bid_validity_days": "90",
+        "deposit_guarantee_accepted": "on",
         "challenge_answer_days": "5",
         "opening_quorum_hours": "2",
         "lots-TOTAL_FORMS": "0",

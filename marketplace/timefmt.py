@@ -1,0 +1,13 @@
+"""How a moment reads in a message: one format everywhere, in the platform's time zone, to the
+minute, with the zone's name — "2026-12-12 05:40 CET" — in every language (a 12-hour clock's
+"a.m." ends sentences badly, and a raw datetime shows microseconds and an offset)."""
+
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+
+def shown(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{date_format(local, 'Y-m-d H:i')} {local.tzname()}"

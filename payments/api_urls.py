@@ -1,0 +1,13 @@
+from django.urls import path
+
+from payments import api
+
+urlpatterns = [
+    path("tenders/<int:pk>/bid-security/", api.BidSecurityView.as_view(), name="api-bid-security"),
+    path("tenders/<int:pk>/bid-security/deposit/", api.StartDepositView.as_view(), name="api-bid-security-deposit"),
+    path("tenders/<int:pk>/bid-security/guarantee/", api.GiveGuaranteeView.as_view(), name="api-bid-security-guarantee"),
+    path("payments/", api.PaymentListView.as_view(), name="api-payments"),
+    path("payments/<uuid:pk>/confirm/", api.ConfirmTransferView.as_view(), name="api-payment-confirm"),
+    path("refunds/<uuid:pk>/confirm/", api.ConfirmRefundView.as_view(), name="api-refund-confirm"),
+    path("guarantees/<int:pk>/decision/", api.GuaranteeDecisionView.as_view(), name="api-guarantee-decision"),
+]
