@@ -7,7 +7,7 @@ officers decide escalated challenges. Award notices are public.
 """
 
 from bidding.access import BIDDING_ROLES, opened_bid_readers
-from evaluation.models import Evaluator
+from evaluation.models import Challenge, Evaluator
 from marketplace.access import has_role, holds_role_anywhere, is_auditor, is_member, rule
 from marketplace.models import Role
 from tenders.access import is_buyer_officer
@@ -122,4 +122,15 @@ def view_award_notice(user, notice) -> bool:
     return notice.tender.is_public
 
 
+def is_reviewing(user, tender) -> bool:
+    """A review officer with a challenge of this tender before the review body reads its opened
+    bids and their documents: the dispute is about what they say."""
+    return (
+        holds_role_anywhere(user, Role.REVIEW_OFFICER)
+        and not is_member(user, tender.buyer_id)
+        and Challenge.objects.filter(tender=tender).exclude(escalated_at=None).exists()
+    )
+
+
 opened_bid_readers.append(is_cleared_evaluator)  # a cleared evaluator reads the opened bids
+opened_bid_readers.append(is_reviewing)  # so does the review body, once a challenge reaches it

@@ -207,13 +207,20 @@ def escalate_challenge(user: User | None, challenge: Challenge, *, reason: str =
             now=now,
         )
         with platform_language():
-            notify(
-                _review_officers() + buyer_officers(tender) + firm_members(challenge.organisation_id),
-                kind="challenge.escalated",
-                title=lambda: _("%(reference)s: a challenge was escalated to the review body") % {"reference": tender.reference},
-                body=challenge.escalation_reason,
-                url=reverse("tenders:reviews"),
-            )
+            # Each recipient is linked to where they can act on it: the review desk, the
+            # agency's evaluation workspace, the challenger's result page.
+            for recipients, url in (
+                (_review_officers(), reverse("tenders:reviews")),
+                (buyer_officers(tender), workspace_path(tender)),
+                (firm_members(challenge.organisation_id), result_path(tender)),
+            ):
+                notify(
+                    recipients,
+                    kind="challenge.escalated",
+                    title=lambda: _("%(reference)s: a challenge was escalated to the review body") % {"reference": tender.reference},
+                    body=challenge.escalation_reason,
+                    url=url,
+                )
     return challenge
 
 
@@ -244,14 +251,18 @@ def _decide(actor: User, tender: Tender, challenge: Challenge, *, uphold: bool, 
         _cancel_award(actor, tender, challenge, now)
     live.publish(f"tender.{tender.pk}", f"challenge.{challenge.status}", {"notice": challenge.notice_id, "status": tender.status})
     with platform_language():
-        notify(
-            firm_members(challenge.organisation_id) + buyer_officers(tender),
-            kind=f"challenge.{challenge.status}",
-            title=(_("%(reference)s: the challenge was upheld") if uphold else _("%(reference)s: the challenge was dismissed"))
-            % {"reference": tender.reference},
-            body=reason,
-            url=result_path(tender),
-        )
+        for recipients, url in (
+            (firm_members(challenge.organisation_id), result_path(tender)),
+            (buyer_officers(tender), workspace_path(tender)),
+        ):
+            notify(
+                recipients,
+                kind=f"challenge.{challenge.status}",
+                title=(_("%(reference)s: the challenge was upheld") if uphold else _("%(reference)s: the challenge was dismissed"))
+                % {"reference": tender.reference},
+                body=reason,
+                url=url,
+            )
     if not uphold:
         # The award proceeds: if the standstill is already over and nothing else is open, confirm now.
         transaction.on_commit(lambda: _confirm_if_due(tender.pk))
@@ -274,11 +285,25 @@ def _cancel_award(actor: User, tender: Tender, challenge: Challenge, now: dateti
         audit.record(
             "award_notice.cancelled", actor=actor, organisation=tender.buyer, obj=notice, payload={"challenge": challenge.pk}, now=now
         )
-    for award in Award.objects.select_for_update().filter(notice=notice, status=Award.Status.ACTIVE):
+    for award in Award.objects.select_for_update().filter(notice=notice, status=Award.Status.ACTIVE).select_related("lot"):
         award.cancel()
         award.cancelled_at = now
         award.save(update_fields=["status", "cancelled_at"])
         audit.record("award.cancelled", actor=actor, organisation=tender.buyer, obj=award, payload={"challenge": challenge.pk}, now=now)
+        if award.supplier_id != challenge.organisation_id:
+            with platform_language():
+                notify(
+                    firm_members(award.supplier_id),
+                    kind="award.cancelled",
+                    title=lambda: _("%(reference)s: your award was cancelled after a challenge") % {"reference": tender.reference},
+                    body=lambda award=award: (
+                        _(
+                            "Lot %(lot)s: the review upheld a challenge (%(reason)s). The tender goes back to evaluation; a new award notice will follow."
+                        )
+                        % {"lot": award.lot.number, "reason": challenge.decision_reason}
+                    ),
+                    url=result_path(tender),
+                )
     if tender.status == Tender.Status.AWARDED:
         tender.reopen_evaluation()
         tender.save(update_fields=["status", "updated_at"])

@@ -8,6 +8,7 @@ from bidding.models import Bid
 from evaluation import actions, tasks
 from evaluation.models import Award, AwardNotice, Challenge
 from marketplace.errors import ActionError, Conflict, Forbidden
+from marketplace.models import Notification
 from tenders.models import Tender
 from tests.evaluation import helpers as h
 
@@ -188,3 +189,28 @@ def test_only_an_escalated_challenge_goes_to_the_review_officer(awarded, review_
     with pytest.raises(Conflict):
         actions.decide_challenge(review_officer, challenge, uphold=True, reason="Too early.")
     assert h.refresh(challenge).status == Challenge.Status.LODGED
+
+
+def test_every_notification_of_a_challenge_links_its_recipient_to_a_page_they_can_open(
+    awarded, client, officer, review_officer, supplier_a, supplier_b, supplier_org_b
+):
+    tender, *_rest, _clock = awarded
+    challenge = lodge(supplier_b, supplier_org_b, tender)
+    actions.answer_challenge(officer, challenge, answer="The licence was valid.", decision=Challenge.Decision.DISMISS)
+    client.force_login(review_officer)
+    assert client.get(f"/tenders/{tender.pk}/opened-bids/").status_code == 404  # not before the dispute reaches the review body
+    actions.escalate_challenge(supplier_b, challenge, reason="The licence had expired; here is the registry's extract.")
+    client.force_login(review_officer)
+    assert client.get(f"/tenders/{tender.pk}/opened-bids/").status_code == 200
+    assert f'href="/tenders/{tender.pk}/opened-bids/"' in client.get("/tenders/reviews/").text
+    actions.decide_challenge(review_officer, challenge, uphold=True, reason="The winner's licence had expired.")
+    notifications = list(Notification.objects.exclude(kind__startswith="bid.").select_related("user"))
+    kinds = {(n.kind, n.user.email) for n in notifications}
+    assert ("award.cancelled", supplier_a.email) in kinds  # the winner whose award fell is told
+    assert {"challenge.escalated", "challenge.upheld"} <= {kind for kind, _email in kinds}
+    for notification in notifications:
+        client.force_login(notification.user)
+        assert notification.url, notification.kind
+        assert client.get(notification.url).status_code == 200, (notification.kind, notification.user.email, notification.url)
+    page = client.get(f"/awards/{challenge.notice_id}/").text
+    assert "This notice is cancelled" in page and "<del>Winner" in page
