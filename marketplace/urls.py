@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("evaluation.api_urls")),
     path("", include("bidding.api_urls")),
     path("", include("contracts.api_urls")),
+    path("", include("opendata.api_urls")),
 ]
 
 urlpatterns = [
