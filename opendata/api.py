@@ -31,6 +31,7 @@ class ReleaseFeedView(APIView):
     links to itself moved to its end; an empty page links to itself: poll it."""
 
     @extend_schema(
+        operation_id="ocds_releases_list",
         auth=[],
         parameters=[
             OpenApiParameter("after", OpenApiTypes.INT, description="feed position to read after (0: from the start)"),
@@ -52,7 +53,7 @@ class ReleaseFeedView(APIView):
 class ReleaseView(APIView):
     """One release, in a release package of its own. Releases never change."""
 
-    @extend_schema(auth=[], responses={200: _release_package, 404: _not_found})
+    @extend_schema(operation_id="ocds_release_retrieve", auth=[], responses={200: _release_package, 404: _not_found})
     def get(self, request, release_id: str):
         release = queries.release_or_404(release_id)
         return Response(packages.release_package([release], uri=request.build_absolute_uri()))
@@ -63,6 +64,7 @@ class RecordView(APIView):
     release, its current state."""
 
     @extend_schema(
+        operation_id="ocds_record_retrieve",
         auth=[],
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description=_("An OCDS 1.1 record package.")), 404: _not_found},
     )
