@@ -60,8 +60,8 @@ class ReleaseView(APIView):
 
 
 class RecordView(APIView):
-    """The record of one contracting process: its releases (linked, in order) and the compiled
-    release, its current state."""
+    """The record of one contracting process: its releases (linked, in order), the compiled
+    release (its current state) and the versioned release (every field's history)."""
 
     @extend_schema(
         operation_id="ocds_record_retrieve",

@@ -42,10 +42,16 @@ def compiled_release(releases: list[Release]) -> dict:
     return standard.merger().create_compiled_release([r.data for r in releases])
 
 
+def versioned_release(releases: list[Release]) -> dict:
+    """Every field with the history of its values, each naming the release that set it."""
+    return standard.merger().create_versioned_release([r.data for r in releases])
+
+
 def record_package(ocid: str, releases: list[Release], *, uri: str) -> dict:
     record = {
         "ocid": ocid,
         "releases": [{"url": f"{release_url(r)}#{r.release_id}", "date": r.data["date"], "tag": r.tags} for r in releases],
         "compiledRelease": compiled_release(releases),
+        "versionedRelease": versioned_release(releases),
     }
     return _metadata(uri, releases[-1].date) | {"records": [record]}

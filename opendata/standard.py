@@ -75,9 +75,19 @@ def _is_date_time(value) -> bool:
 
 
 def _validator(package_schema: str) -> Draft4Validator:
+    """A record's versioned release is checked against the core versioned schema: OCDS publishes
+    no versioned form of the extensions, whose fields it leaves unchecked there."""
     schema = _load(package_schema)
-    patched = release_schema()
-    registry = Registry().with_resource(patched["id"], Resource(contents=patched, specification=DRAFT4))
+    patched, versioned = release_schema(), _load("versioned-release-validation-schema.json")
+    # In the core, an organisation's `details` is one opaque value, versioned as a whole;
+    # partyDetails_scale gives it properties, so ocdsmerge versions `details.scale` inside it.
+    versioned = merge_patch(versioned, {"definitions": {"Organization": {"properties": {"details": {"type": "object"}}}}})
+    registry = Registry().with_resources(
+        [
+            (patched["id"], Resource(contents=patched, specification=DRAFT4)),
+            (versioned["id"], Resource(contents=versioned, specification=DRAFT4)),
+        ]
+    )
     return Draft4Validator(schema, registry=registry, format_checker=formats)
 
 
@@ -89,5 +99,6 @@ def release_package_validator() -> Draft4Validator:
 
 @cache
 def record_package_validator() -> Draft4Validator:
-    """Validates a record package; its releases and compiled release against the patched schema."""
+    """Validates a record package: its compiled release against the patched schema, its versioned
+    release against the core versioned schema."""
     return _validator("record-package-schema.json")

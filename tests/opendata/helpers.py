@@ -60,8 +60,10 @@ def errors_of(validator, document) -> list[str]:
 
 
 def assert_valid_release_package(package: dict) -> None:
-    assert errors_of(standard.release_package_validator(), package) == []
+    errors = errors_of(standard.release_package_validator(), package)
+    assert not errors, errors
 
 
 def assert_valid_record_package(package: dict) -> None:
-    assert errors_of(standard.record_package_validator(), package) == []
+    errors = errors_of(standard.record_package_validator(), package)
+    assert not errors, errors

@@ -78,6 +78,8 @@ def test_the_record_compiles_every_release_into_the_current_state(life, public):
     [signed] = compiled["contracts"]
     assert signed["status"] == "active" and signed["awardID"] == str(contract.award_id) and signed["value"]["amount"] == 900.0
     assert len(compiled["tender"]["amendments"]) == 1
+    history = [(v["releaseTag"], v["value"]) for v in record["versionedRelease"]["tender"]["status"]]
+    assert history == [(["tender"], "active"), (["award"], "complete")]
 
 
 def test_each_release_has_a_package_of_its_own(life, public):
