@@ -2,6 +2,7 @@
 from tests.evaluation.conftest import (  # noqa: F401
     api_as,
     deadline,
+    evaluators,
     firms,
     short_response_times,
     supplier_c,
