@@ -1,6 +1,7 @@
 """Open data in the API, public and read-only: each release as a release package, each
 contracting process as a record package, and the change feed of every release in commit order."""
 
+from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -9,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.rest import MAX_ROW_NUMBER
-from opendata import packages, queries
+from opendata import export, packages, queries
 
 FEED_LIMIT = 1000
 
@@ -71,3 +72,18 @@ class RecordView(APIView):
     def get(self, request, ocid: str):
         releases = queries.record_releases_or_404(ocid)
         return Response(packages.record_package(ocid, releases, uri=request.build_absolute_uri()))
+
+
+class RecordExportView(APIView):
+    """Every record (its linked releases and compiled release), one JSON line each, gzip
+    compressed and streamed: `curl …/records.jsonl.gz | gunzip`."""
+
+    @extend_schema(
+        operation_id="ocds_records_export",
+        auth=[],
+        responses={(200, "application/gzip"): OpenApiResponse(OpenApiTypes.BINARY, description=_("Every record as gzip JSON lines."))},
+    )
+    def get(self, request):
+        response = StreamingHttpResponse(export.gzipped(export.record_lines()), content_type="application/gzip")
+        response["Content-Disposition"] = 'attachment; filename="records.jsonl.gz"'
+        return response

@@ -5,5 +5,6 @@ from opendata import api
 urlpatterns = [
     path("ocds/releases/", api.ReleaseFeedView.as_view(), name="api-ocds-releases"),
     path("ocds/releases/<str:release_id>/", api.ReleaseView.as_view(), name="api-ocds-release"),
+    path("ocds/records.jsonl.gz", api.RecordExportView.as_view(), name="api-ocds-export"),
     path("ocds/records/<str:ocid>/", api.RecordView.as_view(), name="api-ocds-record"),
 ]

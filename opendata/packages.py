@@ -15,7 +15,8 @@ def publisher() -> dict:
     return {"name": settings.OCDS_PUBLISHER_NAME, "uri": settings.SITE_URL}
 
 
-def _metadata(uri: str, published: datetime) -> dict:
+def metadata(uri: str, published: datetime) -> dict:
+    """What OCDS asks every package to say about itself."""
     return {
         "uri": uri,
         "version": standard.VERSION,
@@ -33,7 +34,7 @@ def release_package(releases: list[Release], *, uri: str) -> dict:
     """`publishedDate` is the newest release's date: the package is made on demand, and OCDS asks
     for the date its contents last changed."""
     published = max((r.date for r in releases), default=timezone.now())
-    return _metadata(uri, published) | {"releases": [r.data for r in releases]}
+    return metadata(uri, published) | {"releases": [r.data for r in releases]}
 
 
 def compiled_release(releases: list[Release]) -> dict:
@@ -54,4 +55,4 @@ def record_package(ocid: str, releases: list[Release], *, uri: str) -> dict:
         "compiledRelease": compiled_release(releases),
         "versionedRelease": versioned_release(releases),
     }
-    return _metadata(uri, releases[-1].date) | {"records": [record]}
+    return metadata(uri, releases[-1].date) | {"records": [record]}
