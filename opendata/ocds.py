@@ -217,6 +217,18 @@ def _documents(tender: Tender) -> list[dict]:
                 "format": current.media_type,
             }
         )
+    for clarification in tender.clarifications.filter(status=Clarification.Status.ANSWERED).order_by("number"):
+        # Published to everyone without the asker's name (Clarification): nor is it named here.
+        entries.append(
+            {
+                "id": f"clarification-{clarification.number}",
+                "documentType": "clarifications",
+                "title": _("Clarification %(number)s") % {"number": clarification.number},
+                "description": f"{clarification.question}\n\n{clarification.answer}",
+                "url": absolute(reverse("tenders:detail", args=[tender.pk])),
+                "datePublished": stamp(clarification.answered_at),
+            }
+        )
     if tender.status == Tender.Status.CANCELLED:
         entries.append(
             {

@@ -4,6 +4,7 @@
 |---|---|---|
 | tender_published | tender | `<ocid>-tender` |
 | tender_amended | tenderAmendment | `<ocid>-amendment-<n>` |
+| clarification_published | tenderUpdate | `<ocid>-clarification-<n>` |
 | tender_closed | tenderUpdate | `<ocid>-closed` |
 | tender_cancelled | tenderCancellation | `<ocid>-cancelled` |
 | award_published | award | `<ocid>-notice-<n>` |
@@ -20,7 +21,7 @@ from evaluation.models import Award, AwardNotice
 from evaluation.signals import award_confirmed, award_published
 from opendata.actions import record_release
 from tenders.models import Tender
-from tenders.signals import tender_amended, tender_cancelled, tender_closed, tender_published
+from tenders.signals import clarification_published, tender_amended, tender_cancelled, tender_closed, tender_published
 
 
 @receiver(tender_published, sender=Tender, dispatch_uid="opendata.tender_published")
@@ -31,6 +32,11 @@ def release_tender(sender, tender, now, **kwargs) -> None:
 @receiver(tender_amended, sender=Tender, dispatch_uid="opendata.tender_amended")
 def release_amendment(sender, tender, amendment, now, **kwargs) -> None:
     record_release(tender, event=f"amendment-{amendment.number}", tags=["tenderAmendment"], now=now)
+
+
+@receiver(clarification_published, sender=Tender, dispatch_uid="opendata.clarification_published")
+def release_clarification(sender, tender, clarification, now, **kwargs) -> None:
+    record_release(tender, event=f"clarification-{clarification.number}", tags=["tenderUpdate"], now=now)
 
 
 @receiver(tender_closed, sender=Tender, dispatch_uid="opendata.tender_closed")

@@ -86,3 +86,19 @@ def test_feed_positions_follow_the_order_of_the_changes(officer, deadline):
         (first.pk, "tenderAmendment"),
     ]
     assert [r.position for r in Release.objects.in_feed_order()] == [1, 2, 3]
+
+
+def test_an_answer_is_a_tender_update_that_never_names_the_asker(officer, deadline, firms):
+    from tenders.actions import answer_question, ask_question
+
+    tender = h.published(officer, deadline)
+    (asker, firm), _others = firms[0], firms[1:]
+    question = ask_question(asker, tender, question="Is night work allowed?")
+    assert len(releases(tender)) == 1  # a question is private to the asker and the agency
+    answer_question(officer, question, answer="Yes, between 22:00 and 06:00.")
+    update = releases(tender)[-1]
+    assert update.tags == ["tenderUpdate"] and update.release_id.endswith("-clarification-1")
+    [document] = [d for d in update.data["tender"]["documents"] if d["documentType"] == "clarifications"]
+    assert document["description"] == "Is night work allowed?\n\nYes, between 22:00 and 06:00."
+    assert update.data["tender"]["hasEnquiries"] is True
+    assert firm.name not in json.dumps(update.data) and asker.email not in json.dumps(update.data)
