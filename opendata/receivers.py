@@ -8,6 +8,7 @@
 | tender_closed | tenderUpdate | `<ocid>-closed` |
 | tender_cancelled | tenderCancellation | `<ocid>-cancelled` |
 | award_published | award | `<ocid>-notice-<n>` |
+| award_notice_cancelled | awardCancellation | `<ocid>-notice-<n>-cancelled` |
 | award_confirmed | awardUpdate | `<ocid>-award-<id>-confirmed` |
 | contract_signed | contract | `<ocid>-contract-<id>-signed` |
 | contract_refused | awardCancellation | `<ocid>-contract-<id>-refused` |
@@ -18,7 +19,7 @@ from django.dispatch import receiver
 from contracts.models import Contract
 from contracts.signals import contract_refused, contract_signed
 from evaluation.models import Award, AwardNotice
-from evaluation.signals import award_confirmed, award_published
+from evaluation.signals import award_confirmed, award_notice_cancelled, award_published
 from opendata.actions import record_release
 from tenders.models import Tender
 from tenders.signals import clarification_published, tender_amended, tender_cancelled, tender_closed, tender_published
@@ -54,6 +55,12 @@ def release_cancellation(sender, tender, now, **kwargs) -> None:
 def release_award_notice(sender, notice, tender, now, **kwargs) -> None:
     """An unsuccessful notice is an award release too: its lots' awards are unsuccessful."""
     record_release(tender, event=f"notice-{notice.number}", tags=["award"], now=now)
+
+
+@receiver(award_notice_cancelled, sender=AwardNotice, dispatch_uid="opendata.award_notice_cancelled")
+def release_notice_cancellation(sender, notice, tender, now, **kwargs) -> None:
+    """A challenge was upheld: the notice's awards are cancelled, the tender is evaluated again."""
+    record_release(tender, event=f"notice-{notice.number}-cancelled", tags=["awardCancellation"], now=now)
 
 
 @receiver(award_confirmed, sender=Award, dispatch_uid="opendata.award_confirmed")
