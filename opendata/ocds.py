@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -345,15 +346,20 @@ def awards_section(tender: Tender, lots, items) -> list[dict]:
     items_of = {}
     for item in items:
         items_of.setdefault(item.lot_id, []).append(item)
-    for notice in AwardNotice.objects.filter(tender=tender).order_by("number").prefetch_related("awards__lot", "awards__supplier"):
+    # The awarded price is the winning bid's price as read out (evaluation.actions.award_tender),
+    # taken from the opening record: SQLite holds an 18-digit `Award.price` only approximately and
+    # cannot read the largest ones back.
+    awards = Prefetch("awards", queryset=Award.objects.defer("price").select_related("lot", "supplier", "bid"))
+    for notice in AwardNotice.objects.filter(tender=tender).order_by("number").prefetch_related(awards):
         awarded = {award.lot_id for award in notice.awards.all()}
         for award in notice.awards.all():
+            price = opened.prices(award.bid).get(award.lot.number)
             entries.append(
                 {
                     "id": str(award.pk),
                     "status": AWARD_STATUS[award.status],
                     "date": stamp(notice.published_at),
-                    "value": money(award.price, award.currency),
+                    "value": money(award.price if price is None else price, award.currency),
                     "suppliers": [reference(award.supplier)],
                     "items": _items(items_of.get(award.lot_id, [])),
                     "relatedLots": [str(award.lot.number)],
