@@ -19,6 +19,7 @@ from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
+from django_countries import countries
 
 from bidding import opened
 from bidding.models import Bid, Opening
@@ -104,9 +105,8 @@ def absolute(path: str) -> str:
 # Parties ---------------------------------------------------------------------------------
 
 
-def party_id(organisation: Organisation | int) -> str:
-    pk = organisation.pk if isinstance(organisation, Organisation) else organisation
-    return f"TH-ORG-{pk}"
+def party_id(organisation: Organisation) -> str:
+    return f"TH-ORG-{organisation.pk}"
 
 
 def reference(organisation: Organisation) -> dict:
@@ -118,7 +118,7 @@ def _buyer_party(buyer: Organisation) -> dict:
     if buyer.code:
         party["identifier"] = {"scheme": AGENCY_SCHEME, "id": buyer.code.upper(), "legalName": buyer.name}
     if buyer.country:
-        party["address"] = {"countryName": buyer.country}
+        party["address"] = {"countryName": countries.name(buyer.country) or buyer.country}
     return party
 
 
@@ -140,7 +140,7 @@ def _firm_party(organisation: Organisation, registration: Supplier | None, roles
         "id": registration.registration_number,
         "legalName": registration.legal_name,
     }
-    party["address"] = {"streetAddress": registration.address, "countryName": registration.country}
+    party["address"] = {"streetAddress": registration.address, "countryName": countries.name(registration.country) or registration.country}
     if registration.sme_class:
         party["details"] = {"scale": SCALE[registration.sme_class]}
     return party
@@ -422,8 +422,9 @@ def release(tender: Tender, *, release_id: str, tags: list[str], now: datetime) 
         bids = list(Bid.objects.entered().filter(tender=tender).select_related("organisation").order_by("received_at", "pk"))
         bids_part = bids_section(tender, bids, now)
         awards = awards_section(tender, lots, items)
-        winners = set(Award.objects.filter(tender=tender).values_list("supplier_id", flat=True))
-        tenderers = [bid.organisation for bid in bids] if bids_part and "details" in bids_part else []
+        winners = set(Award.objects.filter(tender=tender).exclude(status=Award.Status.CANCELLED).values_list("supplier_id", flat=True))
+        # Bidders are named once the opening has read their bids out, each firm once.
+        tenderers = list({bid.organisation_id: bid.organisation for bid in bids}.values()) if bids_part and "details" in bids_part else []
         data = {
             "ocid": ocid_of(tender),
             "id": release_id,
@@ -436,8 +437,8 @@ def release(tender: Tender, *, release_id: str, tags: list[str], now: datetime) 
             "tender": tender_section(tender, lots, items),
         }
         if tenderers:
-            data["tender"]["numberOfTenderers"] = len({o.pk for o in tenderers})
-            data["tender"]["tenderers"] = [reference(o) for o in {o.pk: o for o in tenderers}.values()]
+            data["tender"]["numberOfTenderers"] = len(tenderers)
+            data["tender"]["tenderers"] = [reference(o) for o in tenderers]
         if bids_part:
             data["bids"] = bids_part
         if awards:
