@@ -22,7 +22,7 @@ from django.utils.translation import override
 from django_countries import countries
 
 from bidding import opened
-from bidding.models import Bid, Opening
+from bidding.models import Bid, Opening, OpeningLine
 from contracts.models import Contract
 from evaluation.models import Award, AwardNotice
 from marketplace.models import Organisation
@@ -304,7 +304,23 @@ def _bid_id(bid_id, lot_number: int) -> str:
     return f"{bid_id}-{lot_number}"
 
 
-def bids_section(tender: Tender, bids: list[Bid], now: datetime) -> dict | None:
+def read_out_prices(tender: Tender) -> dict[str, tuple[dict[int, Decimal], str]]:
+    """Bid id → (lot number → price, currency) as read out at the opening, in one query: the first
+    price round that opened the bid, as `bidding.opened.prices` reads it bid by bid."""
+    lines = OpeningLine.objects.filter(
+        opening__tender=tender, opening__round__in=opened.PRICE_ROUNDS, result=OpeningLine.Result.OPENED
+    ).order_by("-opening__created_at")
+    found = {}
+    for line in lines:  # the earliest round last, so it stands
+        lots = line.content.get("lots", [])
+        found[str(line.bid_id)] = (
+            {entry["lot"]: Decimal(entry["price"]["amount"]) for entry in lots},
+            lots[0]["price"]["currency"] if lots else tender.currency,
+        )
+    return found
+
+
+def bids_section(tender: Tender, bids: list[Bid], now: datetime, prices_read: dict) -> dict | None:
     """None before the deadline. Past it, the bid box's count; once a round is opened, every bid
     read out, with its prices once they are opened."""
     if not tender.is_past_deadline(now):
@@ -314,8 +330,7 @@ def bids_section(tender: Tender, bids: list[Bid], now: datetime) -> dict | None:
         return {"statistics": statistics}
     details = []
     for bid in bids:
-        prices = opened.prices(bid)
-        currency = opened.currency(bid) or tender.currency
+        prices, currency = prices_read.get(str(bid.pk), ({}, tender.currency))
         for lot_number in sorted(set(bid.lots) | set(prices)):
             entry = {
                 "id": _bid_id(bid.pk, lot_number),
@@ -339,7 +354,7 @@ def bids_section(tender: Tender, bids: list[Bid], now: datetime) -> dict | None:
 # Awards and contracts -----------------------------------------------------------------------
 
 
-def awards_section(tender: Tender, lots, items) -> list[dict]:
+def awards_section(tender: Tender, lots, items, prices_read: dict) -> list[dict]:
     """Every award of every published notice (a cancelled one keeps its cancelled awards), and
     for each lot a notice left without a winner, an unsuccessful award."""
     entries = []
@@ -349,11 +364,11 @@ def awards_section(tender: Tender, lots, items) -> list[dict]:
     # The awarded price is the winning bid's price as read out (evaluation.actions.award_tender),
     # taken from the opening record: SQLite holds an 18-digit `Award.price` only approximately and
     # cannot read the largest ones back.
-    awards = Prefetch("awards", queryset=Award.objects.defer("price").select_related("lot", "supplier", "bid"))
+    awards = Prefetch("awards", queryset=Award.objects.defer("price").select_related("lot", "supplier"))
     for notice in AwardNotice.objects.filter(tender=tender).order_by("number").prefetch_related(awards):
         awarded = {award.lot_id for award in notice.awards.all()}
         for award in notice.awards.all():
-            price = opened.prices(award.bid).get(award.lot.number)
+            price = prices_read.get(str(award.bid_id), ({}, None))[0].get(award.lot.number)
             entries.append(
                 {
                     "id": str(award.pk),
@@ -420,8 +435,9 @@ def release(tender: Tender, *, release_id: str, tags: list[str], now: datetime) 
         lots = list(tender.lots.order_by("number"))
         items = list(tender.items.select_related("lot").order_by("lot__number", "position", "pk"))
         bids = list(Bid.objects.entered().filter(tender=tender).select_related("organisation").order_by("received_at", "pk"))
-        bids_part = bids_section(tender, bids, now)
-        awards = awards_section(tender, lots, items)
+        prices_read = read_out_prices(tender) if tender.is_past_deadline(now) else {}
+        bids_part = bids_section(tender, bids, now, prices_read)
+        awards = awards_section(tender, lots, items, prices_read)
         winners = set(Award.objects.filter(tender=tender).exclude(status=Award.Status.CANCELLED).values_list("supplier_id", flat=True))
         # Bidders are named once the opening has read their bids out, each firm once.
         tenderers = list({bid.organisation_id: bid.organisation for bid in bids}.values()) if bids_part and "details" in bids_part else []
