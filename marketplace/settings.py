@@ -6,6 +6,7 @@ with one line naming the variable.
 """
 
 import contextlib
+import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "evaluation",
     "contracts",
     "payments",
+    "opendata",
 ]
 
 MIDDLEWARE = [
@@ -332,6 +334,15 @@ if STRIPE_SECRET_KEY:
         raise SettingsError("a live STRIPE_SECRET_KEY may only be sent to https://api.stripe.com")
 elif STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET:
     raise SettingsError("STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET is set without STRIPE_SECRET_KEY")
+
+# Open data -----------------------------------------------------------------------------
+# The OCDS ocid prefix the Open Contracting Partnership registers for a publisher (`ocds-` and six
+# letters or digits); every ocid is the prefix and the tender's id. The default is a placeholder.
+OCID_PREFIX = env_str("OCID_PREFIX", "ocds-000000-")
+if not re.fullmatch(r"ocds-[a-z0-9]{6}-", OCID_PREFIX):
+    raise SettingsError(f"OCID_PREFIX={OCID_PREFIX!r} must be 'ocds-', six lower-case letters or digits, and '-' (e.g. ocds-213czf-)")
+# Who the release and record packages name as their publisher.
+OCDS_PUBLISHER_NAME = env_str("OCDS_PUBLISHER_NAME", "Tenderhall")
 
 # API -----------------------------------------------------------------------------------
 REST_FRAMEWORK = {

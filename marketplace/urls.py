@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("bidding.api_urls")),
     path("", include("contracts.api_urls")),
     path("", include("payments.api_urls")),
+    path("", include("opendata.api_urls")),
 ]
 
 urlpatterns = [

@@ -18,6 +18,10 @@ tender_published = Signal()
 # tender, amendment, actor, now — a published tender changed; its deadline may have moved.
 tender_amended = Signal()
 
+# tender, clarification, actor, now — an answer, or the agency's own clarification, was published
+# to everyone (numbered, without the asker's name).
+clarification_published = Signal()
+
 # tender, now — the deadline passed and the tender is CLOSED.
 tender_closed = Signal()
 

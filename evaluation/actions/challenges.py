@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from bidding.models import Bid
 from evaluation.actions.common import firm_members, lock, result_path, workspace_path
 from evaluation.models import Award, AwardNotice, Challenge, ChallengeDocument
+from evaluation.signals import award_notice_cancelled
 from marketplace import audit, live
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import Organisation, Role, User
@@ -310,6 +311,7 @@ def _cancel_award(actor: User, tender: Tender, challenge: Challenge, now: dateti
         audit.record(
             "tender.evaluation_reopened", actor=actor, organisation=tender.buyer, obj=tender, payload={"challenge": challenge.pk}, now=now
         )
+    award_notice_cancelled.send(sender=AwardNotice, notice=notice, tender=tender, actor=actor, now=now)
     live.publish(
         "public", "award.cancelled", {"notice": notice.pk, "reference": tender.reference, "url": reverse("awards:detail", args=[notice.pk])}
     )

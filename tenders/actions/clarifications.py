@@ -13,6 +13,7 @@ from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import Organisation, User
 from marketplace.notify import notify
 from suppliers.models import Supplier
+from tenders import signals
 from tenders.actions.common import buyer_officers, follower_users, lock, tender_path
 from tenders.models import Clarification, Tender, TenderFollower
 
@@ -162,6 +163,7 @@ def _publish(actor: User, tender: Tender, clarification: Clarification, answer: 
     clarification.answer, clarification.answered_by, clarification.answered_at = answer, actor, now
     clarification.publish_answer()
     clarification.save()
+    signals.clarification_published.send(sender=Tender, tender=tender, clarification=clarification, actor=actor, now=now)
 
 
 def _announce(tender: Tender, clarification: Clarification) -> None:
