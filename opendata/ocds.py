@@ -11,7 +11,7 @@ Money is a JSON number with its currency. Amounts are stored with two decimals a
 digits; a float holds every amount below 10^13 exactly as written.
 """
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -284,7 +284,15 @@ def tender_section(tender: Tender, lots, items) -> dict:
         terms = _("A bid deposit of %(amount)s %(currency)s.") % {"amount": tender.deposit_amount, "currency": tender.currency}
         if tender.deposit_waived_for_sme:
             terms += " " + _("Small and medium-sized enterprises need not pay it.")
+        if tender.deposit_guarantee_accepted:
+            terms += " " + _("A bank guarantee for the same amount, valid for the bids' validity, is accepted instead.")
         section["submissionTerms"]["depositsGuarantees"] = terms
+    if tender.submission_deadline:
+        section["submissionTerms"]["bidValidityPeriod"] = {
+            "startDate": stamp(tender.submission_deadline),
+            "endDate": stamp(tender.submission_deadline + timedelta(days=tender.bid_validity_days)),
+            "durationInDays": tender.bid_validity_days,
+        }
     if documents := _documents(tender):
         section["documents"] = documents
     if amendments := _amendments(tender):

@@ -86,8 +86,14 @@ def test_a_supplier_deposit_and_its_sme_waiver_are_submission_terms(officer, dea
 
     tender = h.published(officer, deadline, deposit_amount=Decimal("500.00"), deposit_waived_for_sme=True)
     terms = latest(tender)["tender"]["submissionTerms"]
-    assert terms["depositsGuarantees"] == "A bid deposit of 500.00 EUR. Small and medium-sized enterprises need not pay it."
+    assert terms["depositsGuarantees"] == (
+        "A bid deposit of 500.00 EUR. Small and medium-sized enterprises need not pay it. "
+        "A bank guarantee for the same amount, valid for the bids' validity, is accepted instead."
+    )
     assert terms["electronicSubmissionPolicy"] == "required"
+    assert terms["bidValidityPeriod"]["durationInDays"] == 90
+    only_paid = h.published(officer, deadline, deposit_amount=Decimal("500.00"), deposit_guarantee_accepted=False)
+    assert "guarantee" not in latest(only_paid)["tender"]["submissionTerms"]["depositsGuarantees"]
 
 
 @pytest.mark.parametrize("persona", ["public", "outsider", "supplier_a", "officer"])
