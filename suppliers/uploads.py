@@ -2,14 +2,17 @@
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import BinaryIO
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from marketplace import filetypes
 from marketplace.errors import ActionError, TooLarge
 
 
@@ -18,12 +21,13 @@ class FileKind:
     media_type: str
     extensions: tuple[str, ...]
     magic: bytes
+    parses: Callable[[BinaryIO], bool]  # the structure, not only the first bytes
 
 
 ACCEPTED = [
-    FileKind("application/pdf", (".pdf",), b"%PDF-"),
-    FileKind("image/png", (".png",), b"\x89PNG\r\n\x1a\n"),
-    FileKind("image/jpeg", (".jpg", ".jpeg"), b"\xff\xd8\xff"),
+    FileKind("application/pdf", (".pdf",), b"%PDF-", filetypes.is_pdf),
+    FileKind("image/png", (".png",), b"\x89PNG\r\n\x1a\n", filetypes.is_png),
+    FileKind("image/jpeg", (".jpg", ".jpeg"), b"\xff\xd8\xff", filetypes.is_jpeg),
 ]
 KIND_BY_EXTENSION = {extension: kind for kind in ACCEPTED for extension in kind.extensions}
 
@@ -61,7 +65,7 @@ def check_licence_file(upload: UploadedFile, field: str = "file") -> CheckedFile
             head += chunk[:16]
         digest.update(chunk)
     upload.seek(0)
-    if not head.startswith(kind.magic):
+    if not head.startswith(kind.magic) or not kind.parses(upload):
         raise ActionError(
             _("This file is not a real %(extension)s file: its content does not match its name.") % {"extension": extension[1:].upper()},
             code="content_mismatch",

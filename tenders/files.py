@@ -19,6 +19,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
+from marketplace import filetypes
 from marketplace.errors import ActionError, TooLarge
 
 HEAD_BYTES = 64 * 1024
@@ -92,7 +93,7 @@ class FileType:
 
 OOXML = "application/vnd.openxmlformats-officedocument"
 SNIFFERS: dict[str, FileType] = {
-    "pdf": FileType("application/pdf", _starts_with(b"%PDF-")),
+    "pdf": FileType("application/pdf", filetypes.is_pdf),
     "docx": FileType(f"{OOXML}.wordprocessingml.document", _zip_holding("[Content_Types].xml", "word/document.xml")),
     "xlsx": FileType(f"{OOXML}.spreadsheetml.sheet", _zip_holding("[Content_Types].xml", "xl/workbook.xml")),
     "pptx": FileType(f"{OOXML}.presentationml.presentation", _zip_holding("[Content_Types].xml", "ppt/presentation.xml")),
@@ -101,9 +102,9 @@ SNIFFERS: dict[str, FileType] = {
     "zip": FileType("application/zip", _zip_holding()),
     "csv": FileType("text/csv", _text),
     "txt": FileType("text/plain", _text),
-    "png": FileType("image/png", _starts_with(b"\x89PNG\r\n\x1a\n")),
-    "jpg": FileType("image/jpeg", _starts_with(b"\xff\xd8\xff")),
-    "jpeg": FileType("image/jpeg", _starts_with(b"\xff\xd8\xff")),
+    "png": FileType("image/png", filetypes.is_png),
+    "jpg": FileType("image/jpeg", filetypes.is_jpeg),
+    "jpeg": FileType("image/jpeg", filetypes.is_jpeg),
 }
 
 

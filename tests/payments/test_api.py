@@ -7,13 +7,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from payments import deposits, ledger
 from payments.models import Gateway, Guarantee, Payment
+from tenders.demo import pdf
 from tests import factories
 from tests.evaluation import helpers as h
 from tests.openapi import assert_conforms
 from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db
-PDF = b"%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = pdf(["Bid guarantee BG-1", "Bank of Leinster", "EUR 2,500.00"])  # a real PDF, as a bank sends it
 
 
 @pytest.fixture

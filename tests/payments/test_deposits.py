@@ -20,6 +20,7 @@ from payments import actions, deposits, ledger, tasks
 from payments.models import Account, Guarantee, Payment, Refund
 from payments.money import Money
 from tenders.actions import cancel_tender, publish_tender
+from tenders.demo import pdf
 from tenders.models import Tender
 from tests import factories
 from tests.bidding import helpers as bidding_helpers
@@ -29,7 +30,7 @@ from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 DEPOSIT = Money(Decimal("2500.00"), "EUR")
-PDF = b"%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = pdf(["Bid guarantee BG-1", "Bank of Leinster", "EUR 2,500.00"])  # a real PDF, as a bank sends it
 
 
 @pytest.fixture

@@ -218,3 +218,10 @@ def test_schedule_command_queues_the_upkeep_once(db, capsys):
     call_command("schedule_registry_upkeep")
     assert "already queued" in capsys.readouterr().out
     assert DBTaskResult.objects.filter(task_path=registry_upkeep.module_path, status="READY").count() == 1
+
+
+def test_a_pdf_header_on_an_executable_is_refused(as_user, supplier_a, firm_a, business_licence, media_root):
+    disguised = SimpleUploadedFile("licence.pdf", b"%PDF-1.7\n" + executable(), content_type="application/pdf")
+    response = as_user(supplier_a).post(f"/suppliers/{firm_a.pk}/licences/new/", licence_form(business_licence, disguised))
+    assert response.status_code == 422 and "not a real PDF file" in response.text
+    assert not Licence.objects.exists()

@@ -158,3 +158,18 @@ def test_upload_from_the_manage_page_shows_the_problem_beside_the_file(as_user, 
         f"/tenders/agency/{draft.pk}/documents/", {"file": upload("spec.pdf", EXE), "title": "Spec", "document_type": "biddingDocuments"}
     )
     assert response.status_code == 422 and "does not match its name" in response.text
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("specification.pdf", b"%PDF-1.7\n" + b"\x7fELF\x02\x01\x01\x00" + bytes(2000)),  # a PDF header on an executable
+        ("specification.pdf", PDF[: len(PDF) // 2]),  # a PDF cut in half
+        ("drawing.png", b"\x89PNG\r\n\x1a\n" + b"\x7fELF" + bytes(200)),  # PNG signature, no chunks
+        ("photo.jpg", b"\xff\xd8\xff\xe0" + bytes(200)),  # JPEG start, no image
+    ],
+)
+def test_a_file_whose_structure_is_not_its_type_is_refused(draft, officer, name, content):
+    with pytest.raises(ActionError) as refused:
+        actions.upload_document(officer, draft, upload(name, content), title="Specification")
+    assert refused.value.problems[0].code == "file_content" and not DocumentVersion.objects.exists()
