@@ -1,11 +1,15 @@
 """A confirmed award on a real tender with real sealed bids, for the contract tests."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import time_machine
 
+from contracts import actions as contract_actions
+from contracts import document
 from evaluation import actions
 from tests.evaluation import helpers as h
+from tests.factories import PASSWORD
 
 
 def confirm_award(officer, evaluator, deadline, firms, *, prices=("900.00", "1000.00")):
@@ -31,3 +35,21 @@ def confirm_award(officer, evaluator, deadline, firms, *, prices=("900.00", "100
 
 
 PERIOD = {"period_start": date(2027, 1, 4), "period_end": date(2027, 6, 30)}
+
+
+def milestone_plans(*amounts: str, due=(date(2027, 3, 1), date(2027, 6, 30))) -> list[document.Milestone]:
+    """Milestones of these amounts, the first due on 1 March 2027 and the others at the period end."""
+    return [
+        document.Milestone(f"Stage {n}", due[min(n - 1, len(due) - 1)], Decimal(amount), f"Deliverables of stage {n}")
+        for n, amount in enumerate(amounts, start=1)
+    ]
+
+
+def signed_by_both(contract, officer, supplier_admin, *, milestones=()):
+    """The draft prepared (period, milestones), sent, and signed by both parties: active."""
+    contract_actions.edit_draft(officer, contract, PERIOD)
+    if milestones:
+        contract_actions.set_milestones(officer, contract, list(milestones))
+    contract_actions.send_for_signature(officer, contract)
+    contract_actions.sign_contract(supplier_admin, contract, password=PASSWORD)
+    return contract_actions.sign_contract(officer, contract, password=PASSWORD)
