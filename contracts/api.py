@@ -23,6 +23,7 @@ from contracts import serializers as contract_serializers
 from contracts.filters import ContractFilter
 from contracts.models import Contract, DeliveryDocument
 from contracts.queries import contract_for, milestone_for
+from marketplace import access
 from marketplace.errors import TooLarge
 
 PEM_CHAIN = "application/pem-certificate-chain"  # RFC 8555 §9.1
@@ -319,9 +320,10 @@ class DeliveryDocumentView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY), **ERRORS})
     def get(self, request, pk: int, document_id: int):
         """A file attached to a delivery: for the parties and auditors only, even on a public contract."""
-        contract = contract_for(request.user, pk, "read_delivery_documents")
+        contract = contract_for(request.user, pk)
         attached = DeliveryDocument.objects.filter(pk=document_id, delivery__milestone__contract=contract).first()
-        if attached is None:
+        # Not 403: whether a firm attached a file is not the public's to learn.
+        if attached is None or not access.can(request.user, "read_delivery_documents", contract):
             raise Http404
         with attached.file.open("rb") as file:
             response = HttpResponse(file.read(), content_type=attached.media_type)
