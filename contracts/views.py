@@ -1,16 +1,19 @@
 """Contract pages: the list (the public's signed contracts; each party's drafts and contracts
-awaiting signatures), the contract page, and its sign and decline forms."""
+awaiting signatures), the contract page with its sign and decline forms, and, once active, its
+milestones with the forms to deliver (the firm), to accept or reject a delivery and to terminate
+(the buyer's officer)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts import access as contract_access
-from contracts import actions, forms
-from contracts.models import Contract
-from contracts.queries import contract_for
+from contracts import actions, closing, deliveries, forms
+from contracts.models import Contract, Milestone
+from contracts.queries import contract_for, milestone_for
 from marketplace import access
 from marketplace.access import FIRM_ROLES, organisations_where
 from marketplace.errors import ActionError
@@ -33,8 +36,39 @@ def contracts(request):
     )
 
 
-def _page(request, contract: Contract, *, sign_form=None, decline_form=None, problems=(), status: int = 200):
+def _page(
+    request,
+    contract: Contract,
+    *,
+    sign_form=None,
+    decline_form=None,
+    terminate_form=None,
+    milestone_forms: dict | None = None,
+    problems=(),
+    status: int = 200,
+):
+    """The contract page. `milestone_forms` holds the bound forms of the one milestone whose
+    form was sent with errors: {number: {"deliver" | "reject": form}}."""
     party = actions.signing_party(request.user, contract) if request.user.is_authenticated else None
+    active = contract.status == Contract.Status.ACTIVE
+    may_deliver = active and access.can(request.user, "report_delivery", contract)
+    may_review = active and access.can(request.user, "review_delivery", contract)
+    sent = milestone_forms or {}
+    milestones = [
+        {
+            "milestone": milestone,
+            "overdue": active and milestone.is_overdue_on(deliveries.local_date(timezone.now())),
+            "deliver_form": (
+                sent.get(milestone.number, {}).get("deliver") or forms.DeliveryForm() if may_deliver and milestone.awaits_delivery else None
+            ),
+            "reject_form": (
+                sent.get(milestone.number, {}).get("reject") or forms.RejectDeliveryForm()
+                if may_review and milestone.status == Milestone.Status.DELIVERED
+                else None
+            ),
+        }
+        for milestone in contract.milestones.prefetch_related("deliveries__documents", "deliveries__delivered_by")
+    ]
     return render(
         request,
         "contracts/detail.html",
@@ -42,11 +76,15 @@ def _page(request, contract: Contract, *, sign_form=None, decline_form=None, pro
             "contract": contract,
             "items": contract.items.all(),
             "signatures": contract.signatures.select_related("signed_by", "certificate"),
+            "milestones": milestones,
             "may_prepare": access.can(request.user, "prepare_contract", contract),
             "may_sign": party is not None and contract.status == Contract.Status.AWAITING_SIGNATURES,
             "may_decline": party == Contract.Party.SUPPLIER and contract.status in Contract.SIGNABLE_STATUSES,
+            "may_read_documents": access.can(request.user, "read_delivery_documents", contract),
+            "may_terminate": active and access.can(request.user, "terminate_contract", contract),
             "sign_form": sign_form or forms.SignForm(),
             "decline_form": decline_form or forms.DeclineForm(),
+            "terminate_form": terminate_form or forms.TerminateForm(),
             "problems": problems,
         },
         status=status,
@@ -84,4 +122,61 @@ def decline(request, pk: int):
     except ActionError as error:
         return _page(request, found, decline_form=form, problems=error.problems, status=error.status)
     messages.success(request, _("The contract is declined; the award is cancelled."))
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def deliver(request, pk: int, number: int):
+    milestone = milestone_for(request.user, pk, number)
+    form = forms.DeliveryForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, milestone.contract, milestone_forms={number: {"deliver": form}}, status=400)
+    try:
+        deliveries.report_delivery(request.user, milestone, note=form.cleaned_data["note"], documents=form.cleaned_data["documents"])
+    except ActionError as error:
+        return _page(request, milestone.contract, milestone_forms={number: {"deliver": form}}, problems=error.problems, status=error.status)
+    messages.success(request, _("Delivery reported. The buyer's officer will accept or reject it."))
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def accept(request, pk: int, number: int):
+    milestone = milestone_for(request.user, pk, number)
+    try:
+        deliveries.accept_delivery(request.user, milestone)
+    except ActionError as error:
+        return _page(request, milestone.contract, problems=error.problems, status=error.status)
+    messages.success(request, _("Delivery accepted."))
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def reject(request, pk: int, number: int):
+    milestone = milestone_for(request.user, pk, number)
+    form = forms.RejectDeliveryForm(request.POST)
+    if not form.is_valid():
+        return _page(request, milestone.contract, milestone_forms={number: {"reject": form}}, status=400)
+    try:
+        deliveries.reject_delivery(request.user, milestone, reason=form.cleaned_data["reason"])
+    except ActionError as error:
+        return _page(request, milestone.contract, milestone_forms={number: {"reject": form}}, problems=error.problems, status=error.status)
+    messages.success(request, _("Delivery rejected. The supplier may deliver again."))
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def terminate(request, pk: int):
+    found = contract_for(request.user, pk)
+    form = forms.TerminateForm(request.POST)
+    if not form.is_valid():
+        return _page(request, found, terminate_form=form, status=400)
+    try:
+        closing.terminate_contract(request.user, found, reason=form.cleaned_data["reason"], amount_paid=form.cleaned_data["amount_paid"])
+    except ActionError as error:
+        return _page(request, found, terminate_form=form, problems=error.problems, status=error.status)
+    messages.success(request, _("The contract is terminated."))
     return redirect("contracts:detail", pk=pk)
