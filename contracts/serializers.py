@@ -47,6 +47,11 @@ class DeliveryDocumentSerializer(serializers.ModelSerializer):
         return reverse("api-contract-delivery-document", args=[document.delivery.milestone.contract_id, document.pk])
 
 
+def _reads_working_papers(context: dict, delivery) -> bool:
+    request = context.get("request")
+    return request is not None and contract_access.read_delivery_documents(request.user, delivery.milestone.contract)
+
+
 class DeliverySerializer(serializers.ModelSerializer):
     delivered_by = serializers.SerializerMethodField()
     documents = serializers.SerializerMethodField()
@@ -56,13 +61,15 @@ class DeliverySerializer(serializers.ModelSerializer):
         fields = ["delivered_at", "delivered_by", "note", "decision", "decided_at", "reason", "documents"]
 
     def get_delivered_by(self, delivery) -> str:
-        return delivery.delivered_by.full_name or delivery.delivered_by.email
+        """The person who reported it, for the parties and auditors; the firm, for everyone else."""
+        if _reads_working_papers(self.context, delivery):
+            return delivery.delivered_by.full_name or delivery.delivered_by.email
+        return delivery.milestone.contract.supplier_details["legal_name"]
 
     @extend_schema_field(DeliveryDocumentSerializer(many=True))
     def get_documents(self, delivery) -> list:
         """The attached files are listed to the parties and auditors only (`read_delivery_documents`)."""
-        request = self.context.get("request")
-        if request is None or not contract_access.read_delivery_documents(request.user, delivery.milestone.contract):
+        if not _reads_working_papers(self.context, delivery):
             return []
         return DeliveryDocumentSerializer(delivery.documents.all(), many=True).data
 

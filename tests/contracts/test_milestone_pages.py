@@ -55,8 +55,9 @@ def test_delivering_with_the_form_and_a_document(active, page_as):
     assert status_of(active, 1) == Milestone.Status.PLANNED
     assert page_as("bidder_a", url, {"note": "Lamps on site.", "documents": [document]}).status_code == 302
     assert status_of(active, 1) == Milestone.Status.DELIVERED
-    assert "delivery-note.pdf" in page_as("officer", f"/contracts/{active.pk}/").text
-    assert "delivery-note.pdf" not in page_as("public", f"/contracts/{active.pk}/").text
+    officers_page, public_page = (page_as(persona, f"/contracts/{active.pk}/").text for persona in ("officer", "public"))
+    assert "delivery-note.pdf" in officers_page and "by Bidder:" in officers_page
+    assert "delivery-note.pdf" not in public_page and "by Bidder" not in public_page and "by Alpha Works Ltd" in public_page
 
 
 def test_a_wrong_file_is_shown_beside_the_form(active, page_as):

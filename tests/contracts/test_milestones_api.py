@@ -120,9 +120,10 @@ def test_delivering_through_the_api_with_a_document(active, client_as):
     again = client_as("supplier_a").post(url, {"note": "Again."})
     assert again.status_code == 409 and codes(again) == ["not_awaiting_delivery"]
     for persona in PERSONAS:
-        listed = client_as(persona).get(f"/api/v1/contracts/{active.pk}/").json()["milestones"][0]["deliveries"][0]["documents"]
+        [delivery] = client_as(persona).get(f"/api/v1/contracts/{active.pk}/").json()["milestones"][0]["deliveries"]
         file = client_as(persona).get(document["url"])
-        assert (len(listed), file.status_code) == ((1, 200) if persona in PARTIES else (0, 404)), persona
+        expected = (1, 200, "Admin") if persona in PARTIES else (0, 404, "Alpha Works Ltd")
+        assert (len(delivery["documents"]), file.status_code, delivery["delivered_by"]) == expected, persona
     assert file.content == b"%PDF-1.7\n%\n" and file["X-Content-SHA256"] == document["sha256"]
 
 
