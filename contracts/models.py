@@ -165,12 +165,20 @@ class MilestoneQuerySet(models.QuerySet):
         """Milestones the supplier has still to deliver: never delivered, or delivered and rejected."""
         return self.filter(status__in=Milestone.AWAITING_DELIVERY_STATUSES)
 
+    def awaiting_decision(self):
+        """Milestones delivered, waiting for the buyer to accept or reject the delivery."""
+        return self.filter(status=Milestone.Status.DELIVERED)
+
+    def of_active_contracts(self):
+        return self.filter(contract__status=Contract.Status.ACTIVE)
+
+    def overdue_on(self, today: date):
+        """Milestones of active contracts due before `today` and still to be delivered."""
+        return self.of_active_contracts().awaiting_delivery().filter(due_date__lt=today)
+
     def overdue_unflagged(self, today: date):
-        """Milestones of active contracts due before `today`, still to be delivered, that the
-        parties have not yet been told are overdue."""
-        return self.awaiting_delivery().filter(
-            contract__status=Contract.Status.ACTIVE, due_date__lt=today, overdue_notified_at__isnull=True
-        )
+        """Overdue milestones the parties have not yet been told of."""
+        return self.overdue_on(today).filter(overdue_notified_at__isnull=True)
 
 
 class Milestone(FSMModelMixin, models.Model):

@@ -24,6 +24,7 @@ def contracts(request):
     visible = contract_access.visible_contracts(request.user, Contract.objects.select_related("tender", "lot", "buyer", "supplier"))
     buying = [o.pk for o in organisations_where(request.user, Role.PROCUREMENT_OFFICER)]
     firms = [o.pk for o in organisations_where(request.user, *FIRM_ROLES)]
+    milestones = Milestone.objects.of_active_contracts().select_related("contract").order_by("due_date", "pk")
     return render(
         request,
         "contracts/list.html",
@@ -31,6 +32,9 @@ def contracts(request):
             "to_prepare": visible.filter(buyer__in=buying, status=Contract.Status.DRAFT),
             "awaiting": visible.filter(buyer__in=buying).awaiting_signatures(),
             "to_sign": visible.filter(supplier__in=firms).awaiting_signatures(),
+            "to_accept": milestones.filter(contract__buyer__in=buying).awaiting_decision(),
+            "overdue": milestones.filter(contract__buyer__in=buying).overdue_on(deliveries.local_date(timezone.now())),
+            "to_deliver": milestones.filter(contract__supplier__in=firms).awaiting_delivery(),
             "public": visible.public()[:100],
         },
     )

@@ -1,6 +1,8 @@
 """The contract page's milestones: who sees which form, and delivering, accepting, rejecting and
 terminating through them."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -14,11 +16,20 @@ PERSONAS = ["public", "officer", "finance_officer", "supplier_a", "bidder_a", "s
 
 
 @pytest.fixture
-def active(officer, evaluator, deadline, firms, supplier_a):
-    _tender, award, travel, _clock = confirm_award(officer, evaluator, deadline, firms)
-    contract = Contract.objects.get(award=award)
-    yield signed_by_both(contract, officer, supplier_a, milestones=milestone_plans("600.00", "300.00"))
+def confirmed(officer, evaluator, deadline, firms):
+    _tender, award, travel, clock = confirm_award(officer, evaluator, deadline, firms)
+    yield Contract.objects.get(award=award), clock
     travel.stop()
+
+
+@pytest.fixture
+def confirmed_clock(confirmed):
+    return confirmed[1]
+
+
+@pytest.fixture
+def active(confirmed, officer, supplier_a):
+    return signed_by_both(confirmed[0], officer, supplier_a, milestones=milestone_plans("600.00", "300.00"))
 
 
 @pytest.fixture
@@ -90,3 +101,12 @@ def test_terminating_with_the_form(active, page_as):
     assert page_as("officer", url, {"reason": "The supplier stopped work.", "amount_paid": "600.00"}).status_code == 302
     page = page_as("public", f"/contracts/{active.pk}/").text
     assert "Terminated" in page and "The supplier stopped work." in page and "600.00" in page
+
+
+def test_the_lists_show_deliveries_to_accept_milestones_overdue_and_to_deliver(active, page_as, supplier_a, confirmed_clock):
+    deliveries.report_delivery(supplier_a, active.milestones.get(number=1), note="Lamps on site.")
+    confirmed_clock.move_to(datetime(2027, 7, 1, 0, 0, 1, tzinfo=UTC))  # milestone 2 was due on 30 June
+    officers, firms, others = (page_as(persona, "/contracts/").text for persona in ("officer", "bidder_a", "supplier_b"))
+    assert "Deliveries to accept" in officers and "Milestones overdue" in officers and "Milestones to deliver" not in officers
+    assert "Milestones to deliver" in firms and "Stage 2" in firms and "Deliveries to accept" not in firms
+    assert not any(heading in others for heading in ("Deliveries to accept", "Milestones overdue", "Milestones to deliver"))
