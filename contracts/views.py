@@ -6,6 +6,7 @@ milestones with the forms to deliver (the firm), to accept or reject a delivery 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,7 +15,7 @@ from contracts import access as contract_access
 from contracts import actions, closing, deliveries, forms
 from contracts.models import Contract, Milestone
 from contracts.queries import contract_for, milestone_for
-from marketplace import access
+from marketplace import access, confirm
 from marketplace.access import FIRM_ROLES, organisations_where
 from marketplace.errors import ActionError
 from marketplace.models import Role
@@ -147,7 +148,19 @@ def deliver(request, pk: int, number: int):
 @login_required
 @require_POST
 def accept(request, pk: int, number: int):
-    milestone = milestone_for(request.user, pk, number)
+    milestone = milestone_for(request.user, pk, number, "review_delivery")
+    if page := confirm.ask(
+        request,
+        title=_("Accept the delivery of milestone %(number)s?") % {"number": milestone.number},
+        consequences=[
+            _("%(amount)s %(currency)s become due to the supplier, who may invoice them.")
+            % {"amount": milestone.amount, "currency": milestone.contract.currency},
+            _("An accepted delivery cannot be rejected afterwards; with the last milestone accepted the contract is completed."),
+        ],
+        action=_("Accept the delivery"),
+        back=reverse("contracts:detail", args=[pk]) + f"#milestone-{milestone.number}",
+    ):
+        return page
     try:
         deliveries.accept_delivery(request.user, milestone)
     except ActionError as error:
@@ -174,10 +187,22 @@ def reject(request, pk: int, number: int):
 @login_required
 @require_POST
 def terminate(request, pk: int):
-    found = contract_for(request.user, pk)
+    found = contract_for(request.user, pk, "terminate_contract")
     form = forms.TerminateForm(request.POST)
     if not form.is_valid():
         return _page(request, found, terminate_form=form, status=400)
+    if page := confirm.ask(
+        request,
+        title=_("Terminate contract %(number)s?") % {"number": found.number},
+        consequences=[
+            _("The contract ends now: no milestone can be delivered or accepted under it any more."),
+            _("Its final value is the amount paid, %(amount)s %(currency)s; the reason is public.")
+            % {"amount": form.cleaned_data["amount_paid"], "currency": found.currency},
+        ],
+        action=_("Terminate the contract"),
+        back=reverse("contracts:detail", args=[pk]),
+    ):
+        return page
     try:
         closing.terminate_contract(request.user, found, reason=form.cleaned_data["reason"], amount_paid=form.cleaned_data["amount_paid"])
     except ActionError as error:

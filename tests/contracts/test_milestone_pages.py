@@ -88,17 +88,24 @@ def test_rejecting_and_accepting_with_the_forms(active, page_as, supplier_a):
     assert "Twelve lamps are broken." in page_as("public", f"/contracts/{active.pk}/").text
     deliveries.report_delivery(supplier_a, active.milestones.get(number=1), note="Replaced.")
     accept = f"/contracts/{active.pk}/milestones/1/accept/"
+    asked = page_as("officer", accept, {})
+    assert asked.status_code == 200 and "This cannot be undone." in asked.text and "600.00 EUR become due" in asked.text
+    assert status_of(active, 1) == Milestone.Status.DELIVERED
     assert page_as("finance_officer", accept, {}).status_code == 403
-    assert page_as("officer", accept, {}).status_code == 302
-    assert page_as("officer", accept, {}).status_code == 409
+    assert page_as("officer", accept, {"confirmed": "yes"}).status_code == 302
+    assert page_as("officer", accept, {"confirmed": "yes"}).status_code == 409
     assert status_of(active, 1) == Milestone.Status.ACCEPTED
 
 
 def test_terminating_with_the_form(active, page_as):
     url = f"/contracts/{active.pk}/terminate/"
-    assert page_as("supplier_a", url, {"reason": "No.", "amount_paid": "0"}).status_code == 403
+    termination = {"reason": "The supplier stopped work.", "amount_paid": "600.00"}
+    assert page_as("supplier_a", url, termination).status_code == 403
     assert page_as("officer", url, {"reason": "Stopped.", "amount_paid": "-1"}).status_code == 400
-    assert page_as("officer", url, {"reason": "The supplier stopped work.", "amount_paid": "600.00"}).status_code == 302
+    asked = page_as("officer", url, termination)
+    assert asked.status_code == 200 and "This cannot be undone." in asked.text and 'value="600.00"' in asked.text
+    assert Contract.objects.get(pk=active.pk).status == Contract.Status.ACTIVE
+    assert page_as("officer", url, termination | {"confirmed": "yes"}).status_code == 302
     page = page_as("public", f"/contracts/{active.pk}/").text
     assert "Terminated" in page and "The supplier stopped work." in page and "600.00" in page
 
