@@ -16,8 +16,15 @@ def confirm_award(officer, evaluator, deadline, firms, *, prices=("900.00", "100
     """Two bids opened and qualified; the lowest wins and is confirmed after the standstill.
     Returns (tender, award, travel, clock): time stands one second after the standstill until
     `travel.stop()`; `clock.move_to` moves it."""
-    tender = h.published(officer, deadline, standstill_days=10)
-    bids = [h.bid(tender, user, org, {1: price}) for (user, org), price in zip(firms, prices, strict=False)]
+    tender, [award], travel, clock = confirm_awards_of_lots(officer, evaluator, deadline, firms, prices=prices)
+    return tender, award, travel, clock
+
+
+def confirm_awards_of_lots(officer, evaluator, deadline, firms, *, prices=("900.00", "1000.00"), lots: int = 1):
+    """As `confirm_award`, on a tender of `lots` lots, each firm bidding its price for every lot:
+    returns (tender, awards, travel, clock), one confirmed award per lot."""
+    tender = h.published(officer, deadline, standstill_days=10, lots=lots)
+    bids = [h.bid(tender, user, org, {lot: price for lot in range(1, lots + 1)}) for (user, org), price in zip(firms, prices, strict=False)]
     clock = h.past(deadline)
     clock.start()
     h.open_at_deadline(tender)
@@ -30,8 +37,8 @@ def confirm_award(officer, evaluator, deadline, firms, *, prices=("900.00", "100
     clock.stop()
     travel = time_machine.travel(notice.standstill_ends_at + timedelta(seconds=1), tick=False)
     clock = travel.start()
-    [award] = actions.confirm_awards(officer, tender)
-    return h.refresh(tender), award, travel, clock
+    awards = actions.confirm_awards(officer, tender)
+    return h.refresh(tender), awards, travel, clock
 
 
 PERIOD = {"period_start": date(2027, 1, 4), "period_end": date(2027, 6, 30)}

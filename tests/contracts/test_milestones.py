@@ -13,7 +13,7 @@ from contracts.signals import milestone_accepted
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import AuditEvent, LiveEvent, Notification
 from tenders.models import Tender
-from tests.contracts.helpers import PERIOD, confirm_award, milestone_plans, signed_by_both
+from tests.contracts.helpers import PERIOD, confirm_award, confirm_awards_of_lots, milestone_plans, signed_by_both
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_documents")]
 
@@ -122,6 +122,7 @@ def test_delivered_and_accepted_milestones_complete_the_contract_and_the_tender(
         assert Notification.objects.filter(user=officer, kind="milestone.delivered").exists()
         assert deliveries.accept_delivery(officer, delivered).status == Milestone.Status.ACCEPTED
         assert stored(active)["contract"][0] == Contract.Status.ACTIVE
+        assert Tender.objects.get(pk=active.tender_id).status == Tender.Status.AWARDED
         deliveries.report_delivery(supplier_a, milestone(active, 2), note="Installed.")
         deliveries.accept_delivery(officer, milestone(active, 2))
     finally:
@@ -221,6 +222,20 @@ def test_a_milestone_delivered_in_time_is_not_overdue(active, confirmed, supplie
     deliveries.report_delivery(supplier_a, milestone(active, 1), note="Lamps on site.")
     confirmed[1].move_to(datetime(2027, 3, 5, tzinfo=UTC))
     assert tasks.sweep_milestones.call() == {"flagged": 0}
+
+
+def test_a_tender_of_two_lots_completes_with_its_second_contract(officer, evaluator, deadline, firms, supplier_a):
+    tender, awards, travel, _clock = confirm_awards_of_lots(officer, evaluator, deadline, firms, lots=2)
+    try:
+        first, second = (signed_by_both(Contract.objects.get(award=award), officer, supplier_a) for award in awards)
+        closing.terminate_contract(officer, first, reason="Lot 1 stopped.", amount_paid=Decimal("0.00"))
+        assert Tender.objects.get(pk=tender.pk).status == Tender.Status.AWARDED
+        deliveries.report_delivery(supplier_a, milestone(second, 1), note="Lot 2 done.")
+        deliveries.accept_delivery(officer, milestone(second, 1))
+    finally:
+        travel.stop()
+    assert Tender.objects.get(pk=tender.pk).status == Tender.Status.COMPLETED
+    assert AuditEvent.objects.filter(action="tender.completed", object_id=str(tender.pk)).count() == 1
 
 
 def test_the_milestone_sweep_comes_back_after_the_next_midnight():
