@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django_fsm import TransitionNotAllowed
 
 from contracts import actions, closing, deliveries, tasks
 from contracts.models import Contract, Delivery, Milestone
@@ -262,3 +263,17 @@ def test_termination_is_refused_without_a_reason_over_the_value_or_by_the_firm(a
             closing.terminate_contract(person, active, **fields)
         assert refused.value.problems[0].code == code
     assert stored(active)["contract"][0] == Contract.Status.ACTIVE
+
+
+def test_an_accepted_milestone_may_be_invoiced_then_paid_and_nothing_else(active, officer, supplier_a):
+    deliveries.report_delivery(supplier_a, milestone(active, 1), note="Lamps on site.")
+    delivered = milestone(active, 1)
+    with pytest.raises(TransitionNotAllowed):
+        delivered.invoice(delivered.delivered_at)
+    accepted = deliveries.accept_delivery(officer, delivered)
+    moment = accepted.accepted_at
+    accepted.invoice(moment)
+    accepted.mark_paid(moment)
+    assert (accepted.status, accepted.invoiced_at, accepted.paid_at) == (Milestone.Status.PAID, moment, moment)
+    with pytest.raises(TransitionNotAllowed):
+        accepted.deliver()
