@@ -64,10 +64,12 @@ def _page(
             "milestone": milestone,
             "overdue": active and milestone.is_overdue_on(deliveries.local_date(timezone.now())),
             "deliver_form": (
-                sent.get(milestone.number, {}).get("deliver") or forms.DeliveryForm() if may_deliver and milestone.awaits_delivery else None
+                sent.get(milestone.number, {}).get("deliver") or forms.DeliveryForm(auto_id=_form_ids(milestone.number))
+                if may_deliver and milestone.awaits_delivery
+                else None
             ),
             "reject_form": (
-                sent.get(milestone.number, {}).get("reject") or forms.RejectDeliveryForm()
+                sent.get(milestone.number, {}).get("reject") or forms.RejectDeliveryForm(auto_id=_form_ids(milestone.number))
                 if may_review and milestone.status == Milestone.Status.DELIVERED
                 else None
             ),
@@ -89,11 +91,16 @@ def _page(
             "may_terminate": active and access.can(request.user, "terminate_contract", contract),
             "sign_form": sign_form or forms.SignForm(),
             "decline_form": decline_form or forms.DeclineForm(),
-            "terminate_form": terminate_form or forms.TerminateForm(),
+            "terminate_form": terminate_form or forms.TerminateForm(auto_id="id_terminate_%s"),
             "problems": problems,
         },
         status=status,
     )
+
+
+def _form_ids(number: int) -> str:
+    """Each milestone's forms get their own element ids: one page holds several."""
+    return f"id_milestone_{number}_%s"
 
 
 def contract(request, pk: int):
@@ -134,7 +141,7 @@ def decline(request, pk: int):
 @require_POST
 def deliver(request, pk: int, number: int):
     milestone = milestone_for(request.user, pk, number)
-    form = forms.DeliveryForm(request.POST, request.FILES)
+    form = forms.DeliveryForm(request.POST, request.FILES, auto_id=_form_ids(number))
     if not form.is_valid():
         return _page(request, milestone.contract, milestone_forms={number: {"deliver": form}}, status=400)
     try:
@@ -173,7 +180,7 @@ def accept(request, pk: int, number: int):
 @require_POST
 def reject(request, pk: int, number: int):
     milestone = milestone_for(request.user, pk, number)
-    form = forms.RejectDeliveryForm(request.POST)
+    form = forms.RejectDeliveryForm(request.POST, auto_id=_form_ids(number))
     if not form.is_valid():
         return _page(request, milestone.contract, milestone_forms={number: {"reject": form}}, status=400)
     try:
@@ -188,7 +195,7 @@ def reject(request, pk: int, number: int):
 @require_POST
 def terminate(request, pk: int):
     found = contract_for(request.user, pk, "terminate_contract")
-    form = forms.TerminateForm(request.POST)
+    form = forms.TerminateForm(request.POST, auto_id="id_terminate_%s")
     if not form.is_valid():
         return _page(request, found, terminate_form=form, status=400)
     if page := confirm.ask(
