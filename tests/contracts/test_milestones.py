@@ -1,10 +1,12 @@
 """Milestones: written in the draft, delivered by the firm, accepted or rejected by the buyer,
 flagged when overdue; the contract completes with the last acceptance, and the tender with it."""
 
+import importlib
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_fsm import TransitionNotAllowed
 
@@ -277,3 +279,13 @@ def test_an_accepted_milestone_may_be_invoiced_then_paid_and_nothing_else(active
     assert (accepted.status, accepted.invoiced_at, accepted.paid_at) == (Milestone.Status.PAID, moment, moment)
     with pytest.raises(TransitionNotAllowed):
         accepted.deliver()
+
+
+def test_contracts_sent_before_milestones_existed_get_one_for_the_whole_value(contract, officer):
+    migration = importlib.import_module("contracts.migrations.0003_milestones")
+    actions.edit_draft(officer, contract, PERIOD)
+    actions.send_for_signature(officer, contract)
+    contract.milestones.all().delete()
+    migration.one_milestone_for_contracts_already_sent(apps, None)
+    migration.one_milestone_for_contracts_already_sent(apps, None)
+    assert [(m.number, m.amount, m.due_date) for m in contract.milestones.all()] == [(1, Decimal("900.00"), PERIOD["period_end"])]
