@@ -6,6 +6,11 @@ finance officers, the winning firm's administrators and bidders — and by audit
 procurement officers prepare the draft; who signs for which party is decided by
 `contracts.actions.signing_party` (a supplier administrator of the winning firm, a procurement
 officer of the buyer), which the signing action asks under the contract's lock.
+
+Once the contract is active, the winning firm's administrators and bidders report deliveries
+against its milestones; the buyer's procurement officers accept or reject them, and may
+terminate the contract. The files attached to a delivery are read by the parties and auditors
+only, even on a public contract: they are the firm's working papers, not the contract.
 """
 
 from django.db.models import Q
@@ -40,3 +45,25 @@ def visible_contracts(user, queryset):
     buyers = [o.pk for o in organisations_where(user, *BUYER_READERS)]
     firms = [o.pk for o in organisations_where(user, *FIRM_ROLES)]
     return queryset.filter(Q(status__in=Contract.PUBLIC_STATUSES) | Q(buyer__in=buyers) | Q(supplier__in=firms))
+
+
+@rule("report_delivery")
+def report_delivery(user, contract) -> bool:
+    """Report delivery of a milestone: the winning firm's administrators and bidders."""
+    return has_role(user, contract.supplier_id, *FIRM_ROLES)
+
+
+@rule("review_delivery")
+def review_delivery(user, contract) -> bool:
+    """Accept or reject a delivery: the buyer's procurement officers."""
+    return has_role(user, contract.buyer_id, Role.PROCUREMENT_OFFICER)
+
+
+@rule("terminate_contract")
+def terminate_contract(user, contract) -> bool:
+    return has_role(user, contract.buyer_id, Role.PROCUREMENT_OFFICER)
+
+
+@rule("read_delivery_documents")
+def read_delivery_documents(user, contract) -> bool:
+    return is_party(user, contract) or is_auditor(user)

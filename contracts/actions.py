@@ -10,17 +10,17 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from bidding import opened
 from contracts import certificates, document, signatures
-from contracts.models import Contract, ContractItem, ContractSignature
+from contracts.models import Contract, ContractItem, ContractSignature, Milestone
 from contracts.signals import contract_refused, contract_signed
 from evaluation.actions import cancel_confirmed_award
 from evaluation.models import Award
 from marketplace import audit, live
-from marketplace.access import has_role
+from marketplace.access import FIRM_ROLES, has_role
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
 from marketplace.models import Role, User
 from marketplace.notify import notify
@@ -96,7 +96,7 @@ def draw_up_contract(award: Award, *, actor: User | None, now: datetime) -> Cont
         payload={"number": number, "award": award.pk, "value": contract.value, "currency": contract.currency},
         now=now,
     )
-    _announce(contract, "contract.drawn_up")
+    announce(contract, "contract.drawn_up")
     with platform_language():
         notify(
             buyer_officers(contract),
@@ -199,7 +199,7 @@ def edit_draft(actor: User, contract: Contract, changes: dict) -> Contract:
             payload={"changes": {k: [before[k], after[k]] for k in after if before[k] != after[k]}, "version": contract.version},
             now=now,
         )
-        _announce(contract, "contract.edited")
+        announce(contract, "contract.edited")
     return contract
 
 
@@ -213,6 +213,94 @@ def _editable_values(contract: Contract) -> dict:
             "supplier_signatories": contract.supplier_details["signatories"],
         }
     )
+
+
+def set_milestones(actor: User, contract: Contract, milestones: list[document.Milestone]) -> Contract:
+    """The buyer's officer writes the draft's payment milestones, replacing those written
+    before (numbered in the order given). Their amounts must sum to the contract value exactly
+    and each falls due within the period of performance; an empty list leaves the default, one
+    milestone for the whole value due at the period end, which sending writes."""
+    with transaction.atomic():
+        contract = lock(contract)
+        _require(contract, Contract.Status.DRAFT, _("Only a draft contract's milestones can be written."))
+        if milestones:
+            problems = milestone_problems(contract, milestones)
+            if problems:
+                raise ActionError(problems=problems)
+        now = timezone.now()
+        before = _milestone_values(contract.milestones.all())
+        after = _milestone_values(milestones)
+        if after == before:
+            return contract
+        contract.milestones.all().delete()
+        Milestone.objects.bulk_create(
+            Milestone(
+                contract=contract,
+                number=number,
+                description=plan.description,
+                deliverables=plan.deliverables,
+                due_date=plan.due_date,
+                amount=plan.amount,
+            )
+            for number, plan in enumerate(milestones, start=1)
+        )
+        contract.version += 1
+        contract.save()
+        audit.record(
+            "contract.milestones_set",
+            actor=actor,
+            organisation=contract.buyer,
+            obj=contract,
+            payload={"milestones": [before, after], "version": contract.version},
+            now=now,
+        )
+        announce(contract, "contract.edited")
+    return contract
+
+
+def milestone_problems(contract: Contract, milestones: list[document.Milestone]) -> list[Problem]:
+    """What is wrong with these milestones for this contract: each amount positive and in cents,
+    each due date within the period, and the amounts summing to the value to the cent (the
+    contract may not pay more or less than the winning bid, 政府采购法 Art. 46)."""
+    problems = []
+    for index, plan in enumerate(milestones):
+        if plan.amount <= 0 or plan.amount != plan.amount.quantize(Decimal("0.01")):
+            problems.append(Problem(_("Give a positive amount in cents."), "invalid_amount", f"milestones[{index}].amount"))
+        early = contract.period_start is not None and plan.due_date < contract.period_start
+        late = contract.period_end is not None and plan.due_date > contract.period_end
+        if early or late:
+            problems.append(
+                Problem(
+                    _("The due date must fall within the period of performance."), "due_outside_period", f"milestones[{index}].due_date"
+                )
+            )
+    total = sum((plan.amount for plan in milestones), Decimal("0"))
+    if total != contract.value:
+        problems.append(
+            Problem(
+                _("The milestones add up to %(total)s %(currency)s; the contract value is %(value)s %(currency)s.")
+                % {"total": total, "value": contract.value, "currency": contract.currency},
+                "amounts_do_not_sum",
+                "milestones",
+            )
+        )
+    return problems
+
+
+def _milestone_values(milestones) -> list[dict]:
+    return audit.json_safe(
+        [{"description": m.description, "deliverables": m.deliverables, "due_date": m.due_date, "amount": m.amount} for m in milestones]
+    )
+
+
+def planned_milestones(contract: Contract, language: str) -> list[document.Milestone]:
+    """The milestones the document will state: those written, or else one for the whole value
+    due at the period end, described in the document's language."""
+    written = [document.Milestone(m.description, m.due_date, m.amount, m.deliverables) for m in contract.milestones.all()]
+    if written:
+        return written
+    with translation.override(language):
+        return [document.Milestone(_("Performance of the whole contract"), contract.period_end, contract.value)]
 
 
 def send_for_signature(actor: User, contract: Contract) -> Contract:
@@ -236,14 +324,21 @@ def send_for_signature(actor: User, contract: Contract) -> Contract:
     ]
     if missing:
         raise ActionError(problems=missing)
-    now = timezone.now()
     language = actor.reading_language
-    rendered = document.render(contract_document(contract, issued_on=now.date()), language)
+    milestones = planned_milestones(contract, language)
+    problems = milestone_problems(contract, milestones)
+    if problems:
+        raise ActionError(problems=problems)
+    now = timezone.now()
+    rendered = document.render(contract_document(contract, issued_on=now.date(), milestones=milestones), language)
     with transaction.atomic():
         locked = lock(contract)
         _require(locked, Contract.Status.DRAFT, _("Only a draft contract can be sent for signature."))
         if locked.version != contract.version:
             raise Conflict(_("The draft changed while it was being rendered: send it again."), code="draft_changed")
+        if not locked.milestones.exists():
+            [whole] = milestones
+            Milestone.objects.create(contract=locked, number=1, description=whole.description, due_date=whole.due_date, amount=whole.amount)
         locked.document.save(f"{locked.number}-{rendered.sha256[:16]}.pdf", ContentFile(rendered.pdf), save=False)
         locked.document_sha256, locked.document_language = rendered.sha256, language
         locked.send_for_signature()
@@ -257,7 +352,7 @@ def send_for_signature(actor: User, contract: Contract) -> Contract:
             payload={"sha256": rendered.sha256, "language": language, "version": locked.version},
             now=now,
         )
-        _announce(locked, "contract.sent_for_signature")
+        announce(locked, "contract.sent_for_signature")
         with platform_language():
             notify(
                 supplier_signatories(locked),
@@ -270,7 +365,7 @@ def send_for_signature(actor: User, contract: Contract) -> Contract:
     return locked
 
 
-def contract_document(contract: Contract, *, issued_on) -> document.ContractDocument:
+def contract_document(contract: Contract, *, issued_on, milestones: list[document.Milestone] = ()) -> document.ContractDocument:
     def party(details: dict) -> document.Party:
         return document.Party(
             details["legal_name"],
@@ -294,6 +389,7 @@ def contract_document(contract: Contract, *, issued_on) -> document.ContractDocu
         period_start=contract.period_start,
         period_end=contract.period_end,
         issued_on=issued_on,
+        milestones=tuple(milestones),
         special_terms=contract.special_terms,
     )
 
@@ -378,7 +474,7 @@ def sign_contract(actor: User, contract: Contract, *, password: str) -> Contract
         contract.save()
         if party == Contract.Party.BUYER:
             contract_signed.send(sender=Contract, contract=contract, actor=actor, now=now)
-        _announce(contract, "contract.signed", {"party": party})
+        announce(contract, "contract.signed", {"party": party})
         with platform_language():
             if party == Contract.Party.SUPPLIER:
                 notify(
@@ -452,7 +548,7 @@ def _cancel(contract: Contract, *, actor: User | None, reason: str, cause: str, 
     )
     cancel_confirmed_award(actor, contract.award, reason=reason, now=now)
     contract_refused.send(sender=Contract, contract=contract, cause=cause, reason=reason, actor=actor, now=now)
-    _announce(contract, "contract.cancelled", {"cause": cause})
+    announce(contract, "contract.cancelled", {"cause": cause})
     with platform_language():
         notify(
             buyer_officers(contract) + supplier_signatories(contract),
@@ -481,7 +577,12 @@ def supplier_signatories(contract: Contract) -> list[User]:
     return list(User.objects.with_membership(Role.SUPPLIER_ADMIN, organisation=contract.supplier_id))
 
 
-def _announce(contract: Contract, kind: str, extra: dict | None = None) -> None:
+def supplier_members(contract: Contract) -> list[User]:
+    """The winning firm's administrators and bidders: those who deliver."""
+    return list(User.objects.with_membership(*FIRM_ROLES, organisation=contract.supplier_id))
+
+
+def announce(contract: Contract, kind: str, extra: dict | None = None) -> None:
     """Both parties' members and the tender's watchers hear of it (stored now, sent after commit)."""
     payload = {"contract": contract.pk, "number": contract.number, "status": contract.status, "lot": contract.lot.number} | (extra or {})
     for subject in (f"org.{contract.buyer_id}", f"org.{contract.supplier_id}", f"tender.{contract.tender_id}"):

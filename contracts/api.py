@@ -1,6 +1,7 @@
 """Contracts in the API: the list and each contract (public once signed by both), the signed
-document, the parties' actions (prepare, send, sign, decline), the platform's root certificate,
-and checking a signed PDF. Errors have the DESIGN.md shape (`marketplace.rest`)."""
+document, the parties' actions (prepare, write milestones, send, sign, decline, deliver,
+accept or reject a delivery, terminate), the platform's root certificate, and checking a signed
+PDF. Errors have the DESIGN.md shape (`marketplace.rest`)."""
 
 import dataclasses
 
@@ -11,17 +12,18 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, permissions, serializers
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contracts import access as contract_access
-from contracts import actions, authority, signatures
+from contracts import actions, authority, closing, deliveries, document, signatures
 from contracts import serializers as contract_serializers
 from contracts.filters import ContractFilter
-from contracts.models import Contract
-from contracts.queries import contract_for
+from contracts.models import Contract, DeliveryDocument
+from contracts.queries import contract_for, milestone_for
+from marketplace import access
 from marketplace.errors import TooLarge
 
 PEM_CHAIN = "application/pem-certificate-chain"  # RFC 8555 §9.1
@@ -151,6 +153,14 @@ ERRORS = {
 }
 
 
+def contract_data(request, contract) -> dict:
+    return contract_serializers.ContractSerializer(contract, context={"request": request}).data
+
+
+def milestone_data(request, milestone) -> dict:
+    return contract_serializers.MilestoneSerializer(milestone, context={"request": request}).data
+
+
 class ContractListView(generics.ListAPIView):
     """Contracts, newest first: the public sees those signed by both parties; the parties and
     auditors also see drafts and contracts awaiting signatures."""
@@ -168,7 +178,7 @@ class ContractDetailView(APIView):
     @extend_schema(responses={200: contract_serializers.ContractSerializer, **ERRORS})
     def get(self, request, pk: int):
         """One contract: parties, value, items, period, signatures, the document's SHA-256."""
-        return Response(contract_serializers.ContractSerializer(contract_for(request.user, pk)).data)
+        return Response(contract_data(request, contract_for(request.user, pk)))
 
     @extend_schema(request=contract_serializers.DraftChangesSerializer, responses={200: contract_serializers.ContractSerializer, **ERRORS})
     def patch(self, request, pk: int):
@@ -179,7 +189,7 @@ class ContractDetailView(APIView):
         serializer.is_valid(raise_exception=True)
         others = {name: request.data[name] for name in request.data if name not in contract_serializers.DraftChangesSerializer().fields}
         contract = actions.edit_draft(request.user, contract, dict(serializer.validated_data) | others)
-        return Response(contract_serializers.ContractSerializer(contract).data)
+        return Response(contract_data(request, contract))
 
 
 class ContractDocumentView(APIView):
@@ -208,7 +218,7 @@ class SendForSignatureView(ContractAction):
     def post(self, request, pk: int):
         """Render the document (a few seconds, in this request) and send it to the parties to sign."""
         contract = actions.send_for_signature(request.user, contract_for(request.user, pk, "prepare_contract"))
-        return Response(contract_serializers.ContractSerializer(contract).data)
+        return Response(contract_data(request, contract))
 
 
 class SignView(ContractAction):
@@ -220,7 +230,7 @@ class SignView(ContractAction):
         serializer = contract_serializers.SignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         contract = actions.sign_contract(request.user, contract, password=serializer.validated_data["password"])
-        return Response(contract_serializers.ContractSerializer(contract).data)
+        return Response(contract_data(request, contract))
 
 
 class DeclineView(ContractAction):
@@ -231,4 +241,92 @@ class DeclineView(ContractAction):
         serializer = contract_serializers.DeclineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         contract = actions.decline_contract(request.user, contract, reason=serializer.validated_data["reason"])
-        return Response(contract_serializers.ContractSerializer(contract).data)
+        return Response(contract_data(request, contract))
+
+
+class MilestonesView(ContractAction):
+    @extend_schema(request=contract_serializers.MilestonesSerializer, responses={200: contract_serializers.ContractSerializer, **ERRORS})
+    def put(self, request, pk: int):
+        """The buyer's officer writes the draft's milestones, all at once. Their amounts must sum
+        to the contract value exactly (else 422 `amounts_do_not_sum`), each due within the
+        period. An empty list leaves the default: sending makes one milestone for the whole
+        value, due at the period end."""
+        contract = contract_for(request.user, pk, "prepare_contract")
+        serializer = contract_serializers.MilestonesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plans = [
+            document.Milestone(m["description"], m["due_date"], m["amount"], m["deliverables"])
+            for m in serializer.validated_data["milestones"]
+        ]
+        return Response(contract_data(request, actions.set_milestones(request.user, contract, plans)))
+
+
+class DeliverView(ContractAction):
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        request={"multipart/form-data": contract_serializers.DeliverSerializer, "application/json": contract_serializers.DeliverSerializer},
+        responses={200: contract_serializers.MilestoneSerializer, 413: OpenApiResponse(description="a file over the limit"), **ERRORS},
+    )
+    def post(self, request, pk: int, number: int):
+        """The winning firm reports the milestone delivered, with a note and optional documents;
+        a rejected delivery may be reported again. Another firm: 403 `not_the_supplier`."""
+        milestone = milestone_for(request.user, pk, number)
+        serializer = contract_serializers.DeliverSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        milestone = deliveries.report_delivery(
+            request.user, milestone, note=serializer.validated_data["note"], documents=serializer.validated_data["documents"]
+        )
+        return Response(milestone_data(request, milestone))
+
+
+class AcceptDeliveryView(ContractAction):
+    @extend_schema(request=None, responses={200: contract_serializers.MilestoneSerializer, **ERRORS})
+    def post(self, request, pk: int, number: int):
+        """The buyer's procurement officer accepts the delivered milestone (409 `not_delivered`
+        if there is no delivery awaiting a decision). The last acceptance completes the contract."""
+        milestone = deliveries.accept_delivery(request.user, milestone_for(request.user, pk, number))
+        return Response(milestone_data(request, milestone))
+
+
+class RejectDeliveryView(ContractAction):
+    @extend_schema(request=contract_serializers.RejectSerializer, responses={200: contract_serializers.MilestoneSerializer, **ERRORS})
+    def post(self, request, pk: int, number: int):
+        """The buyer's procurement officer rejects the delivery with a reason; the firm may deliver again."""
+        milestone = milestone_for(request.user, pk, number)
+        serializer = contract_serializers.RejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        milestone = deliveries.reject_delivery(request.user, milestone, reason=serializer.validated_data["reason"])
+        return Response(milestone_data(request, milestone))
+
+
+class TerminateView(ContractAction):
+    @extend_schema(request=contract_serializers.TerminateSerializer, responses={200: contract_serializers.ContractSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """The buyer's procurement officer terminates an active contract, with the reason and
+        the amount paid under it (at most its value)."""
+        contract = contract_for(request.user, pk)
+        serializer = contract_serializers.TerminateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contract = closing.terminate_contract(
+            request.user, contract, reason=serializer.validated_data["reason"], amount_paid=serializer.validated_data["amount_paid"]
+        )
+        return Response(contract_data(request, contract))
+
+
+class DeliveryDocumentView(APIView):
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY), **ERRORS})
+    def get(self, request, pk: int, document_id: int):
+        """A file attached to a delivery: for the parties and auditors only, even on a public contract."""
+        contract = contract_for(request.user, pk)
+        attached = DeliveryDocument.objects.filter(pk=document_id, delivery__milestone__contract=contract).first()
+        # Not 403: whether a firm attached a file is not the public's to learn.
+        if attached is None or not access.can(request.user, "read_delivery_documents", contract):
+            raise Http404
+        with attached.file.open("rb") as file:
+            response = HttpResponse(file.read(), content_type=attached.media_type)
+        response["Content-Disposition"] = f'attachment; filename="{attached.filename}"'
+        response["X-Content-SHA256"] = attached.sha256
+        return response

@@ -11,4 +11,14 @@ urlpatterns = [
     path("contracts/<int:pk>/send/", api.SendForSignatureView.as_view(), name="api-contract-send"),
     path("contracts/<int:pk>/sign/", api.SignView.as_view(), name="api-contract-sign"),
     path("contracts/<int:pk>/decline/", api.DeclineView.as_view(), name="api-contract-decline"),
+    path("contracts/<int:pk>/terminate/", api.TerminateView.as_view(), name="api-contract-terminate"),
+    path("contracts/<int:pk>/milestones/", api.MilestonesView.as_view(), name="api-contract-milestones"),
+    path("contracts/<int:pk>/milestones/<int:number>/deliver/", api.DeliverView.as_view(), name="api-milestone-deliver"),
+    path("contracts/<int:pk>/milestones/<int:number>/accept/", api.AcceptDeliveryView.as_view(), name="api-milestone-accept"),
+    path("contracts/<int:pk>/milestones/<int:number>/reject/", api.RejectDeliveryView.as_view(), name="api-milestone-reject"),
+    path(
+        "contracts/<int:pk>/delivery-documents/<int:document_id>/",
+        api.DeliveryDocumentView.as_view(),
+        name="api-contract-delivery-document",
+    ),
 ]

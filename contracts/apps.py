@@ -8,7 +8,7 @@ class ContractsConfig(AppConfig):
 
     def ready(self) -> None:
         from contracts import access, authority, receivers  # noqa: F401 (rules and receivers register on import)
-        from contracts.tasks import ensure_contract_sweep
+        from contracts.tasks import ensure_contract_sweep, ensure_milestone_sweep
         from contracts.tender_page import tender_section
         from marketplace import periodic
         from tenders import extensions
@@ -16,4 +16,5 @@ class ContractsConfig(AppConfig):
         # A root certificate that is not PLATFORM_CA_KEY's stops start-up here, not at the first signature.
         authority.root_certificate()
         periodic.register("contracts.contract_sweep", ensure_contract_sweep)
+        periodic.register("contracts.milestone_sweep", ensure_milestone_sweep)
         extensions.page_sections.append(extensions.PageSection("contracts/_tender_section.html", tender_section))

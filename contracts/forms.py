@@ -8,3 +8,34 @@ class SignForm(forms.Form):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(label=_("Why your firm declines the contract"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files under one name (Django's documented pattern); each is checked by the action."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(file, initial) for file in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class DeliveryForm(forms.Form):
+    note = forms.CharField(label=_("What was delivered"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    documents = MultipleFileField(label=_("Documents (PDF, PNG or JPEG; optional)"), required=False)
+
+
+class RejectDeliveryForm(forms.Form):
+    reason = forms.CharField(label=_("Why the delivery is rejected"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class TerminateForm(forms.Form):
+    reason = forms.CharField(label=_("Why the contract is terminated"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
+    amount_paid = forms.DecimalField(label=_("Amount paid under the contract"), max_digits=18, decimal_places=2, min_value=0)

@@ -1,5 +1,8 @@
-"""Contracts from confirmed awards, their signatures, and the certificates the platform's CA
-issues to signatories (`contracts.authority`)."""
+"""Contracts from confirmed awards, their signatures, their milestones and the deliveries made
+against them, and the certificates the platform's CA issues to signatories
+(`contracts.authority`)."""
+
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +19,10 @@ class ContractQuerySet(models.QuerySet):
 
     def awaiting_signatures(self):
         return self.filter(status=Contract.Status.AWAITING_SIGNATURES)
+
+    def finished(self):
+        """Contracts whose performance is over, one way or the other."""
+        return self.filter(status__in=Contract.FINISHED_STATUSES)
 
 
 class Contract(FSMModelMixin, models.Model):
@@ -34,6 +41,7 @@ class Contract(FSMModelMixin, models.Model):
 
     PUBLIC_STATUSES = (Status.ACTIVE, Status.COMPLETED, Status.TERMINATED)
     SIGNABLE_STATUSES = (Status.DRAFT, Status.AWAITING_SIGNATURES)
+    FINISHED_STATUSES = (Status.COMPLETED, Status.TERMINATED)
 
     class Party(models.TextChoices):
         SUPPLIER = "supplier", _("Supplier")
@@ -74,6 +82,12 @@ class Contract(FSMModelMixin, models.Model):
     signed_at = models.DateTimeField(_("signed by both"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     cancellation_reason = models.TextField(_("reason for cancellation"), blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    terminated_at = models.DateTimeField(_("terminated"), null=True, blank=True)
+    termination_reason = models.TextField(_("reason for termination"), blank=True)
+    # What the contract came to in the end: the accepted milestones on completion, the amount
+    # paid on termination.
+    final_value = models.DecimalField(_("final value"), null=True, blank=True, **MONEY)
 
     objects = ContractQuerySet.as_manager()
 
@@ -95,6 +109,14 @@ class Contract(FSMModelMixin, models.Model):
     def signature_of(self, party: str):
         return next((s for s in self.signatures.all() if s.party == party), None)
 
+    def obligations_fulfilled(self) -> bool:
+        """Whether the contract may be completed: it has milestones and every one is accepted.
+
+        For now acceptance is enough; once payments exist a milestone will have to be paid too
+        (`Milestone.Status.PAID`), and this is the one place that says so."""
+        statuses = [m.status for m in self.milestones.all()]
+        return bool(statuses) and all(status in Milestone.ACCEPTED_STATUSES for status in statuses)
+
     @transition(field=status, source=Status.DRAFT, target=Status.AWAITING_SIGNATURES)
     def send_for_signature(self) -> None:
         pass
@@ -105,6 +127,14 @@ class Contract(FSMModelMixin, models.Model):
 
     @transition(field=status, source=SIGNABLE_STATUSES, target=Status.CANCELLED)
     def cancel(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.ACTIVE, target=Status.COMPLETED)
+    def complete(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.ACTIVE, target=Status.TERMINATED)
+    def terminate(self) -> None:
         pass
 
 
@@ -128,6 +158,151 @@ class ContractItem(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class MilestoneQuerySet(models.QuerySet):
+    def awaiting_delivery(self):
+        """Milestones the supplier has still to deliver: never delivered, or delivered and rejected."""
+        return self.filter(status__in=Milestone.AWAITING_DELIVERY_STATUSES)
+
+    def awaiting_decision(self):
+        """Milestones delivered, waiting for the buyer to accept or reject the delivery."""
+        return self.filter(status=Milestone.Status.DELIVERED)
+
+    def of_active_contracts(self):
+        return self.filter(contract__status=Contract.Status.ACTIVE)
+
+    def overdue_on(self, today: date):
+        """Milestones of active contracts due before `today` and still to be delivered."""
+        return self.of_active_contracts().awaiting_delivery().filter(due_date__lt=today)
+
+    def overdue_unflagged(self, today: date):
+        """Overdue milestones the parties have not yet been told of."""
+        return self.overdue_on(today).filter(overdue_notified_at__isnull=True)
+
+
+class Milestone(FSMModelMixin, models.Model):
+    """A part of the contract delivered, accepted and paid on its own. The amounts of a
+    contract's milestones sum to its value exactly; they are written while it is a draft and
+    fixed by the signatures like the rest of the document."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")  # to be delivered by its due date
+        DELIVERED = "delivered", _("Delivered")  # the supplier reported delivery; the buyer's officer decides
+        ACCEPTED = "accepted", _("Accepted")  # the buyer accepted the delivery; the amount may be invoiced
+        REJECTED = "rejected", _("Rejected")  # the buyer rejected the delivery, with a reason; to be delivered again
+        INVOICED = "invoiced", _("Invoiced")  # the supplier invoiced the accepted amount
+        PAID = "paid", _("Paid")  # the invoice is settled
+
+    AWAITING_DELIVERY_STATUSES = (Status.PLANNED, Status.REJECTED)
+    # Accepted, and what follows acceptance.
+    ACCEPTED_STATUSES = (Status.ACCEPTED, Status.INVOICED, Status.PAID)
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("contract"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    description = models.CharField(_("description"), max_length=500)
+    deliverables = models.TextField(_("deliverables"), blank=True)
+    due_date = models.DateField(_("due date"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    status = FSMField(_("status"), default=Status.PLANNED, choices=Status.choices, protected=True, db_index=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    invoiced_at = models.DateTimeField(_("invoiced"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    # Set when the parties were told the milestone is overdue: they are told once.
+    overdue_notified_at = models.DateTimeField(_("overdue notice sent"), null=True, blank=True)
+
+    objects = MilestoneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["contract", "number"]
+        constraints = [models.UniqueConstraint(fields=["contract", "number"], name="contract_milestone_number")]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.number}"
+
+    @property
+    def awaits_delivery(self) -> bool:
+        return self.status in self.AWAITING_DELIVERY_STATUSES
+
+    def is_overdue_on(self, today: date) -> bool:
+        """Due on its date: overdue from the next day while still to be delivered."""
+        return self.awaits_delivery and self.due_date < today
+
+    @transition(field=status, source=AWAITING_DELIVERY_STATUSES, target=Status.DELIVERED)
+    def deliver(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.DELIVERED, target=Status.ACCEPTED)
+    def accept(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.DELIVERED, target=Status.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    # Driven by payments: the supplier invoices an accepted milestone, finance settles it.
+    @transition(field=status, source=Status.ACCEPTED, target=Status.INVOICED)
+    def invoice(self, now: datetime) -> None:
+        self.invoiced_at = now
+
+    @transition(field=status, source=Status.INVOICED, target=Status.PAID)
+    def mark_paid(self, now: datetime) -> None:
+        self.paid_at = now
+
+
+class Delivery(models.Model):
+    """One report of delivery against a milestone, and the buyer's decision on it. A rejected
+    delivery stays on record when the supplier delivers again."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("milestone"))
+    note = models.TextField(_("delivery note"))
+    delivered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("delivered by"))
+    delivered_at = models.DateTimeField(_("delivered"))
+    decision = models.CharField(_("decision"), max_length=10, choices=Decision.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.TextField(_("reason for rejection"), blank=True)
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["milestone", "delivered_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.milestone} · {self.delivered_at:%Y-%m-%d}"
+
+
+def delivery_document_path(document: "DeliveryDocument", filename: str) -> str:
+    return f"contracts/deliveries/{document.delivery.milestone.contract_id}/{filename}"
+
+
+class DeliveryDocument(models.Model):
+    """A file the supplier attached to a delivery, checked by its content
+    (`suppliers.uploads.check_licence_file`) and stored under a random name."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="documents", verbose_name=_("delivery"))
+    file = models.FileField(_("file"), upload_to=delivery_document_path, max_length=300)
+    filename = models.CharField(_("file name"), max_length=255)
+    media_type = models.CharField(_("media type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("delivery document")
+        verbose_name_plural = _("delivery documents")
+        ordering = ["delivery", "pk"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class ContractSignature(models.Model):

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from contracts.models import Contract
+from contracts.models import Contract, Milestone
 from marketplace import access
 
 
@@ -14,3 +14,13 @@ def contract_for(user, pk: int, action: str | None = None) -> Contract:
     if action is not None and not access.can(user, action, contract):
         raise PermissionDenied(action)
     return contract
+
+
+def milestone_for(user, pk: int, number: int, action: str | None = None) -> Milestone:
+    """A milestone of a contract the person may see (404 otherwise, as for the contract)."""
+    contract = contract_for(user, pk, action)
+    milestone = Milestone.objects.filter(contract=contract, number=number).first()
+    if milestone is None:
+        raise Http404
+    milestone.contract = contract
+    return milestone

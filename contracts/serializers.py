@@ -1,9 +1,13 @@
 """Shapes of the contracts API: contracts out, and the input of each action in."""
 
 from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from contracts.models import Contract, ContractItem, ContractSignature
+from contracts import access as contract_access
+from contracts.deliveries import local_date
+from contracts.models import Contract, ContractItem, ContractSignature, Delivery, DeliveryDocument, Milestone
 
 
 class ContractItemSerializer(serializers.ModelSerializer):
@@ -32,6 +36,70 @@ class ContractSignatureSerializer(serializers.ModelSerializer):
         }
 
 
+class DeliveryDocumentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeliveryDocument
+        fields = ["id", "filename", "media_type", "size", "sha256", "url"]
+
+    def get_url(self, document) -> str:
+        return reverse("api-contract-delivery-document", args=[document.delivery.milestone.contract_id, document.pk])
+
+
+def _reads_working_papers(context: dict, delivery) -> bool:
+    request = context.get("request")
+    return request is not None and contract_access.read_delivery_documents(request.user, delivery.milestone.contract)
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    delivered_by = serializers.SerializerMethodField()
+    documents = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delivery
+        fields = ["delivered_at", "delivered_by", "note", "decision", "decided_at", "reason", "documents"]
+
+    def get_delivered_by(self, delivery) -> str:
+        """The person who reported it, for the parties and auditors; the firm, for everyone else."""
+        if _reads_working_papers(self.context, delivery):
+            return delivery.delivered_by.full_name or delivery.delivered_by.email
+        return delivery.milestone.contract.supplier_details["legal_name"]
+
+    @extend_schema_field(DeliveryDocumentSerializer(many=True))
+    def get_documents(self, delivery) -> list:
+        """The attached files are listed to the parties and auditors only (`read_delivery_documents`)."""
+        if not _reads_working_papers(self.context, delivery):
+            return []
+        return DeliveryDocumentSerializer(delivery.documents.all(), many=True).data
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    deliveries = DeliverySerializer(many=True, read_only=True)
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Milestone
+        fields = [
+            "number",
+            "description",
+            "deliverables",
+            "due_date",
+            "amount",
+            "status",
+            "overdue",
+            "delivered_at",
+            "accepted_at",
+            "invoiced_at",
+            "paid_at",
+            "deliveries",
+        ]
+
+    def get_overdue(self, milestone) -> bool:
+        """Past its due date (the platform's calendar) and still to be delivered."""
+        return milestone.contract.status == Contract.Status.ACTIVE and milestone.is_overdue_on(local_date(timezone.now()))
+
+
 class ContractSummarySerializer(serializers.ModelSerializer):
     tender = serializers.SerializerMethodField()
     buyer = serializers.SerializerMethodField()
@@ -55,6 +123,7 @@ class ContractSummarySerializer(serializers.ModelSerializer):
 class ContractSerializer(ContractSummarySerializer):
     items = ContractItemSerializer(many=True, read_only=True)
     signatures = ContractSignatureSerializer(many=True, read_only=True)
+    milestones = MilestoneSerializer(many=True, read_only=True)
     document = serializers.SerializerMethodField()
 
     class Meta(ContractSummarySerializer.Meta):
@@ -70,6 +139,11 @@ class ContractSerializer(ContractSummarySerializer):
             "sent_at",
             "cancelled_at",
             "cancellation_reason",
+            "completed_at",
+            "terminated_at",
+            "termination_reason",
+            "final_value",
+            "milestones",
             "document",
             "signatures",
         ]
@@ -107,3 +181,32 @@ class SignSerializer(serializers.Serializer):
 
 class DeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
+
+
+class MilestonePlanSerializer(serializers.Serializer):
+    description = serializers.CharField(max_length=500)
+    deliverables = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    due_date = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="In the contract's currency.")
+
+
+class MilestonesSerializer(serializers.Serializer):
+    """The draft's milestones, all of them, in order: they replace those written before."""
+
+    milestones = MilestonePlanSerializer(many=True, allow_empty=True, max_length=100)
+
+
+class DeliverSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=5000, help_text="What was delivered.")
+    documents = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text="PDF, PNG or JPEG files (multipart), at most 10."
+    )
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+
+
+class TerminateSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000)
+    amount_paid = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Paid under the contract so far; its final value.")

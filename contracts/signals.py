@@ -2,7 +2,8 @@
 transaction, after the transition: receivers write in the same transaction (or schedule work
 with `transaction.on_commit`) and must be quick.
 
-Every signal is sent with `sender=Contract` and the keyword arguments named below.
+Every signal is sent with `sender=Contract` (unless said otherwise) and the keyword arguments
+named below.
 """
 
 from django.dispatch import Signal
@@ -15,3 +16,7 @@ contract_refused = Signal()
 # contract, actor, now — both parties signed: the contract is ACTIVE (the winner's bid deposit
 # is due back, 政府采购法实施条例 Art. 33).
 contract_signed = Signal()
+
+# milestone, actor, now — sent with `sender=Milestone`: the buyer's officer accepted the
+# milestone's delivery; its amount may now be invoiced.
+milestone_accepted = Signal()

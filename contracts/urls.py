@@ -7,4 +7,8 @@ urlpatterns = [
     path("<int:pk>/", views.contract, name="detail"),
     path("<int:pk>/sign/", views.sign, name="sign"),
     path("<int:pk>/decline/", views.decline, name="decline"),
+    path("<int:pk>/terminate/", views.terminate, name="terminate"),
+    path("<int:pk>/milestones/<int:number>/deliver/", views.deliver, name="deliver"),
+    path("<int:pk>/milestones/<int:number>/accept/", views.accept, name="accept"),
+    path("<int:pk>/milestones/<int:number>/reject/", views.reject, name="reject"),
 ]

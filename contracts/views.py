@@ -1,17 +1,21 @@
 """Contract pages: the list (the public's signed contracts; each party's drafts and contracts
-awaiting signatures), the contract page, and its sign and decline forms."""
+awaiting signatures), the contract page with its sign and decline forms, and, once active, its
+milestones with the forms to deliver (the firm), to accept or reject a delivery and to terminate
+(the buyer's officer)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts import access as contract_access
-from contracts import actions, forms
-from contracts.models import Contract
-from contracts.queries import contract_for
-from marketplace import access
+from contracts import actions, closing, deliveries, forms
+from contracts.models import Contract, Milestone
+from contracts.queries import contract_for, milestone_for
+from marketplace import access, confirm
 from marketplace.access import FIRM_ROLES, organisations_where
 from marketplace.errors import ActionError
 from marketplace.models import Role
@@ -21,6 +25,7 @@ def contracts(request):
     visible = contract_access.visible_contracts(request.user, Contract.objects.select_related("tender", "lot", "buyer", "supplier"))
     buying = [o.pk for o in organisations_where(request.user, Role.PROCUREMENT_OFFICER)]
     firms = [o.pk for o in organisations_where(request.user, *FIRM_ROLES)]
+    milestones = Milestone.objects.of_active_contracts().select_related("contract").order_by("due_date", "pk")
     return render(
         request,
         "contracts/list.html",
@@ -28,13 +33,49 @@ def contracts(request):
             "to_prepare": visible.filter(buyer__in=buying, status=Contract.Status.DRAFT),
             "awaiting": visible.filter(buyer__in=buying).awaiting_signatures(),
             "to_sign": visible.filter(supplier__in=firms).awaiting_signatures(),
+            "to_accept": milestones.filter(contract__buyer__in=buying).awaiting_decision(),
+            "overdue": milestones.filter(contract__buyer__in=buying).overdue_on(deliveries.local_date(timezone.now())),
+            "to_deliver": milestones.filter(contract__supplier__in=firms).awaiting_delivery(),
             "public": visible.public()[:100],
         },
     )
 
 
-def _page(request, contract: Contract, *, sign_form=None, decline_form=None, problems=(), status: int = 200):
+def _page(
+    request,
+    contract: Contract,
+    *,
+    sign_form=None,
+    decline_form=None,
+    terminate_form=None,
+    milestone_forms: dict | None = None,
+    problems=(),
+    status: int = 200,
+):
+    """The contract page. `milestone_forms` holds the bound forms of the one milestone whose
+    form was sent with errors: {number: {"deliver" | "reject": form}}."""
     party = actions.signing_party(request.user, contract) if request.user.is_authenticated else None
+    active = contract.status == Contract.Status.ACTIVE
+    may_deliver = active and access.can(request.user, "report_delivery", contract)
+    may_review = active and access.can(request.user, "review_delivery", contract)
+    sent = milestone_forms or {}
+    milestones = [
+        {
+            "milestone": milestone,
+            "overdue": active and milestone.is_overdue_on(deliveries.local_date(timezone.now())),
+            "deliver_form": (
+                sent.get(milestone.number, {}).get("deliver") or forms.DeliveryForm(auto_id=_form_ids(milestone.number))
+                if may_deliver and milestone.awaits_delivery
+                else None
+            ),
+            "reject_form": (
+                sent.get(milestone.number, {}).get("reject") or forms.RejectDeliveryForm(auto_id=_form_ids(milestone.number))
+                if may_review and milestone.status == Milestone.Status.DELIVERED
+                else None
+            ),
+        }
+        for milestone in contract.milestones.prefetch_related("deliveries__documents", "deliveries__delivered_by")
+    ]
     return render(
         request,
         "contracts/detail.html",
@@ -42,15 +83,24 @@ def _page(request, contract: Contract, *, sign_form=None, decline_form=None, pro
             "contract": contract,
             "items": contract.items.all(),
             "signatures": contract.signatures.select_related("signed_by", "certificate"),
+            "milestones": milestones,
             "may_prepare": access.can(request.user, "prepare_contract", contract),
             "may_sign": party is not None and contract.status == Contract.Status.AWAITING_SIGNATURES,
             "may_decline": party == Contract.Party.SUPPLIER and contract.status in Contract.SIGNABLE_STATUSES,
+            "may_read_documents": access.can(request.user, "read_delivery_documents", contract),
+            "may_terminate": active and access.can(request.user, "terminate_contract", contract),
             "sign_form": sign_form or forms.SignForm(),
             "decline_form": decline_form or forms.DeclineForm(),
+            "terminate_form": terminate_form or forms.TerminateForm(auto_id="id_terminate_%s"),
             "problems": problems,
         },
         status=status,
     )
+
+
+def _form_ids(number: int) -> str:
+    """Each milestone's forms get their own element ids: one page holds several."""
+    return f"id_milestone_{number}_%s"
 
 
 def contract(request, pk: int):
@@ -84,4 +134,85 @@ def decline(request, pk: int):
     except ActionError as error:
         return _page(request, found, decline_form=form, problems=error.problems, status=error.status)
     messages.success(request, _("The contract is declined; the award is cancelled."))
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def deliver(request, pk: int, number: int):
+    milestone = milestone_for(request.user, pk, number)
+    form = forms.DeliveryForm(request.POST, request.FILES, auto_id=_form_ids(number))
+    if not form.is_valid():
+        return _page(request, milestone.contract, milestone_forms={number: {"deliver": form}}, status=400)
+    try:
+        deliveries.report_delivery(request.user, milestone, note=form.cleaned_data["note"], documents=form.cleaned_data["documents"])
+    except ActionError as error:
+        return _page(request, milestone.contract, milestone_forms={number: {"deliver": form}}, problems=error.problems, status=error.status)
+    messages.success(request, _("Delivery reported. The buyer's officer will accept or reject it."))
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def accept(request, pk: int, number: int):
+    milestone = milestone_for(request.user, pk, number, "review_delivery")
+    if page := confirm.ask(
+        request,
+        title=_("Accept the delivery of milestone %(number)s?") % {"number": milestone.number},
+        consequences=[
+            _("%(amount)s %(currency)s become due to the supplier, who may invoice them.")
+            % {"amount": milestone.amount, "currency": milestone.contract.currency},
+            _("An accepted delivery cannot be rejected afterwards; with the last milestone accepted the contract is completed."),
+        ],
+        action=_("Accept the delivery"),
+        back=reverse("contracts:detail", args=[pk]) + f"#milestone-{milestone.number}",
+    ):
+        return page
+    try:
+        deliveries.accept_delivery(request.user, milestone)
+    except ActionError as error:
+        return _page(request, milestone.contract, problems=error.problems, status=error.status)
+    messages.success(request, _("Delivery accepted."))
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def reject(request, pk: int, number: int):
+    milestone = milestone_for(request.user, pk, number)
+    form = forms.RejectDeliveryForm(request.POST, auto_id=_form_ids(number))
+    if not form.is_valid():
+        return _page(request, milestone.contract, milestone_forms={number: {"reject": form}}, status=400)
+    try:
+        deliveries.reject_delivery(request.user, milestone, reason=form.cleaned_data["reason"])
+    except ActionError as error:
+        return _page(request, milestone.contract, milestone_forms={number: {"reject": form}}, problems=error.problems, status=error.status)
+    messages.success(request, _("Delivery rejected. The supplier may deliver again."))
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def terminate(request, pk: int):
+    found = contract_for(request.user, pk, "terminate_contract")
+    form = forms.TerminateForm(request.POST, auto_id="id_terminate_%s")
+    if not form.is_valid():
+        return _page(request, found, terminate_form=form, status=400)
+    if page := confirm.ask(
+        request,
+        title=_("Terminate contract %(number)s?") % {"number": found.number},
+        consequences=[
+            _("The contract ends now: no milestone can be delivered or accepted under it any more."),
+            _("Its final value is the amount paid, %(amount)s %(currency)s; the reason is public.")
+            % {"amount": form.cleaned_data["amount_paid"], "currency": found.currency},
+        ],
+        action=_("Terminate the contract"),
+        back=reverse("contracts:detail", args=[pk]),
+    ):
+        return page
+    try:
+        closing.terminate_contract(request.user, found, reason=form.cleaned_data["reason"], amount_paid=form.cleaned_data["amount_paid"])
+    except ActionError as error:
+        return _page(request, found, terminate_form=form, problems=error.problems, status=error.status)
+    messages.success(request, _("The contract is terminated."))
     return redirect("contracts:detail", pk=pk)

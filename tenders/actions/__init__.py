@@ -7,7 +7,7 @@ and answers (`clarifications`), documents (`documents`).
 from tenders.actions.clarifications import answer_question, ask_question, follow_tender, publish_clarification, unfollow_tender
 from tenders.actions.documents import upload_document
 from tenders.actions.drafts import CriterionSpec, DraftSpec, ItemSpec, LotSpec, create_draft, discard_draft, update_draft
-from tenders.actions.lifecycle import amend_tender, cancel_tender, close_tender, publish_tender
+from tenders.actions.lifecycle import amend_tender, cancel_tender, close_tender, complete_tender, publish_tender
 
 __all__ = [
     "CriterionSpec",
@@ -19,6 +19,7 @@ __all__ = [
     "ask_question",
     "cancel_tender",
     "close_tender",
+    "complete_tender",
     "create_draft",
     "discard_draft",
     "follow_tender",

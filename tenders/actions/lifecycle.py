@@ -262,6 +262,19 @@ def close_tender(tender_id: int) -> bool:
     return True
 
 
+def complete_tender(actor: User | None, tender: Tender, *, now: datetime) -> Tender:
+    """Every contract of the awarded tender is completed or terminated: the procurement is
+    complete. The contracts app decides when, and calls this inside its own transaction,
+    holding the tender's lock (`tenders.actions.common.lock`)."""
+    if tender.status != Tender.Status.AWARDED:
+        raise Conflict(_("Only an awarded tender can be completed."), code="not_awarded")
+    tender.complete()
+    tender.save(update_fields=["status", "updated_at"])
+    audit.record("tender.completed", actor=actor, organisation=tender.buyer, obj=tender, payload={}, now=now)
+    live.publish(f"tender.{tender.pk}", "tender.completed", {"reference": tender.reference, "status": tender.status})
+    return tender
+
+
 def _apply(obj: Tender | Lot, values: dict[str, Any], prefix: str = "") -> list[dict]:
     changes = []
     for name, new in values.items():

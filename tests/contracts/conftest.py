@@ -24,3 +24,10 @@ from tests.evaluation.conftest import (  # noqa: E402, F401
     supplier_c,
     supplier_org_c,
 )
+
+
+@pytest.fixture
+def quick_documents(monkeypatch, english_pdf):
+    """Milestone tests sign real PDFs, but need not render each one (seconds): every contract
+    is sent with the one document rendered for the run."""
+    monkeypatch.setattr(document, "render", lambda contract_document, language: english_pdf)

@@ -5,14 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from contracts import actions, signatures, tasks
+from contracts import actions, document, signatures, tasks
 from contracts.models import Contract, ContractSignature
 from contracts.signals import contract_refused
 from evaluation.actions import confirm_awards
 from evaluation.models import Award
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import AuditEvent, LiveEvent, Notification
-from tests.contracts.helpers import PERIOD, confirm_award
+from tests.contracts.helpers import PERIOD, confirm_award, milestone_plans
+from tests.contracts.test_document import page_text
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -210,3 +211,13 @@ def test_confirming_again_draws_up_nothing_more(confirmed, contract, officer):
     with pytest.raises(Conflict):
         confirm_awards(officer, tender)
     assert Contract.objects.count() == 1
+
+
+def test_the_sent_document_states_the_milestones_written_in_the_draft(contract, officer):
+    actions.edit_draft(officer, contract, PERIOD)
+    actions.set_milestones(officer, contract, milestone_plans("600.00", "300.00"))
+    sent = actions.send_for_signature(officer, contract)
+    with sent.document.open("rb") as file:
+        text = page_text(document.RenderedDocument(file.read(), "en"))
+    assert "Stage 1" in text and "Deliverables of stage 2" in text and "600.00" in text and "300.00" in text
+    assert "Payment in one sum" not in text
