@@ -8,7 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contracts import deliveries
 from contracts.models import Contract, Milestone
+from tenders.demo import pdf
 from tests.contracts.helpers import confirm_award, milestone_plans, signed_by_both
+
+DELIVERY_NOTE = pdf(["Delivery note", "640 luminaires installed"])  # a real PDF
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_documents")]
 
@@ -60,7 +63,7 @@ def test_each_persona_sees_the_milestones_and_only_its_own_forms(active, page_as
 
 def test_delivering_with_the_form_and_a_document(active, page_as):
     url = f"/contracts/{active.pk}/milestones/1/deliver/"
-    document = SimpleUploadedFile("delivery-note.pdf", b"%PDF-1.7\n%\n")
+    document = SimpleUploadedFile("delivery-note.pdf", DELIVERY_NOTE)
     assert page_as("supplier_b", url, {"note": "Ours."}).status_code == 403
     assert page_as("supplier_a", url, {"note": ""}).status_code == 400
     assert status_of(active, 1) == Milestone.Status.PLANNED

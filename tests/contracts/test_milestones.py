@@ -15,12 +15,13 @@ from contracts.models import Contract, Delivery, Milestone
 from contracts.signals import milestone_accepted
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import AuditEvent, LiveEvent, Notification
+from tenders.demo import pdf
 from tenders.models import Tender
 from tests.contracts.helpers import PERIOD, confirm_award, confirm_awards_of_lots, milestone_plans, signed_by_both
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_documents")]
 
-PDF = b"%PDF-1.7\n% delivery note\n"
+PDF = pdf(["Delivery note", "640 luminaires installed"])  # a real PDF
 
 
 @pytest.fixture

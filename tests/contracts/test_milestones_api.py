@@ -5,8 +5,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contracts import deliveries
 from contracts.models import Contract, Milestone
+from tenders.demo import pdf
 from tests.contracts.helpers import PERIOD, confirm_award, milestone_plans, signed_by_both
 from tests.openapi import assert_conforms
+
+DELIVERY_NOTE = pdf(["Delivery note", "640 luminaires installed"])  # a real PDF
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_documents")]
 
@@ -106,7 +109,7 @@ def test_every_persona_reads_the_milestones_of_an_active_contract(active, client
 
 def test_delivering_through_the_api_with_a_document(active, client_as):
     url = f"/api/v1/contracts/{active.pk}/milestones/1/deliver/"
-    note = {"note": "Lamps on site.", "documents": [SimpleUploadedFile("delivery-note.pdf", b"%PDF-1.7\n%\n")]}
+    note = {"note": "Lamps on site.", "documents": [SimpleUploadedFile("delivery-note.pdf", DELIVERY_NOTE)]}
     assert client_as("public").post(url, {"note": "Ours."}).status_code == 401
     for persona in ("supplier_b", "officer", "finance_officer"):
         refused = client_as(persona).post(url, {"note": "Ours."})
@@ -124,7 +127,7 @@ def test_delivering_through_the_api_with_a_document(active, client_as):
         file = client_as(persona).get(document["url"])
         expected = (1, 200, "Admin") if persona in PARTIES else (0, 404, "Alpha Works Ltd")
         assert (len(delivery["documents"]), file.status_code, delivery["delivered_by"]) == expected, persona
-    assert file.content == b"%PDF-1.7\n%\n" and file["X-Content-SHA256"] == document["sha256"]
+    assert file.content == DELIVERY_NOTE and file["X-Content-SHA256"] == document["sha256"]
 
 
 def test_a_document_that_is_not_a_pdf_is_refused_and_nothing_is_delivered(active, client_as):
