@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from contracts import access as contract_access
 from contracts.actions import announce, buyer_officers, contract_path, lock, supplier_members
 from contracts.models import Contract
+from contracts.signals import contract_closed
 from evaluation.models import Award
 from marketplace import audit
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
@@ -45,6 +46,7 @@ def complete_if_fulfilled(contract: Contract, *, actor: User | None, now: dateti
         now=now,
     )
     announce(contract, "contract.completed")
+    contract_closed.send(sender=Contract, contract=contract, cause="completed", actor=actor, now=now)
     with platform_language():
         notify(
             buyer_officers(contract) + supplier_members(contract),
@@ -99,6 +101,7 @@ def terminate_contract(actor: User, contract: Contract, *, reason: str, amount_p
             now=now,
         )
         announce(contract, "contract.terminated")
+        contract_closed.send(sender=Contract, contract=contract, cause="terminated", actor=actor, now=now)
         with platform_language():
             notify(
                 buyer_officers(contract) + supplier_members(contract),

@@ -20,3 +20,7 @@ contract_signed = Signal()
 # milestone, actor, now — sent with `sender=Milestone`: the buyer's officer accepted the
 # milestone's delivery; its amount may now be invoiced.
 milestone_accepted = Signal()
+
+# contract, cause ("completed" | "terminated"), actor, now — the contract ended: every milestone
+# accepted, or terminated early by the buyer with its reason and the amount paid (its final value).
+contract_closed = Signal()

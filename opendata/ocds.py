@@ -426,10 +426,44 @@ def contracts_section(tender: Tender) -> list[dict]:
             "signatories": [reference(contract.supplier), reference(contract.buyer)],
             "relatedBids": [_bid_id(contract.award.bid_id, contract.lot.number)],
         }
+        if milestones := _milestones(contract):
+            entry["implementation"] = {"milestones": milestones}
+        if contract.final_value is not None and contract.status in (Contract.Status.COMPLETED, Contract.Status.TERMINATED):
+            # The value as performed: every milestone accepted, or what was paid before the termination.
+            entry["value"] = money(contract.final_value, contract.currency)
         if contract.period_start or contract.period_end:
             entry["period"] = {
                 key: day_start(day) for key, day in (("startDate", contract.period_start), ("endDate", contract.period_end)) if day
             }
+        entries.append(entry)
+    return entries
+
+
+# Milestone.Status → OCDS milestoneStatus (closed codelist): met once the buyer accepted the delivery.
+MILESTONE_STATUS = {
+    "planned": "scheduled",
+    "delivered": "scheduled",
+    "rejected": "notMet",
+    "accepted": "met",
+    "invoiced": "met",
+    "paid": "met",
+}
+
+
+def _milestones(contract: Contract) -> list[dict]:
+    entries = []
+    for milestone in contract.milestones.order_by("number"):
+        entry = {
+            "id": f"{contract.pk}-{milestone.number}",
+            "title": milestone.description,
+            "type": "delivery",
+            "dueDate": day_start(milestone.due_date),
+            "status": MILESTONE_STATUS[milestone.status],
+        }
+        if milestone.deliverables:
+            entry["description"] = milestone.deliverables
+        if milestone.accepted_at:
+            entry["dateMet"] = stamp(milestone.accepted_at)
         entries.append(entry)
     return entries
 

@@ -16,8 +16,8 @@
 
 from django.dispatch import receiver
 
-from contracts.models import Contract
-from contracts.signals import contract_refused, contract_signed
+from contracts.models import Contract, Milestone
+from contracts.signals import contract_closed, contract_refused, contract_signed, milestone_accepted
 from evaluation.models import Award, AwardNotice
 from evaluation.signals import award_confirmed, award_notice_cancelled, award_published
 from opendata.actions import record_release
@@ -71,6 +71,19 @@ def release_award_confirmation(sender, award, now, **kwargs) -> None:
 @receiver(contract_signed, sender=Contract, dispatch_uid="opendata.contract_signed")
 def release_contract(sender, contract, now, **kwargs) -> None:
     record_release(contract.tender, event=f"contract-{contract.pk}-signed", tags=["contract"], now=now)
+
+
+@receiver(milestone_accepted, sender=Milestone, dispatch_uid="opendata.milestone_accepted")
+def release_milestone(sender, milestone, now, **kwargs) -> None:
+    """A delivery accepted: the contract's implementation moved (its milestone is met)."""
+    contract = milestone.contract
+    record_release(contract.tender, event=f"contract-{contract.pk}-milestone-{milestone.number}-accepted", tags=["implementation"], now=now)
+
+
+@receiver(contract_closed, sender=Contract, dispatch_uid="opendata.contract_closed")
+def release_closing_of_contract(sender, contract, cause, now, **kwargs) -> None:
+    """Completed or terminated early: OCDS calls both `terminated`, with the final value."""
+    record_release(contract.tender, event=f"contract-{contract.pk}-{cause}", tags=["contractTermination"], now=now)
 
 
 @receiver(contract_refused, sender=Contract, dispatch_uid="opendata.contract_refused")

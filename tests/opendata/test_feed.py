@@ -135,3 +135,33 @@ def test_an_unknown_release_or_record_is_not_found(public, db):
     for path in ("/api/v1/ocds/releases/ocds-000000-1-tender/", "/api/v1/ocds/records/ocds-000000-1/"):
         response = public.get(path)
         assert response.status_code == 404 and response.json()["errors"][0]["code"] == "not_found"
+
+
+def test_accepted_milestones_and_the_completed_contract_are_implementation_and_termination_releases(
+    officer, evaluator, deadline, firms, supplier_a
+):
+    from contracts import deliveries
+    from contracts.models import Contract, Milestone
+    from tests.contracts.helpers import confirm_award, milestone_plans, signed_by_both
+
+    tender, award, travel, _clock = confirm_award(officer, evaluator, deadline, firms[:2])
+    try:
+        contract = signed_by_both(Contract.objects.get(award=award), officer, supplier_a, milestones=milestone_plans("600.00", "300.00"))
+        first = Milestone.objects.get(contract=contract, number=1)
+        deliveries.report_delivery(supplier_a, first, note="Lamps on site.")
+        deliveries.accept_delivery(officer, Milestone.objects.get(pk=first.pk))
+        implementation = Release.objects.filter(tender=tender).last()
+        second = Milestone.objects.get(contract=contract, number=2)
+        deliveries.report_delivery(supplier_a, second, note="Installed.")
+        deliveries.accept_delivery(officer, Milestone.objects.get(pk=second.pk))
+    finally:
+        travel.stop()
+    assert implementation.tags == ["implementation"]
+    [entry] = implementation.data["contracts"]
+    assert [(m["status"], "dateMet" in m) for m in entry["implementation"]["milestones"]] == [("met", True), ("scheduled", False)]
+    assert_valid_release_package(_package_of(implementation))
+    ending = Release.objects.filter(tender=tender).last()
+    assert ending.tags == ["contractTermination"]
+    [ended] = ending.data["contracts"]
+    assert ended["status"] == "terminated" and ended["value"] == {"amount": 900.0, "currency": "EUR"}
+    assert_valid_release_package(_package_of(ending))
