@@ -52,8 +52,8 @@ def _money(amount: Money, field: str = "amount") -> Money:
     return amount
 
 
-def _require_finance_officer(actor: User, payment: Payment) -> None:
-    organisation = Organisation.objects.get(pk=payment.finance_organisation_id)
+def require_finance_officer(actor: User, organisation: Organisation) -> None:
+    """Refuse (403) anyone but an active finance officer of `organisation`."""
     if not Membership.objects.active().filter(user=actor, organisation=organisation, role=Role.FINANCE_OFFICER).exists():
         raise Forbidden(
             _("Only a finance officer of %(organisation)s may do this.") % {"organisation": organisation.name}, code="not_finance"
@@ -186,7 +186,7 @@ def confirm_offline_payment(actor: User, payment: Payment, *, bank_reference: st
     received = _money(received, "received")
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("payer", "payee").get(pk=payment.pk)
-        _require_finance_officer(actor, payment)
+        require_finance_officer(actor, Organisation.objects.get(pk=payment.finance_organisation_id))
         if payment.gateway != Gateway.OFFLINE:
             raise Conflict(
                 _("This payment is made through %(gateway)s, not by bank transfer.") % {"gateway": payment.get_gateway_display()},
@@ -418,7 +418,7 @@ def confirm_offline_refund(actor: User, refund: Refund, *, bank_reference: str) 
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("payer", "payee").get(pk=refund.payment_id)
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
-        _require_finance_officer(actor, payment)
+        require_finance_officer(actor, Organisation.objects.get(pk=payment.finance_organisation_id))
         if payment.gateway != Gateway.OFFLINE:
             raise Conflict(_("This refund is made through %(gateway)s.") % {"gateway": payment.get_gateway_display()}, code="not_offline")
         if refund.status != Refund.Status.PENDING:

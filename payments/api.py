@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace import access
-from marketplace.access import FIRM_ROLES, organisations_where
+from marketplace.access import FIRM_ROLES, organisations_where, supplier_firms
 from marketplace.errors import ActionError
 from marketplace.models import Organisation, Role
 from payments import actions, deposits
@@ -148,7 +148,7 @@ class DecisionSerializer(serializers.Serializer):
 
 
 def _firm(request, wanted) -> Organisation:
-    firms = [o for o in organisations_where(request.user, *FIRM_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
+    firms = supplier_firms(request.user)
     if not firms:
         raise ActionError("Only a supplier firm's administrators and bidders give bid security.", code="not_a_firm")
     if wanted in (None, ""):

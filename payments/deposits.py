@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 
 from bidding.models import Bid
 from contracts.models import Contract
+from evaluation.actions.common import firm_members
 from evaluation.models import Award, AwardNotice
 from marketplace import audit, live
 from marketplace.access import FIRM_ROLES
@@ -311,7 +312,7 @@ def decide_guarantee(actor: User, guarantee: Guarantee, *, accept: bool, reason:
         raise ActionError(_("Give the reason for refusing the guarantee: the firm reads it."), code="required", field="reason")
     with transaction.atomic():
         guarantee = Guarantee.objects.select_for_update().select_related("tender", "tender__buyer", "organisation").get(pk=guarantee.pk)
-        _require_finance(actor, guarantee.tender.buyer)
+        actions.require_finance_officer(actor, guarantee.tender.buyer)
         if guarantee.status != Guarantee.Status.SUBMITTED:
             raise Conflict(
                 _("This guarantee is %(status)s already.") % {"status": guarantee.get_status_display().lower()}, code="already_decided"
@@ -326,7 +327,7 @@ def decide_guarantee(actor: User, guarantee: Guarantee, *, accept: bool, reason:
         live.publish(f"org.{guarantee.organisation_id}", f"guarantee.{guarantee.status}", _guarantee_event(guarantee))
         with platform_language():
             notify(
-                _firm_members(guarantee.organisation),
+                firm_members(guarantee.organisation_id),
                 kind=f"guarantee.{guarantee.status}",
                 title=lambda: (
                     (
@@ -456,7 +457,7 @@ def release_guarantee(guarantee: Guarantee, *, cause: str, since: datetime) -> b
         live.publish(f"org.{guarantee.organisation_id}", "guarantee.released", _guarantee_event(guarantee))
         with platform_language():
             notify(
-                _firm_members(guarantee.organisation),
+                firm_members(guarantee.organisation_id),
                 kind="guarantee.released",
                 title=lambda: (
                     _("Release notice: your guarantee for %(reference)s is no longer needed") % {"reference": guarantee.tender.reference}
@@ -508,7 +509,7 @@ def refunds_overdue(now: datetime):
 def _tell_firm_of_refund(payment: Payment, refund: Refund, cause: str) -> None:
     with transaction.atomic(), platform_language():
         notify(
-            _firm_members(payment.payer),
+            firm_members(payment.payer_id),
             kind="refund.requested",
             title=lambda: _("Your deposit for %(reference)s is on its way back") % {"reference": payment.tender.reference},
             body=lambda: (
@@ -522,17 +523,6 @@ def _tell_firm_of_refund(payment: Payment, refund: Refund, cause: str) -> None:
 
 def _finance_officers(organisation: Organisation) -> list[User]:
     return list(User.objects.with_membership(Role.FINANCE_OFFICER, organisation=organisation))
-
-
-def _firm_members(organisation: Organisation) -> list[User]:
-    return list(User.objects.with_membership(*FIRM_ROLES, organisation=organisation))
-
-
-def _require_finance(actor: User, organisation: Organisation) -> None:
-    if not Membership.objects.active().filter(user=actor, organisation=organisation, role=Role.FINANCE_OFFICER).exists():
-        raise Forbidden(
-            _("Only a finance officer of %(organisation)s may do this.") % {"organisation": organisation.name}, code="not_finance"
-        )
 
 
 def _audit_guarantee(action: str, guarantee: Guarantee, actor: User | None, now: datetime, **payload) -> None:

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from marketplace import access
-from marketplace.access import FIRM_ROLES, organisations_where
+from marketplace.access import organisations_where, supplier_firms
 from marketplace.errors import ActionError
 from marketplace.models import Organisation, Role
 from payments import actions, deposits, forms, ledger, webhooks
@@ -49,10 +49,6 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 # A firm's side ---------------------------------------------------------------------------------
 
 
-def _firms(user) -> list[Organisation]:
-    return [o for o in organisations_where(user, *FIRM_ROLES) if o.kind == Organisation.Kind.SUPPLIER]
-
-
 def _chosen_firm(request, firms: list[Organisation]) -> Organisation:
     wanted = request.GET.get("organisation") or request.POST.get("organisation")
     return next((f for f in firms if str(f.pk) == wanted), firms[0])
@@ -68,7 +64,7 @@ def deposit(request, tender_id: int):
     tender = Tender.objects.filter(pk=tender_id).select_related("buyer").first()
     if tender is None or not access.can(request.user, "view_tender", tender):
         raise Http404
-    firms = [f for f in _firms(request.user) if access.can(request.user, "give_bid_security", f)]
+    firms = [f for f in supplier_firms(request.user) if access.can(request.user, "give_bid_security", f)]
     if not firms:
         raise PermissionDenied("give_bid_security")
     firm = _chosen_firm(request, firms)
@@ -172,7 +168,7 @@ def _uuid(value):
 @login_required
 def overview(request):
     """A firm's money: its deposits, guarantees and refunds, newest first. Finance officers go to their desk."""
-    firms = _firms(request.user)
+    firms = supplier_firms(request.user)
     if not firms:
         if access.can(request.user, "work_finance"):
             return redirect("payments:finance")
