@@ -1,13 +1,14 @@
 """Platform staff see no sealed bid in the admin before the deadline.
 
 Bids, envelopes and keys are not registered at all. The platform's own lists of audit events,
-live events and notifications are narrowed so that the rows about a bid for a tender still
+live events and notifications are narrowed (and the task queue is not listed at all) so that the rows about a bid for a tender still
 before its deadline (which name the firm, or carry the count) do not appear there.
 """
 
 from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from marketplace.admin import AuditEventAdmin, LiveEventAdmin, ReadOnlyAdmin
 from marketplace.models import AuditEvent, LiveEvent, Notification
@@ -40,6 +41,11 @@ class SealedNotificationAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(kind__in=SEALED_NOTIFICATION_KINDS)
 
+
+# The task queue lists each e-mail task with the notification ids it sends and when it was
+# queued: a bidder's own notices among them would number and time the bids. Staff follow the
+# workers on their heartbeats instead; the queue is read with the database's own tools.
+admin.site.unregister(DBTaskResult)
 
 for model, model_admin in [(AuditEvent, SealedAuditEventAdmin), (LiveEvent, SealedLiveEventAdmin), (Notification, SealedNotificationAdmin)]:
     admin.site.unregister(model)

@@ -76,17 +76,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdmin):
-    """The events, as a list only. Rows about sealed bids are hidden before the deadline
-    (`bidding.admin`), so nothing here may number the rows: no sequence number, no id (each
-    event's own page is addressed by it), no hash to search for. A hidden row would otherwise
-    show as a gap. The chain itself is checked with `verify_audit`."""
+class ListOnlyAdmin(ReadOnlyAdmin):
+    """Rows as a list only, for the logs whose rows about sealed bids are hidden before the
+    deadline (`bidding.admin`): nothing here may number the rows (no sequence number, no id, and
+    no page per row, whose address would be its id), or a hidden row would show as a gap."""
 
-    list_display = ["created_at", "action", "actor", "organisation", "object_type", "object_id", "ip", "payload"]
     list_display_links = None
-    list_filter = ["action"]
-    search_fields = ["action", "object_id"]
     actions = None
 
     def get_urls(self):
@@ -94,9 +89,21 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return [path("", self.admin_site.admin_view(self.changelist_view), name="{}_{}_changelist".format(*info))]
 
 
+@admin.register(AuditEvent)
+class AuditEventAdmin(ListOnlyAdmin):
+    """The events, without their hashes (nothing to search for either). The chain itself is
+    checked with `verify_audit`."""
+
+    list_display = ["created_at", "action", "actor", "organisation", "object_type", "object_id", "ip", "payload"]
+    list_filter = ["action"]
+    search_fields = ["action", "object_id"]
+
+
 @admin.register(LiveEvent)
-class LiveEventAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "subject", "kind", "created_at"]
+class LiveEventAdmin(ListOnlyAdmin):
+    """The live events, without their numbers on each subject (a hidden one would be a gap)."""
+
+    list_display = ["created_at", "subject", "kind"]
     search_fields = ["subject"]
 
 
