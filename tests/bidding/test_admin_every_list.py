@@ -25,9 +25,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
 def admin_lists() -> list[str]:
-    return ["/admin/"] + [
-        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry
-    ]
+    return ["/admin/"] + [reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist") for model in admin.site._registry]
 
 
 def answers(client) -> dict[str, tuple[int, str]]:
