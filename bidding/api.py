@@ -7,7 +7,7 @@ another firm is "not found" exactly like a bid that does not exist.
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from bidding import actions, box, keys, receipts
 from bidding.access import BIDDING_ROLES, bidding_firms
 from bidding.models import Bid
+from bidding.plaintext_schema import plaintext_schema
 from marketplace import access, signing
 from marketplace.errors import Forbidden, TooLarge
 from marketplace.models import Organisation, Role
@@ -253,6 +254,23 @@ class SigningKeysView(APIView):
     @extend_schema(responses=OpenApiResponse(inline_serializer("JWKSet", {"keys": serializers.ListField(child=serializers.DictField())})))
     def get(self, request):
         return Response(signing.public_jwks())
+
+
+class PlaintextSchemaView(APIView):
+    """The JSON Schema of an envelope's plaintext; with `?tender=<id>`, that tender's own."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("tender", int, description="pin the tender's id, envelopes, currency and lots")],
+        responses=OpenApiResponse(serializers.DictField(), description="a JSON Schema (draft 2020-12)"),
+    )
+    def get(self, request):
+        tender = None
+        if "tender" in request.query_params:
+            tender_id = request.query_params["tender"]
+            if not tender_id.isdigit() or len(tender_id) > 18:
+                raise Http404
+            tender = visible_tender(request.user, int(tender_id))
+        return Response(plaintext_schema(tender, uri=request.build_absolute_uri()))
 
 
 class ReceiptToVerifySerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ urlpatterns = [
     path("bids/<uuid:bid_id>/", api.BidDetailView.as_view(), name="api-bid"),
     path("bids/<uuid:bid_id>/replace/", api.ReplaceBidView.as_view(), name="api-bid-replace"),
     path("bids/<uuid:bid_id>/withdraw/", api.WithdrawBidView.as_view(), name="api-bid-withdraw"),
+    path("bids/plaintext-schema", api.PlaintextSchemaView.as_view(), name="api-bid-plaintext-schema"),
     path("signing-keys/", api.SigningKeysView.as_view(), name="api-signing-keys"),
     path("receipts/verify", api.VerifyReceiptView.as_view(), name="api-receipts-verify"),
 ]

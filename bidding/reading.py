@@ -96,18 +96,40 @@ def _read(jwe, bid, *, name, key, digests, lot_numbers) -> Reading:
         raise Rejected(
             Reason.UNDECRYPTABLE, _("The envelope cannot be decrypted with this tender's key for “%(name)s”.") % {"name": name}
         ) from None
+    return _check(
+        plaintext,
+        tender_id=bid.tender_id,
+        organisation_id=bid.organisation_id,
+        name=name,
+        currency=bid.tender.currency,
+        lot_numbers=lot_numbers,
+    )
+
+
+def check(plaintext: bytes, *, tender_id: int, organisation_id: int, name: str, currency: str, lot_numbers: set[int]) -> Reading:
+    """The opening's checks of a decrypted envelope, for anyone holding the plaintext: the
+    sealer's self-check (`manage.py seal_bid --check`) runs exactly these. Never raises."""
+    try:
+        return _check(
+            plaintext, tender_id=tender_id, organisation_id=organisation_id, name=name, currency=currency, lot_numbers=lot_numbers
+        )
+    except Rejected as rejection:
+        return Reading(reason_code=rejection.code, reason=rejection.reason)
+
+
+def _check(plaintext, *, tender_id, organisation_id, name, currency, lot_numbers) -> Reading:
     body = _parse(plaintext)
-    if body["tender"] != bid.tender_id:
+    if body["tender"] != tender_id:
         # The other tender is not named: the public record would tell that this firm bids there.
         raise Rejected(Reason.WRONG_TENDER, _("The envelope was sealed for another tender."))
-    if body["organisation"] != bid.organisation_id:
+    if body["organisation"] != organisation_id:
         raise Rejected(Reason.WRONG_SUPPLIER, _("The envelope names another supplier than the one that submitted it."))
     if body["envelope"] != name:
         raise Rejected(
             Reason.WRONG_ENVELOPE,
             _("The envelope holds the “%(found)s” envelope, not “%(name)s”.") % {"found": str(body["envelope"])[:40], "name": name},
         )
-    lots = _lots(body["lots"], name=name, currency=bid.tender.currency, lot_numbers=lot_numbers)
+    lots = _lots(body["lots"], name=name, currency=currency, lot_numbers=lot_numbers)
     return Reading(lots=lots, documents=_documents(body["documents"]))
 
 

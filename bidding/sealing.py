@@ -153,7 +153,7 @@ class Document:
 def plaintext(
     *, tender_id: int, envelope: str, organisation_id: int, prices: dict[int, Decimal], currency: str, documents: list[Document]
 ) -> bytes:
-    """The JSON an envelope seals (DESIGN.md): prices as decimal strings, documents in base64."""
+    """The JSON an envelope seals (`bidding.plaintext_schema`): prices as decimal strings, documents in base64."""
     body = {
         "tender": tender_id,
         "envelope": envelope,
