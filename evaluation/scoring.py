@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import gettext_lazy
+
 PLACES = Decimal("0.0001")
 HUNDRED = Decimal(100)
 
@@ -25,6 +27,13 @@ TECHNICAL_FORMULA = "technical = Σ (mean score ÷ highest score × criterion we
 PRICE_FORMULA = "price score = lowest qualified price ÷ bid price × price weight"
 TOTAL_FORMULA = "total = technical + price score; ties: higher technical, then earlier receipt"
 LOWEST_PRICE_RULE = "lowest qualified price wins; ties: earlier receipt"
+# The signed documents keep the rules in English, as written; pages show them in the reader's language.
+RULE_TEXT = {
+    TECHNICAL_FORMULA: gettext_lazy("technical = Σ (mean score ÷ highest score × criterion weight)"),
+    PRICE_FORMULA: gettext_lazy("price score = lowest qualified price ÷ bid price × price weight"),
+    TOTAL_FORMULA: gettext_lazy("total = technical + price score; ties: higher technical, then earlier receipt"),
+    LOWEST_PRICE_RULE: gettext_lazy("lowest qualified price wins; ties: earlier receipt"),
+}
 
 
 def rounded(value: Decimal) -> Decimal:

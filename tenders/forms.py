@@ -32,6 +32,9 @@ HELP = {
     "min_response_days": gettext_lazy("Zero uses the platform's minimum for the procurement method."),
     "deposit_amount": gettext_lazy("Leave empty for no deposit. In the tender's currency."),
     "price_weight": gettext_lazy("Weighted scoring only: the criteria and the price add up to 100."),
+    "max_envelope_bytes": gettext_lazy(
+        "In bytes: 26214400 is 25 MB. An envelope holds its documents in base64, about a third larger than the files."
+    ),
     "custody_threshold": gettext_lazy("Committee custody only: how many custodians must unlock the key to open the bids."),
 }
 

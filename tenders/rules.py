@@ -35,8 +35,10 @@ def earliest_deadline(tender: Tender, now: datetime) -> datetime:
 
 def describe_minimum(tender: Tender) -> str:
     """The minimum response time as the platform setting counts it: hours for a request for
-    quotation, days for an open procedure."""
+    quotation, days for an open procedure; empty when there is none."""
     hours = int(minimum_response(tender).total_seconds() // 3600)
+    if not hours:
+        return ""  # no minimum: the deadline need only be in the future
     if tender.method == ProcurementMethod.RFQ or hours % 24:
         return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
     return ngettext("%(n)d day", "%(n)d days", hours // 24) % {"n": hours // 24}

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from evaluation import scoring
 from evaluation.filters import AwardNoticeFilter
 from evaluation.models import AwardNotice
 from marketplace import access
@@ -28,4 +29,14 @@ def notice(request, pk: int):
     found = get_object_or_404(AwardNotice.objects.public(), pk=pk)
     if not access.can(request.user, "view_award_notice", found):
         raise Http404
-    return render(request, "evaluation/notice.html", {"notice": found, "content": found.content, "now": timezone.now()})
+    content = found.content
+    ranked = {row["bid"] for lot in content.get("lots", []) for row in lot.get("ranking", [])}
+    context = {
+        "notice": found,
+        "content": content,
+        "now": timezone.now(),
+        "rules": [scoring.RULE_TEXT.get(rule, rule) for rule in content.get("method", {}).get("formulas", [])],
+        # Bids in no lot's ranking: rejected at the opening, disqualified, or excluded as abnormally low.
+        "not_ranked": max(found.bids_count - len(ranked), 0),
+    }
+    return render(request, "evaluation/notice.html", context)

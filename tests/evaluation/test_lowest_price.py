@@ -169,3 +169,16 @@ def test_the_award_notice_carries_the_latest_audit_checkpoint(evaluating, office
     notice = actions.award_tender(officer, tender)
     assert notice.content["audit_checkpoint"] == {"hash": checkpoint.hash, "length": checkpoint.length, "jws": checkpoint.jws}
     assert signing.verify(notice.signature).payload == notice.content
+
+
+def test_the_notice_page_accounts_for_every_bid_and_shows_its_rule_in_the_readers_language(evaluating, officer, client):
+    tender, (a, b, c), _clock = evaluating
+    actions.qualify_bid(officer, tender, a, h.pass_all(tender))
+    actions.qualify_bid(officer, tender, b, h.fail_documents(tender))
+    actions.qualify_bid(officer, tender, c, h.pass_all(tender))
+    actions.approve_report(officer, tender)
+    notice = actions.award_tender(officer, tender)
+    page = client.get(f"/awards/{notice.pk}/").content.decode()
+    assert "1 of them is not ranked" in page and "lowest qualified price wins" in page
+    chinese = client.get(f"/awards/{notice.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "lowest qualified price wins" not in chinese and "最低" in chinese
