@@ -73,3 +73,19 @@ def test_the_bid_page_and_the_bid_security_page_fit_a_phone(browser, live_server
     assert "Bank transfer under way" in page.content() and "RF" in page.locator("code.reference").inner_text()
     assert fits(page), "the bid security page is wider than a phone"
     assert page.errors == []
+
+
+def test_on_a_phone_the_header_is_one_row_and_its_menu_opens_on_a_tap(browser, live_server, client, officer, tmp_path):
+    page = on_phone(browser, client, officer, live_server)
+    page.goto(f"{live_server.url}/tenders/agency/")
+    header = page.locator("header.site-header")
+    assert header.bounding_box()["height"] < 70 and not page.locator("nav .nav").is_visible()
+    page.screenshot(path=tmp_path / "phone-closed.png")
+    page.click("label.menu-button")
+    assert page.locator("nav .nav").is_visible() and page.locator("text=Sign out").is_visible()
+    page.screenshot(path=tmp_path / "phone-open.png")
+    assert fits(page) and page.errors == []
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.reload()
+    assert page.locator("nav .nav").is_visible() and not page.locator("label.menu-button").is_visible()
+    page.screenshot(path=tmp_path / "desktop.png")
