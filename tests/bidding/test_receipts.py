@@ -1,7 +1,9 @@
 """Receipts are verifiable by anyone: the API, the page, and any Ed25519 library."""
 
 import base64
+import html
 import json
+import re
 
 import pytest
 from cryptography.exceptions import InvalidSignature
@@ -69,6 +71,12 @@ def test_verification_page_for_the_public(receipt, client):
     invalid = client.post("/receipts/verify/", {"receipt": tampered(receipt)})
     assert "data-receipt-valid" in valid.text and "received_at" in valid.text
     assert "data-receipt-invalid" in invalid.text and "does not match" in invalid.text
+
+
+def test_the_verification_page_writes_what_the_receipt_says_as_json(receipt, client):
+    text = client.post("/receipts/verify/", {"receipt": receipt}).content.decode()
+    envelopes = re.search(r"<dt>envelopes</dt><dd><code[^>]*>([^<]*)</code>", text).group(1)
+    assert json.loads(html.unescape(envelopes)) and "{&#x27;" not in text  # JSON, not a Python dict
 
 
 def test_signing_keys_are_a_jwk_set_without_private_parts(client):
