@@ -124,8 +124,11 @@ class LicenceSerializer(serializers.ModelSerializer):
             "sha256",
             "uploaded_at",
             "file_url",
+            "status",
+            "checked_at",
+            "check_reason",
         ]
-        read_only_fields = ["id", "filename", "media_type", "size", "sha256", "uploaded_at", "file_url"]
+        read_only_fields = ["id", "filename", "media_type", "size", "sha256", "uploaded_at", "file_url", "status", "checked_at", "check_reason"]
         # The action checks the dates and says which field is wrong; the model constraint is its backstop.
         validators = []
 
@@ -265,6 +268,28 @@ class LicenceDetailView(APIView):
         supplier = supplier_for(request, pk, "manage_supplier_licences")
         actions.remove_licence(request.user, get_object_or_404(supplier.licences, pk=licence_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LicenceCheckSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["accept", "reject"])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, help_text="required to reject: the firm reads it")
+
+
+class LicenceCheckView(APIView):
+    """A registry officer accepts a licence (it counts for bidding) or refuses it with a reason."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=LicenceCheckSerializer, responses=LicenceSerializer)
+    def post(self, request, pk: int, licence_id: int):
+        supplier = supplier_for(request, pk, "decide_supplier")
+        licence = get_object_or_404(supplier.licences, pk=licence_id)
+        data = LicenceCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        checked = actions.check_licence(
+            request.user, licence, accept=data.validated_data["decision"] == "accept", reason=data.validated_data.get("reason", "")
+        )
+        return Response(LicenceSerializer(checked, context={"request": request}).data)
 
 
 class LicenceFileView(APIView):

@@ -10,6 +10,7 @@ urlpatterns = [
     path("suppliers/<int:pk>/", api.SupplierDetailView.as_view(), name="api-supplier"),
     path("suppliers/<int:pk>/licences/", api.LicenceListView.as_view(), name="api-supplier-licences"),
     path("suppliers/<int:pk>/licences/<int:licence_id>/", api.LicenceDetailView.as_view(), name="api-supplier-licence"),
+    path("suppliers/<int:pk>/licences/<int:licence_id>/check", api.LicenceCheckView.as_view(), name="api-supplier-licence-check"),
     path("suppliers/<int:pk>/licences/<int:licence_id>/file", api.LicenceFileView.as_view(), name="api-supplier-licence-file"),
     path("suppliers/<int:pk>/follows/", api.FollowListView.as_view(), name="api-supplier-follows"),
     path("suppliers/<int:pk>/follows/<int:follow_id>/", api.FollowDetailView.as_view(), name="api-supplier-follow"),

@@ -133,7 +133,7 @@ def seed(world, stdout) -> None:
         for number, code in enumerate(details["licences"], start=1):
             reference = f"{supplier.country}-{code.upper()}-{supplier.pk:04d}{number}"
             pdf = licence_pdf(types[code].name, [supplier.legal_name, f"No. {reference}", f"Valid until {today + timedelta(days=730)}"])
-            actions.add_licence(
+            licence = actions.add_licence(
                 admin,
                 supplier,
                 licence_type=types[code],
@@ -143,6 +143,7 @@ def seed(world, stdout) -> None:
                 valid_to=today + timedelta(days=730),
                 upload=SimpleUploadedFile(f"{code}.pdf", pdf, content_type="application/pdf"),
             )
+            actions.check_licence(officer, licence, accept=True)
         for kind, target in details["follows"]:
             if kind == Follow.Kind.BUYER:
                 actions.add_follow(admin, supplier, kind=kind, buyer=world.organisations[target])

@@ -76,7 +76,9 @@ def check_bidder(organisation, tender, now: datetime, *, item_categories=None) -
         return supplier, _("Your firm's registration has not been verified yet.")
     if supplier.lacks_licence:
         missing = sorted(missing_types.values_list("name", flat=True))
-        return supplier, _("Your firm has no valid licence of the required type: %(types)s.") % {"types": ", ".join(missing)}
+        return supplier, _(
+            "Your firm has no valid licence of the required type: %(types)s. A licence counts once the registry has accepted it."
+        ) % {"types": ", ".join(missing)}
     return supplier, None
 
 

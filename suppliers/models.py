@@ -196,10 +196,24 @@ def licence_path(licence: "Licence", filename: str) -> str:
 
 class LicenceQuerySet(models.QuerySet):
     def valid_on(self, day: date):
-        return self.filter(valid_from__lte=day).filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=day))
+        """Accepted by the registry and in force on `day`: the licences that count for bidding."""
+        return self.filter(status=Licence.Status.ACCEPTED, valid_from__lte=day).filter(
+            models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=day)
+        )
+
+    def to_check(self):
+        return self.filter(status=Licence.Status.PENDING)
 
 
 class Licence(models.Model):
+    """A licence or certificate the firm holds. It counts for bidding once a registry officer has
+    looked at the document and accepted it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting the registry's check")
+        ACCEPTED = "accepted", _("Accepted by the registry")
+        REJECTED = "rejected", _("Refused by the registry")
+
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="licences", verbose_name=_("supplier"))
     licence_type = models.ForeignKey(LicenceType, on_delete=models.PROTECT, related_name="licences", verbose_name=_("type"))
     number = models.CharField(_("number"), max_length=100)
@@ -212,6 +226,12 @@ class Licence(models.Model):
     size = models.PositiveBigIntegerField(_("size (bytes)"), null=True, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    status = models.CharField(_("registry check"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("checked by")
+    )
+    check_reason = models.TextField(_("reason for refusal"), blank=True)
 
     objects = LicenceQuerySet.as_manager()
 
@@ -229,6 +249,7 @@ class Licence(models.Model):
         return f"{self.licence_type} {self.number}"
 
     def is_valid_on(self, day: date) -> bool:
+        """In force on `day` by its dates (whether or not the registry has accepted it yet)."""
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/categories/<int:category_id>/remove/", firm.category_remove, name="category-remove"),
     path("<int:pk>/licences/new/", firm.licence_new, name="licence-new"),
     path("<int:pk>/licences/<int:licence_id>/file/", firm.licence_file, name="licence-file"),
+    path("<int:pk>/licences/<int:licence_id>/check/", registry.licence_check, name="licence-check"),
     path("<int:pk>/licences/<int:licence_id>/remove/", firm.licence_remove, name="licence-remove"),
     path("<int:pk>/follows/", firm.follows, name="follows"),
     path("<int:pk>/follows/<int:follow_id>/remove/", firm.follow_remove, name="follow-remove"),

@@ -83,3 +83,16 @@ __all__ = [
     "make_supplier_organisation",
     "make_user",
 ]
+
+
+def accept_licence(licence):
+    """The registry's look at an uploaded licence, by a registry officer of the platform."""
+    from suppliers.actions import check_licence
+
+    platform = Organisation.objects.filter(kind=Organisation.Kind.PLATFORM).first() or make_organisation(
+        Organisation.Kind.PLATFORM, name="Platform", code="platform"
+    )
+    officer = User.objects.filter(email="licence-check@platform.test").first() or make_member(
+        platform, Role.REGISTRY_OFFICER, "licence-check@platform.test"
+    )
+    return check_licence(officer, licence, accept=True)

@@ -9,6 +9,7 @@ from suppliers.actions.follows import add_follow, remove_follow
 from suppliers.actions.licences import (
     add_licence,
     add_licence_requirement,
+    check_licence,
     create_licence_type,
     remove_licence,
     remove_licence_requirement,
@@ -37,6 +38,7 @@ __all__ = [
     "add_follow",
     "add_licence",
     "add_licence_requirement",
+    "check_licence",
     "create_licence_type",
     "debar_supplier",
     "end_expired_restrictions",

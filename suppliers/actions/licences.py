@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from marketplace import audit
-from marketplace.errors import ActionError, Problem
+from marketplace.errors import ActionError, Conflict, Problem
 from marketplace.models import Role, User
 from marketplace.notify import notify
 from suppliers import cpv
-from suppliers.actions.common import lock_supplier, members_of, supplier_url
+from suppliers.actions.common import lock_supplier, members_of, registry_officers, supplier_url, tell_firm
 from suppliers.models import Licence, LicenceExpiryWarning, LicenceRequirement, LicenceType, Supplier
 from suppliers.uploads import check_licence_file
 
@@ -86,6 +86,56 @@ def add_licence(
         # Nothing was recorded: the file written a moment ago must not stay behind.
         licence.file.delete(save=False)
         raise
+    notify(
+        registry_officers(),
+        kind="licence.to_check",
+        title=lambda: _("Licence to check: %(type)s of %(name)s") % {"type": licence_type.name, "name": supplier.legal_name},
+        url=supplier_url(supplier) + "#licences",
+        email=False,
+    )
+    return licence
+
+
+@transaction.atomic
+def check_licence(officer: User, licence: Licence, *, accept: bool, reason: str = "", now: datetime | None = None) -> Licence:
+    """The registry's look at a licence: accepted, it counts for bidding; refused, with the reason
+    the firm reads (it may upload a corrected one)."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not accept and not reason:
+        raise ActionError(_("Give the reason: the firm will read it."), code="required", field="reason")
+    supplier = lock_supplier(licence.supplier_id)
+    licence = Licence.objects.select_for_update().select_related("licence_type").get(pk=licence.pk)
+    if licence.status != Licence.Status.PENDING:
+        raise Conflict(_("This licence was already checked."), code="already_checked")
+    licence.status = Licence.Status.ACCEPTED if accept else Licence.Status.REJECTED
+    licence.checked_at, licence.checked_by, licence.check_reason = now, officer, "" if accept else reason
+    licence.save(update_fields=["status", "checked_at", "checked_by", "check_reason"])
+    audit.record(
+        "licence.accepted" if accept else "licence.rejected",
+        actor=officer,
+        organisation=supplier.organisation,
+        obj=licence,
+        payload={"type": licence.licence_type.code, "number": licence.number, "sha256": licence.sha256} | ({} if accept else {"reason": reason}),
+        now=now,
+    )
+    names = {"type": licence.licence_type.name, "number": licence.number}
+    if accept:
+        tell_firm(
+            supplier,
+            kind="licence.accepted",
+            title=lambda: _("%(type)s %(number)s accepted by the registry") % names,
+            body=lambda: _("It now counts for the tenders that require it."),
+            admins_only=True,
+        )
+    else:
+        tell_firm(
+            supplier,
+            kind="licence.rejected",
+            title=lambda: _("%(type)s %(number)s refused by the registry") % names,
+            body=lambda: _("The registry refused it: %(reason)s Upload a corrected licence from your firm's page.") % {"reason": reason},
+            admins_only=True,
+        )
     return licence
 
 

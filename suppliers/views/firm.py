@@ -166,7 +166,7 @@ def licence_new(request, pk: int):
                 apply_problems(form, error)
                 status = error.status
             else:
-                messages.success(request, _("The licence is recorded."))
+                messages.success(request, _("The licence is recorded. It counts for bidding once the registry has checked it."))
                 return redirect("suppliers:detail", supplier.pk)
         else:
             status = 400

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -11,7 +12,7 @@ from marketplace.errors import ActionError
 from suppliers import actions
 from suppliers.filters import RegistryFilter
 from suppliers.forms import LicenceTypeForm, ReasonForm, RequirementForm, RestrictionForm, apply_problems
-from suppliers.models import LicenceRequirement, LicenceType, Supplier
+from suppliers.models import Licence, LicenceRequirement, LicenceType, Supplier
 from suppliers.views.common import filtered, page_of, query_without_page, supplier_for
 from suppliers.views.firm import render_detail
 
@@ -22,7 +23,12 @@ def queue(request):
     # Without any filter the queue shows what waits for a decision, oldest first.
     data = request.GET if request.GET else {"status": Supplier.Status.APPLIED}
     listed = RegistryFilter(data, queryset=Supplier.objects.select_related("organisation").order_by("submitted_at"))
-    context = {"filter": listed, "page": page_of(request, filtered(listed)), "query": query_without_page(request)}
+    context = {
+        "filter": listed,
+        "page": page_of(request, filtered(listed)),
+        "query": query_without_page(request),
+        "licences_to_check": Licence.objects.to_check().select_related("supplier", "licence_type").order_by("uploaded_at")[:50],
+    }
     return render(request, "suppliers/queue.html", context)
 
 
@@ -41,6 +47,25 @@ def _decide(request, pk: int, form_class, prefix: str, decide, done: str):
         return render_detail(request, supplier, decision_forms={prefix: form}, status=error.status)
     messages.success(request, done % {"name": supplier.legal_name})
     return redirect("suppliers:detail", supplier.pk)
+
+
+@login_required
+@require_POST
+def licence_check(request, pk: int, licence_id: int):
+    supplier = supplier_for(request, pk, "decide_supplier")
+    licence = get_object_or_404(supplier.licences, pk=licence_id)
+    form = ReasonForm(request.POST, prefix=f"licence-{licence.pk}")
+    accept = request.POST.get("decision") == "accept"
+    if not form.is_valid():
+        return render_detail(request, supplier, status=400)
+    try:
+        actions.check_licence(request.user, licence, accept=accept, reason=form.cleaned_data["reason"])
+    except ActionError as error:
+        messages.error(request, error.message)
+        return redirect(f"{reverse('suppliers:detail', args=[supplier.pk])}#licences")
+    done = _("%(number)s is accepted.") if accept else _("%(number)s is refused; the firm is told why.")
+    messages.success(request, done % {"number": licence.number})
+    return redirect(f"{reverse('suppliers:detail', args=[supplier.pk])}#licences")
 
 
 @login_required

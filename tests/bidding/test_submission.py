@@ -184,7 +184,13 @@ def test_supplier_without_a_valid_required_licence_gets_403(officer, supplier_a,
     tender.required_licence_types.add(works)
     helpers.publish(tender, officer)
     Licence.objects.create(
-        supplier=supplier_record_a, licence_type=works, number="W-1", issuer="Board", valid_from="2020-01-01", valid_to="2021-01-01"
+        supplier=supplier_record_a,
+        licence_type=works,
+        number="W-1",
+        issuer="Board",
+        valid_from="2020-01-01",
+        valid_to="2021-01-01",
+        status=Licence.Status.ACCEPTED,
     )
     response = submit(api_as(supplier_a), tender, helpers.seal_bid(tender, supplier_org_a))
     assert response.status_code == 403 and "Works licence" in response.json()["errors"][0]["message"]

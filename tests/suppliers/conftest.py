@@ -46,3 +46,14 @@ def construction_permit(db) -> LicenceType:
     permit = LicenceType.objects.create(code="construction-permit", name="Construction permit")
     LicenceRequirement.objects.create(licence_type=permit, category="45000000")
     return permit
+
+
+@pytest.fixture
+def api_as(api_client, token_for):
+    """`api_as(user)` returns the API client authenticated with the user's token."""
+
+    def authenticate(user):
+        api_client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+        return api_client
+
+    return authenticate

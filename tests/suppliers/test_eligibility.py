@@ -7,21 +7,24 @@ from django.utils import timezone
 from suppliers.actions import add_licence
 from suppliers.eligibility import bidding_refusal, licences_needed_by
 from suppliers.models import Supplier
+from tests.factories import accept_licence
 from tests.suppliers.factories import make_tender, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
 
 def hold(firm, admin, licence_type, valid_to):
-    return add_licence(
-        admin,
-        firm,
-        licence_type=licence_type,
-        number="P-1",
-        issuer="O",
-        valid_from=date(2026, 1, 1),
-        valid_to=valid_to,
-        upload=pdf_upload(),
+    return accept_licence(
+        add_licence(
+            admin,
+            firm,
+            licence_type=licence_type,
+            number="P-1",
+            issuer="O",
+            valid_from=date(2026, 1, 1),
+            valid_to=valid_to,
+            upload=pdf_upload(),
+        )
     )
 
 
@@ -38,7 +41,7 @@ def test_an_expired_required_licence_blocks_bidding_from_the_day_after(agency, f
     with time_machine.travel("2030-07-01 00:00:01Z"):
         assert (
             bidding_refusal(firm_a.organisation, tender, timezone.now())
-            == "Your firm has no valid licence of the required type: Construction permit."
+            == "Your firm has no valid licence of the required type: Construction permit. A licence counts once the registry has accepted it."
         )
 
 

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from marketplace.models import AuditEvent, Notification
 from suppliers.actions import add_licence, send_licence_expiry_warnings
@@ -225,3 +226,43 @@ def test_a_pdf_header_on_an_executable_is_refused(as_user, supplier_a, firm_a, b
     response = as_user(supplier_a).post(f"/suppliers/{firm_a.pk}/licences/new/", licence_form(business_licence, disguised))
     assert response.status_code == 422 and "not a real PDF file" in response.text
     assert not Licence.objects.exists()
+
+
+def test_a_licence_counts_for_bidding_only_once_the_registry_accepts_it(
+    agency, firm_a, supplier_a, construction_permit, registry_officer, client
+):
+    from suppliers.eligibility import bidding_refusal
+    from tests.suppliers.factories import make_tender
+
+    licence = uploaded(firm_a, supplier_a, construction_permit)
+    tender = make_tender(agency, main_category="45233000")
+    assert licence.status == Licence.Status.PENDING
+    assert "accepted" in bidding_refusal(firm_a.organisation, tender, timezone.now())
+    assert Notification.objects.filter(user=registry_officer, kind="licence.to_check").exists()
+    client.force_login(registry_officer)
+    assert "Licences to check" in client.get("/suppliers/registry/").text
+    answer = client.post(f"/suppliers/{firm_a.pk}/licences/{licence.pk}/check/", {"decision": "accept"})
+    assert answer.status_code == 302
+    licence.refresh_from_db()
+    assert licence.status == Licence.Status.ACCEPTED and licence.checked_by == registry_officer
+    assert bidding_refusal(firm_a.organisation, tender, timezone.now()) is None
+    assert AuditEvent.objects.filter(action="licence.accepted").exists()
+
+
+def test_a_refused_licence_says_why_and_a_second_check_is_a_conflict(firm_a, supplier_a, construction_permit, registry_officer, api_as):
+    licence = uploaded(firm_a, supplier_a, construction_permit)
+    url = f"/api/v1/suppliers/{firm_a.pk}/licences/{licence.pk}/check"
+    without_reason = api_as(registry_officer).post(url, {"decision": "reject"}, format="json")
+    assert without_reason.status_code == 422 and Licence.objects.get(pk=licence.pk).status == Licence.Status.PENDING
+    refused = api_as(registry_officer).post(url, {"decision": "reject", "reason": "The scan is unreadable."}, format="json")
+    assert refused.status_code == 200 and refused.json()["status"] == "rejected"
+    assert Notification.objects.filter(user=supplier_a, kind="licence.rejected", body__contains="unreadable").exists()
+    assert api_as(registry_officer).post(url, {"decision": "accept"}, format="json").status_code == 409
+
+
+def test_only_registry_officers_check_licences(firm_a, supplier_a, construction_permit, officer, api_as):
+    licence = uploaded(firm_a, supplier_a, construction_permit)
+    url = f"/api/v1/suppliers/{firm_a.pk}/licences/{licence.pk}/check"
+    for user in [supplier_a, officer]:
+        assert api_as(user).post(url, {"decision": "accept"}, format="json").status_code in (403, 404)
+    assert Licence.objects.get(pk=licence.pk).status == Licence.Status.PENDING
