@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bidding.models import Opening
+from evaluation import demo as evaluation_demo
 from evaluation.models import AwardNotice
 from marketplace.models import User
 from tenders.models import Tender
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 def test_the_demo_has_an_awarded_tender_and_one_in_evaluation(client):
     call_command("seed_demo")
-    awarded = Tender.objects.get(status=Tender.Status.AWARDED)
+    awarded = Tender.objects.get(title=evaluation_demo.AWARDED)
+    assert awarded.status == Tender.Status.AWARDED
     evaluating = Tender.objects.get(status=Tender.Status.EVALUATING)
     assert Opening.objects.filter(tender=awarded, round="bid", status="complete").exists()
     assert Opening.objects.filter(tender=evaluating, round="technical", status="complete").exists()

@@ -10,6 +10,7 @@ SEEDERS: list[str] = [
     "tenders.demo.seed",
     "payments.demo.prepare",
     "evaluation.demo.seed",
+    "contracts.demo.seed",
     "payments.demo.seed",
     "bidding.demo.seed_live_opening",
 ]

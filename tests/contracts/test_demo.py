@@ -1,0 +1,47 @@
+"""The demo's contracts: one active, signed by both parties, with a milestone accepted and one
+delivered; one awaiting the supplier's signature. The signed PDF validates with pyHanko's own
+validator against the root the platform publishes."""
+
+from io import BytesIO
+
+import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from django.core.management import call_command
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+
+from contracts import demo
+from contracts.models import Contract, Milestone
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("seed_demo")
+
+
+def test_the_demo_shows_an_active_contract_and_one_awaiting_the_supplier(seeded, client):
+    active = Contract.objects.get(tender__title=demo.ACTIVE)
+    waiting = Contract.objects.get(tender__title=demo.AWAITING_SIGNATURE)
+    assert active.status == Contract.Status.ACTIVE and waiting.status == Contract.Status.AWAITING_SIGNATURES
+    assert [m.status for m in active.milestones.order_by("number")] == [Milestone.Status.ACCEPTED, Milestone.Status.DELIVERED]
+    assert sum(m.amount for m in active.milestones.all()) == active.value
+    assert client.get(f"/contracts/{active.pk}/").status_code == 200
+
+
+def test_the_demos_signed_pdf_validates_against_the_published_root(seeded, client):
+    active = Contract.objects.get(tender__title=demo.ACTIVE)
+    signed = client.get(f"/api/v1/contracts/{active.pk}/document/").content
+    pem = client.get("/api/v1/certificates/root.pem").content
+    root = asn1_x509.Certificate.load(x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER))
+    context = ValidationContext(trust_roots=[root], allow_fetching=False)
+    supplier, buyer = PdfFileReader(BytesIO(signed)).embedded_signatures
+    assert validate_pdf_signature(supplier, context).bottom_line
+    last = validate_pdf_signature(buyer, context)
+    assert last.bottom_line and last.coverage == SignatureCoverageLevel.ENTIRE_FILE
