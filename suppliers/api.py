@@ -128,7 +128,18 @@ class LicenceSerializer(serializers.ModelSerializer):
             "checked_at",
             "check_reason",
         ]
-        read_only_fields = ["id", "filename", "media_type", "size", "sha256", "uploaded_at", "file_url", "status", "checked_at", "check_reason"]
+        read_only_fields = [
+            "id",
+            "filename",
+            "media_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "file_url",
+            "status",
+            "checked_at",
+            "check_reason",
+        ]
         # The action checks the dates and says which field is wrong; the model constraint is its backstop.
         validators = []
 

@@ -116,7 +116,8 @@ def check_licence(officer: User, licence: Licence, *, accept: bool, reason: str 
         actor=officer,
         organisation=supplier.organisation,
         obj=licence,
-        payload={"type": licence.licence_type.code, "number": licence.number, "sha256": licence.sha256} | ({} if accept else {"reason": reason}),
+        payload={"type": licence.licence_type.code, "number": licence.number, "sha256": licence.sha256}
+        | ({} if accept else {"reason": reason}),
         now=now,
     )
     names = {"type": licence.licence_type.name, "number": licence.number}
