@@ -7,6 +7,7 @@ another firm is "not found" exactly like a bid that does not exist.
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -261,7 +262,7 @@ class PlaintextSchemaView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("tender", int, description="pin the tender's id, envelopes, currency and lots")],
-        responses=OpenApiResponse(serializers.DictField(), description="a JSON Schema (draft 2020-12)"),
+        responses=OpenApiResponse(OpenApiTypes.OBJECT, description="a JSON Schema (draft 2020-12)"),
     )
     def get(self, request):
         tender = None
