@@ -193,6 +193,16 @@ class Bid(FSMModelMixin, models.Model):
     def lose(self) -> None:
         pass
 
+    # A re-award: the lot goes to this bid, ranked next, after the winner refused the contract.
+    @transition(field=status, source=Status.UNSUCCESSFUL, target=Status.AWARDED)
+    def award_after_refusal(self) -> None:
+        pass
+
+    # The winner refused the contract of its only lot (or of every lot it won).
+    @transition(field=status, source=Status.AWARDED, target=Status.UNSUCCESSFUL)
+    def forgo_award(self) -> None:
+        pass
+
 
 class Envelope(models.Model):
     """One sealed envelope of a bid, stored exactly as received (compact JWE)."""

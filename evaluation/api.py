@@ -246,6 +246,16 @@ class ConfirmView(Action):
         return Response({"confirmed": [a.pk for a in awards]})
 
 
+class AwardAgainView(Action):
+    @extend_schema(request=None, responses={201: serializers.AwardNoticeSerializer, **ERRORS})
+    def post(self, request, pk: int, lot: int):
+        """Award a lot whose winner refused the contract to the next-ranked qualified bid: a new
+        notice with its own standstill (409 when no award was withdrawn or no bid is ranked next)."""
+        tender = queries.tender_for(request.user, pk, "manage_evaluation")
+        notice = actions.award_next_ranked(request.user, tender, lot)
+        return Response(serializers.AwardNoticeSerializer(notice).data, status=status.HTTP_201_CREATED)
+
+
 # Challenges -------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("tenders/<int:pk>/evaluation/report/", api.ReportView.as_view(), name="api-evaluation-report"),
     path("tenders/<int:pk>/evaluation/award/", api.AwardView.as_view(), name="api-evaluation-award"),
     path("tenders/<int:pk>/evaluation/confirm/", api.ConfirmView.as_view(), name="api-evaluation-confirm"),
+    path("tenders/<int:pk>/evaluation/lots/<int:lot>/award-again/", api.AwardAgainView.as_view(), name="api-evaluation-award-again"),
     path("tenders/<int:pk>/challenges/", api.ChallengesView.as_view(), name="api-challenges"),
     path("bid-clarifications/<int:pk>/answer/", api.ClarificationAnswerView.as_view(), name="api-bid-clarification-answer"),
     path("price-reviews/<int:pk>/decision/", api.PriceDecisionView.as_view(), name="api-price-review-decision"),

@@ -289,6 +289,8 @@ class Award(FSMModelMixin, models.Model):
         CONFIRMED = "confirmed", _("Confirmed")  # standstill over with no open challenge: ready for a contract
         CANCELLED = "cancelled", _("Cancelled")  # a challenge was upheld, or the winner declined or failed to sign the contract
 
+    IN_FORCE_STATUSES = (Status.PENDING, Status.ACTIVE, Status.CONFIRMED)
+
     notice = models.ForeignKey(AwardNotice, on_delete=models.PROTECT, related_name="awards")
     tender = models.ForeignKey("tenders.Tender", on_delete=models.PROTECT, related_name="awards")
     lot = models.ForeignKey("tenders.Lot", on_delete=models.PROTECT, related_name="awards")

@@ -167,11 +167,19 @@ def notice_content(
     standstill_ends_at: datetime | None,
     report_version: int | None,
     reason: str = "",
+    winners: dict[int, str] | None = None,
 ) -> dict:
+    """The notice's content. `winners` ({lot number: bid id}) makes it the notice of a re-award:
+    only those lots, each won by the bid named (ranked after the firm that refused the contract)."""
     tender = result.tender
     lots = lots_block(result, public=True)
+    if winners is not None:
+        lots = [block for block in lots if block["lot"] in winners]
     for block in lots:
-        winner = block["ranking"][0] if block["ranking"] else None
+        if winners is not None:
+            winner = next(row for row in block["ranking"] if str(row["bid"]) == winners[block["lot"]])
+        else:
+            winner = block["ranking"][0] if block["ranking"] else None
         block["winner"] = None if winner is None else {"supplier": winner["supplier"], "price": winner["price"], "bid": winner["bid"]}
         block["status"] = "awarded" if winner else "unsuccessful"
     return json_safe(

@@ -24,6 +24,7 @@ tender_pages = [
     path("agency/<int:pk>/evaluation/report/<int:version>/", workspace.report, name="evaluation-report"),
     path("agency/<int:pk>/evaluation/award/", workspace.award, name="evaluation-award"),
     path("agency/<int:pk>/evaluation/confirm/", workspace.confirm, name="evaluation-confirm"),
+    path("agency/<int:pk>/evaluation/lots/<int:lot>/award-again/", workspace.award_again, name="evaluation-award-again"),
     path("agency/<int:pk>/evaluation/challenges/<int:challenge_id>/answer/", workspace.answer_challenge, name="challenge-answer"),
     path("<int:pk>/result/", bidders.result, name="result"),
     path("<int:pk>/result/clarifications/<int:clarification_id>/", bidders.answer_clarification, name="result-answer"),

@@ -1,6 +1,13 @@
 """Every state-changing use case of the evaluation and award, one function each, owning its transaction."""
 
-from evaluation.actions.award import approve_report, award_tender, cancel_confirmed_award, confirm_awards
+from evaluation.actions.award import (
+    approve_report,
+    award_next_ranked,
+    award_tender,
+    cancel_confirmed_award,
+    confirm_awards,
+    lots_to_award_again,
+)
 from evaluation.actions.challenges import (
     CHALLENGER_STATUSES,
     accept_answer,
@@ -30,6 +37,7 @@ __all__ = [
     "appoint_evaluator",
     "approve_report",
     "ask_bidder",
+    "award_next_ranked",
     "award_tender",
     "cancel_confirmed_award",
     "confirm_awards",
@@ -39,6 +47,7 @@ __all__ = [
     "disqualify_rejected_financial_envelopes",
     "escalate_challenge",
     "escalate_overdue",
+    "lots_to_award_again",
     "lodge_challenge",
     "open_financial_round",
     "qualify_bid",

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -272,8 +273,12 @@ def confirm_awards(actor: User | None, tender: Tender | int, *, quiet: bool = Fa
             )
             award_confirmed.send(sender=Award, award=award, actor=actor, now=now)
         winners = {a.bid_id for a in awards}
-        for bid in Bid.objects.select_for_update(of=("self",)).filter(tender=tender, status=Bid.Status.QUALIFIED):
-            bid.award() if bid.pk in winners else bid.lose()
+        deciding = Q(status=Bid.Status.QUALIFIED) | Q(pk__in=winners, status=Bid.Status.UNSUCCESSFUL)
+        for bid in Bid.objects.select_for_update(of=("self",)).filter(deciding, tender=tender):
+            if bid.status == Bid.Status.UNSUCCESSFUL:
+                bid.award_after_refusal()
+            else:
+                bid.award() if bid.pk in winners else bid.lose()
             bid.save(update_fields=["status"])
             audit.record(f"bid.{bid.status}", actor=actor, organisation=tender.buyer, obj=bid, payload={"tender": tender.pk}, now=now)
         live.publish(f"tender.{tender.pk}", "award.confirmed", {"lots": sorted(a.lot_id for a in awards)})
@@ -301,6 +306,10 @@ def cancel_confirmed_award(actor: User | None, award: Award, *, reason: str, now
         award.withdraw()
         award.cancelled_at, award.cancellation_reason = now, reason
         award.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
+        bid = Bid.objects.select_for_update(of=("self",)).get(pk=award.bid_id)
+        if bid.status == Bid.Status.AWARDED and not bid.awards.filter(status__in=Award.IN_FORCE_STATUSES).exists():
+            bid.forgo_award()
+            bid.save(update_fields=["status"])
         audit.record(
             "award.cancelled",
             actor=actor,
@@ -310,3 +319,118 @@ def cancel_confirmed_award(actor: User | None, award: Award, *, reason: str, now
             now=now,
         )
     return award
+
+
+def lots_to_award_again(tender: Tender) -> list:
+    """The lots whose confirmed award was withdrawn from its winner (who declined the contract or
+    let the signing period end) and that no award holds now: each may go to the next-ranked bid."""
+    withdrawn = Award.objects.filter(tender=tender, status=Award.Status.CANCELLED, confirmed_at__isnull=False)
+    held = Award.objects.filter(tender=tender, status__in=Award.IN_FORCE_STATUSES).values("lot")
+    return list(tender.lots.filter(pk__in=withdrawn.values("lot")).exclude(pk__in=held).order_by("number"))
+
+
+def award_next_ranked(actor: User, tender: Tender, lot_number: int) -> AwardNotice:
+    """Award the lot again, to the best-ranked qualified bid of the existing evaluation whose firm
+    has not already refused it (政府采购法 Art. 46; 实施条例 Art. 49): a new signed notice for that
+    lot, with its own standstill and challenges, as the first award had."""
+    from evaluation.tasks import schedule_confirmation
+
+    with transaction.atomic():
+        tender = lock(tender)
+        if tender.status != Tender.Status.AWARDED:
+            raise Conflict(_("Only an awarded tender can have a lot awarded again."), code="not_awarded")
+        lot = next((lot for lot in lots_to_award_again(tender) if lot.number == lot_number), None)
+        if lot is None:
+            raise Conflict(
+                _("Lot %(lot)s has no award withdrawn from its winner to give again.") % {"lot": lot_number}, code="nothing_to_award_again"
+            )
+        result = standing(tender)
+        if result.problems:
+            raise ActionError(problems=result.problems)
+        refused = Award.objects.filter(lot=lot, status=Award.Status.CANCELLED, confirmed_at__isnull=False)
+        refusers = {str(bid_id) for bid_id in refused.values_list("bid", flat=True)}
+        lot_standing = next(s for s in result.lots if s.lot.pk == lot.pk)
+        following = [r for r in lot_standing.ranking if r.entry.bid_id not in refusers]
+        if not following:
+            raise Conflict(
+                _("No other qualified bid is ranked for lot %(lot)s: it cannot be awarded again.") % {"lot": lot.number},
+                code="no_next_ranked_bid",
+            )
+        chosen = following[0]
+        bid = result.bid(chosen.entry.bid_id)
+        previous = refused.select_related("supplier", "notice__report").order_by("-cancelled_at").first()
+        # The same evaluation decides: the report the first notice cited is cited again.
+        report = previous.notice.report
+        now = timezone.now()
+        standstill_ends_at = now + timedelta(days=tender.standstill_days)
+        number = tender.award_notices.count() + 1
+        reason = _(
+            "Lot %(lot)s: %(firm)s did not sign the contract (%(why)s). The lot goes to the next-ranked qualified bid of the same evaluation."
+        ) % {"lot": lot.number, "firm": previous.supplier.name, "why": previous.cancellation_reason}
+        content = reports.notice_content(
+            result,
+            number=number,
+            kind=AwardNotice.Kind.AWARD,
+            published_at=now,
+            standstill_ends_at=standstill_ends_at,
+            report_version=report.version if report else None,
+            reason=reason,
+            winners={lot.number: str(bid.pk)},
+        ) | {"audit_checkpoint": audit.checkpoint_reference(), "replaces": {"award": previous.pk, "notice": previous.notice_id}}
+        notice = AwardNotice.objects.create(
+            tender=tender,
+            number=number,
+            kind=AwardNotice.Kind.AWARD,
+            report=report,
+            content=content,
+            signature=signing.sign(content),
+            bids_count=len(result.bids),
+            published_at=now,
+            standstill_ends_at=standstill_ends_at,
+        )
+        award = Award.objects.create(
+            notice=notice,
+            tender=tender,
+            lot=lot,
+            bid=bid,
+            supplier=bid.organisation,
+            price=chosen.entry.price,
+            currency=result.currency,
+            created_at=now,
+        )
+        award.activate()
+        award.activated_at, award.standstill_ends_at = now, standstill_ends_at
+        award.save(update_fields=["status", "activated_at", "standstill_ends_at"])
+        audit.record(
+            "award.created_again",
+            actor=actor,
+            organisation=tender.buyer,
+            obj=award,
+            payload={"tender": tender.pk, "lot": lot.number, "bid": str(bid.pk), "replaces": previous.pk, "notice": notice.pk},
+            now=now,
+        )
+        with platform_language():
+            notify(
+                firm_members(bid.organisation_id),
+                kind="award.result",
+                title=lambda: _("%(reference)s: lot %(lot)s is awarded to your bid") % {"reference": tender.reference, "lot": lot.number},
+                body=lambda: _(
+                    "The winner did not sign the contract; your bid is ranked next. Bidders may challenge this award until %(end)s."
+                )
+                % {"end": shown(standstill_ends_at)},
+                url=result_path(tender),
+                organisation=bid.organisation,
+            )
+        announcement = {
+            "notice": notice.pk,
+            "kind": notice.kind,
+            "reference": tender.reference,
+            "title": f"{tender.reference} {tender.title}",
+            "url": reverse("awards:detail", args=[notice.pk]),
+            "standstill_ends_at": standstill_ends_at,
+        }
+        live.publish(f"tender.{tender.pk}", "award.published", announcement | {"status": tender.status, "signature": notice.signature})
+        live.publish("public", "award.published", announcement)
+        schedule_confirmation(notice)
+        award_published.send(sender=AwardNotice, notice=notice, tender=tender, actor=actor, now=now)
+    return notice

@@ -60,6 +60,7 @@ def workspace_context(request, tender: Tender, problems: list[Problem] | None = 
         "committee": list(tender.evaluators.select_related("user")),
         "weighted": tender.award_method == AwardMethod.WEIGHTED,
         "notices": list(tender.award_notices.order_by("-number")),
+        "to_award_again": actions.lots_to_award_again(tender) if is_officer and tender.status == Tender.Status.AWARDED else [],
         "reports": list(tender.evaluation_reports.order_by("-version")[:5]),
         "challenges": list(Challenge.objects.filter(tender=tender).select_related("organisation").prefetch_related("documents"))
         if is_officer
@@ -288,6 +289,30 @@ def award(request, pk: int):
 def confirm(request, pk: int):
     tender = queries.tender_for(request.user, pk, "manage_evaluation")
     return _act(request, tender, "award", lambda: actions.confirm_awards(request.user, tender), _("The awards are confirmed."))
+
+
+@login_required
+@require_POST
+def award_again(request, pk: int, lot: int):
+    tender = queries.tender_for(request.user, pk, "manage_evaluation")
+    if page := confirmation.ask(
+        request,
+        title=_("Award lot %(lot)s of %(reference)s to the next-ranked bid?") % {"lot": lot, "reference": tender.reference},
+        consequences=[
+            _("A new signed award notice for this lot is public at once; the bid ranked next is told it won."),
+            _("A new standstill starts: bidders may challenge this award until it ends."),
+        ],
+        action=_("Award to the next-ranked bid"),
+        back=reverse("tenders:evaluation", args=[tender.pk]),
+    ):
+        return page
+    return _act(
+        request,
+        tender,
+        "award",
+        lambda: actions.award_next_ranked(request.user, tender, lot),
+        _("The lot is awarded to the next-ranked bid; the standstill has started."),
+    )
 
 
 @login_required
