@@ -39,3 +39,58 @@ class RejectDeliveryForm(forms.Form):
 class TerminateForm(forms.Form):
     reason = forms.CharField(label=_("Why the contract is terminated"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)
     amount_paid = forms.DecimalField(label=_("Amount paid under the contract"), max_digits=18, decimal_places=2, min_value=0)
+
+
+class DraftForm(forms.Form):
+    """What the buyer's officer may write in a draft: the period, the special terms and the
+    names and titles of both parties' signatories (value, items and supplier are the award's)."""
+
+    period_start = forms.DateField(label=_("Performance from"), widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    period_end = forms.DateField(label=_("Performance until"), widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    special_terms = forms.CharField(label=_("Special terms"), widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=20_000)
+
+    def __init__(self, *args, contract, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parties = {}
+        for party, label in (("buyer", _("Buyer's signatory")), ("supplier", _("Supplier's signatory"))):
+            signatories = getattr(contract, f"{party}_details")["signatories"]
+            self.parties[party] = signatories
+            for index, signatory in enumerate(signatories):
+                self.fields[f"{party}_{index}_name"] = forms.CharField(
+                    label=f"{label} {index + 1}: {signatory['email']}", initial=signatory["name"], max_length=200
+                )
+                self.fields[f"{party}_{index}_title"] = forms.CharField(
+                    label=_("Title"), initial=signatory.get("title", ""), max_length=200, required=False
+                )
+
+    def changes(self) -> dict:
+        """The changes for `contracts.actions.edit_draft`."""
+        data = self.cleaned_data
+        changes = {name: data[name] for name in ("period_start", "period_end", "special_terms")}
+        for party, signatories in self.parties.items():
+            changes[f"{party}_signatories"] = [
+                {"name": data[f"{party}_{i}_name"], "title": data[f"{party}_{i}_title"], "email": s.get("email", "")}
+                for i, s in enumerate(signatories)
+            ]
+        return changes
+
+
+class MilestoneForm(forms.Form):
+    description = forms.CharField(label=_("Description"), max_length=500, required=False)
+    deliverables = forms.CharField(label=_("Deliverables"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000)
+    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    amount = forms.DecimalField(label=_("Amount"), max_digits=18, decimal_places=2, required=False)
+
+    def clean(self):
+        data = super().clean()
+        given = [name for name in ("description", "due_date", "amount") if data.get(name) not in (None, "")]
+        if given and len(given) < 3:
+            raise forms.ValidationError(_("A milestone needs a description, a due date and an amount."), code="incomplete")
+        return data
+
+    @property
+    def is_blank(self) -> bool:
+        return not any(self.cleaned_data.get(name) not in (None, "") for name in ("description", "due_date", "amount", "deliverables"))
+
+
+MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, max_num=50, absolute_max=50, validate_max=True)

@@ -5,6 +5,8 @@ from contracts import views
 urlpatterns = [
     path("", views.contracts, name="list"),
     path("<int:pk>/", views.contract, name="detail"),
+    path("<int:pk>/prepare/", views.prepare, name="prepare"),
+    path("<int:pk>/send/", views.send, name="send"),
     path("<int:pk>/sign/", views.sign, name="sign"),
     path("<int:pk>/decline/", views.decline, name="decline"),
     path("<int:pk>/terminate/", views.terminate, name="terminate"),

@@ -5,6 +5,7 @@ milestones with the forms to deliver (the firm), to accept or reject a delivery 
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts import access as contract_access
-from contracts import actions, closing, deliveries, forms
+from contracts import actions, closing, deliveries, document, forms
 from contracts.models import Contract, Milestone
 from contracts.queries import contract_for, milestone_for
 from marketplace import access, confirm
@@ -105,6 +106,87 @@ def _form_ids(number: int) -> str:
 
 def contract(request, pk: int):
     return _page(request, contract_for(request.user, pk))
+
+
+@login_required
+def prepare(request, pk: int):
+    """The draft's page for the buyer's officer: period, signatories, special terms, milestones."""
+    found = contract_for(request.user, pk, "prepare_contract")
+    if request.method != "POST":
+        initial = [
+            {"description": m.description, "deliverables": m.deliverables, "due_date": m.due_date, "amount": m.amount}
+            for m in found.milestones.all()
+        ]
+        return _prepare_page(
+            request,
+            found,
+            forms.DraftForm(contract=found, initial={f: getattr(found, f) for f in ("period_start", "period_end", "special_terms")}),
+            forms.MilestoneFormSet(initial=initial, prefix="milestones"),
+        )
+    form = forms.DraftForm(request.POST, contract=found)
+    milestone_forms = forms.MilestoneFormSet(request.POST, prefix="milestones")
+    if not (form.is_valid() and milestone_forms.is_valid()):
+        return _prepare_page(request, found, form, milestone_forms, status=400)
+    plans = [
+        document.Milestone(f.cleaned_data["description"], f.cleaned_data["due_date"], f.cleaned_data["amount"], f.cleaned_data["deliverables"])
+        for f in milestone_forms
+        if not f.is_blank
+    ]
+    try:
+        with transaction.atomic():  # both or neither: the draft as sent, or as it was
+            actions.edit_draft(request.user, found, form.changes())
+            actions.set_milestones(request.user, found, plans)
+    except ActionError as error:
+        found.refresh_from_db()
+        return _prepare_page(request, found, form, milestone_forms, problems=error.problems, status=error.status)
+    messages.success(request, _("The draft is saved."))
+    return redirect("contracts:prepare", pk=pk)
+
+
+def _prepare_page(request, contract: Contract, form, milestone_forms, *, problems=(), status: int = 200):
+    return render(
+        request,
+        "contracts/prepare.html",
+        {"contract": contract, "form": form, "milestone_forms": milestone_forms, "items": contract.items.all(), "problems": problems},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def send(request, pk: int):
+    found = contract_for(request.user, pk, "prepare_contract")
+    if page := confirm.ask(
+        request,
+        title=_("Send contract %(number)s for signature?") % {"number": found.number},
+        consequences=[
+            _("The document is rendered and fixed: the draft cannot be edited any more."),
+            _("The supplier signs first, by %(deadline)s; then the buyer's signatory.") % {"deadline": found.signing_deadline},
+        ],
+        action=_("Send for signature"),
+        back=reverse("contracts:prepare", args=[pk]),
+    ):
+        return page
+    try:
+        actions.send_for_signature(request.user, found)
+    except ActionError as error:
+        found.refresh_from_db()
+        return _prepare_page(
+            request,
+            found,
+            forms.DraftForm(contract=found, initial={f: getattr(found, f) for f in ("period_start", "period_end", "special_terms")}),
+            forms.MilestoneFormSet(
+                initial=[
+                    {"description": m.description, "deliverables": m.deliverables, "due_date": m.due_date, "amount": m.amount}
+                    for m in found.milestones.all()
+                ],
+                prefix="milestones",
+            ),
+            problems=error.problems,
+            status=error.status,
+        )
+    messages.success(request, _("Sent for signature. The supplier has been told."))
+    return redirect("contracts:detail", pk=pk)
 
 
 @login_required
