@@ -30,7 +30,7 @@ from tenders.models import Tender
 def complete_if_fulfilled(contract: Contract, *, actor: User | None, now: datetime) -> bool:
     """Complete the contract if its obligations are fulfilled (`Contract.obligations_fulfilled`),
     with the accepted milestones as its final value. Runs inside the caller's transaction, which
-    holds the tender's and the contract's locks. Returns whether it completed the contract."""
+    holds the contract's lock (and, but for an invoice's settlement, the tender's). Returns whether it completed the contract."""
     if contract.status != Contract.Status.ACTIVE or not contract.obligations_fulfilled():
         return False
     contract.complete()
@@ -52,7 +52,7 @@ def complete_if_fulfilled(contract: Contract, *, actor: User | None, now: dateti
             buyer_officers(contract) + supplier_members(contract),
             kind="contract.completed",
             title=lambda: _("Contract %(number)s is completed") % {"number": contract.number},
-            body=lambda: _("Every milestone is accepted."),
+            body=lambda: _("Every milestone is accepted and paid."),
             url=contract_path(contract),
             organisation=contract.buyer,
         )

@@ -110,12 +110,10 @@ class Contract(FSMModelMixin, models.Model):
         return next((s for s in self.signatures.all() if s.party == party), None)
 
     def obligations_fulfilled(self) -> bool:
-        """Whether the contract may be completed: it has milestones and every one is accepted.
-
-        For now acceptance is enough; once payments exist a milestone will have to be paid too
-        (`Milestone.Status.PAID`), and this is the one place that says so."""
+        """Whether the contract may be completed: it has milestones and every one is accepted
+        and paid (payments settle the invoices; `payments.invoices.settle` completes it)."""
         statuses = [m.status for m in self.milestones.all()]
-        return bool(statuses) and all(status in Milestone.ACCEPTED_STATUSES for status in statuses)
+        return bool(statuses) and all(status == Milestone.Status.PAID for status in statuses)
 
     @transition(field=status, source=Status.DRAFT, target=Status.AWAITING_SIGNATURES)
     def send_for_signature(self) -> None:
@@ -251,6 +249,11 @@ class Milestone(FSMModelMixin, models.Model):
     @transition(field=status, source=Status.INVOICED, target=Status.PAID)
     def mark_paid(self, now: datetime) -> None:
         self.paid_at = now
+
+    # The buyer's finance officer rejected the invoice: the amount may be invoiced again.
+    @transition(field=status, source=Status.INVOICED, target=Status.ACCEPTED)
+    def reopen_invoicing(self) -> None:
+        self.invoiced_at = None
 
 
 class Delivery(models.Model):

@@ -318,6 +318,13 @@ PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "offline"
 STRIPE_JS_URL = env_url("STRIPE_JS_URL", "https://js.stripe.com/v3/", schemes=("https", "http"))
 # The largest bid deposit, in percent of the estimated value (政府采购法实施条例 Art. 33: 2).
 DEPOSIT_MAX_PERCENT = env_int("DEPOSIT_MAX_PERCENT", 2, minimum=0, maximum=100)
+# Days a public buyer has to pay an invoice from its receipt (Directive 2011/7/EU, Art. 4: 30).
+INVOICE_PAYMENT_DAYS = env_int("INVOICE_PAYMENT_DAYS", 30, minimum=1, maximum=60)
+# The operator's flat fee per settled invoice, withheld from the supplier's payout: "2.00 EUR";
+# empty (the default) charges none. An invoice in another currency is charged none.
+PLATFORM_FEE = env_str("PLATFORM_FEE", "").strip()
+if PLATFORM_FEE and not re.fullmatch(r"\d{1,9}(\.\d{1,3})? [A-Z]{3}", PLATFORM_FEE):
+    raise SettingsError(f"PLATFORM_FEE={PLATFORM_FEE!r} must be an amount and a currency code, such as '2.00 EUR'")
 # How often a worker looks for deposits due back and refunds the gateway did not take yet.
 PAYMENTS_SWEEP_SECONDS = env_int("PAYMENTS_SWEEP_SECONDS", 300, minimum=10, maximum=86400)
 if STRIPE_SECRET_KEY:

@@ -32,6 +32,7 @@ from payments import ledger
 from payments.gateway import GatewayError, GatewayPayment, GatewayRefund, configured_gateway_name, gateway_for
 from payments.models import Gateway, Payment, Purpose, Refund
 from payments.money import Money, MoneyError, to_stripe_amount
+from payments.signals import payment_succeeded
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ def confirm_offline_payment(actor: User, payment: Payment, *, bank_reference: st
         ledger.payment_received(payment, now)
         _audit("payment.succeeded", payment, actor, now, bank_reference=bank_reference, source="finance")
         _announce(payment, "payment.succeeded")
+        payment_succeeded.send(sender=Payment, payment=payment, actor=actor, now=now)
     return payment
 
 
@@ -280,6 +282,7 @@ def apply_gateway_payment(reported: GatewayPayment, *, source: str, actor: User 
             ledger.payment_received(payment, now)
             _audit("payment.succeeded", payment, actor, now, source=source, charge=reported.charge)
             _announce(payment, "payment.succeeded")
+            payment_succeeded.send(sender=Payment, payment=payment, actor=actor, now=now)
         elif target == Payment.Status.FAILED and status in (Payment.Status.CREATED, Payment.Status.PENDING):
             payment.fail(reported.failure or _("The payment was declined."))
             payment.save()

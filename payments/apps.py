@@ -8,7 +8,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from marketplace import periodic
-        from payments import access, receivers  # noqa: F401 (rules and receivers register on import)
+        from payments import access, invoices, receivers  # noqa: F401 (rules and receivers register on import)
         from payments.tasks import ensure_payments_sweep
 
         periodic.register("payments.payments_sweep", ensure_payments_sweep)

@@ -176,14 +176,16 @@ def refund_reversed(refund: Refund, now: datetime) -> LedgerTransaction:
     )
 
 
-def supplier_paid_out(key: str, gateway: str, supplier_id: int, amount: Money, fee: Money | None, now: datetime) -> LedgerTransaction:
+def supplier_paid_out(
+    key: str, gateway: str, supplier_id: int, amount: Money, fee: Money | None, now: datetime, *, payment: Payment | None = None
+) -> LedgerTransaction:
     """A settlement paid out to a supplier from what was received for it, the platform keeping `fee`."""
     lines = [debit(Account.SUPPLIER_PAYABLES, amount, supplier_id)]
     if fee is not None and fee.amount:
         lines += [credit(cash_account(gateway), amount - fee), credit(Account.FEE_REVENUE, fee)]
     else:
         lines.append(credit(cash_account(gateway), amount))
-    return post(key, "supplier_paid_out", lines, now=now)
+    return post(key, "supplier_paid_out", lines, payment=payment, now=now)
 
 
 def deposit_forfeited(payment: Payment, amount: Money, now: datetime) -> LedgerTransaction:

@@ -347,3 +347,90 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account} {self.amount_minor} {self.currency}"
+
+
+def invoice_path(invoice: "Invoice", filename: str) -> str:
+    # `filename` is already the random name `suppliers.uploads` gave the checked file.
+    return f"invoices/{invoice.contract_id}/{filename}"
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def unpaid(self):
+        """Submitted or approved: the buyer still owes the money."""
+        return self.filter(status__in=Invoice.UNPAID_STATUSES)
+
+    def overdue_on(self, today):
+        """Unpaid past their due date (Directive 2011/7/EU: 30 days from receipt)."""
+        return self.unpaid().filter(due_on__lt=today)
+
+
+class Invoice(FSMModelMixin, models.Model):
+    """The supplier's invoice for an accepted milestone, and what became of it: approved by the
+    buyer's finance officer (a payment order: the settlement `payment`), or rejected with a reason;
+    paid when that payment arrived and the supplier was paid out, less the platform fee."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Waiting for approval")  # the supplier submitted it; the buyer's finance officer decides
+        APPROVED = "approved", _("Approved, to be paid")  # a payment order exists; the treasury transfer or Stripe settles it
+        PAID = "paid", _("Paid")  # settled: the supplier was paid
+        REJECTED = "rejected", _("Rejected")  # with a reason; the supplier may invoice the milestone again
+
+    UNPAID_STATUSES = (Status.SUBMITTED, Status.APPROVED)
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("contract"))
+    milestone = models.ForeignKey("contracts.Milestone", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("milestone"))
+    supplier = models.ForeignKey("marketplace.Organisation", on_delete=models.PROTECT, related_name="invoices_issued")
+    buyer = models.ForeignKey("marketplace.Organisation", on_delete=models.PROTECT, related_name="invoices_received")
+    status = FSMField(_("status"), default=Status.SUBMITTED, choices=Status.choices, protected=True, db_index=True)
+    number = models.CharField(_("invoice number"), max_length=60)
+    issued_on = models.DateField(_("invoice date"))
+    amount = models.DecimalField(_("amount"), max_digits=20, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3)
+    document = models.FileField(_("document"), upload_to=invoice_path, max_length=300)
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64)
+    submitted_by = models.ForeignKey("marketplace.User", on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("received"))
+    due_on = models.DateField(_("to be paid by"))
+    decided_by = models.ForeignKey("marketplace.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.CharField(_("reason for rejection"), max_length=1000, blank=True, default="")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice")
+    fee = models.DecimalField(_("platform fee"), max_digits=20, decimal_places=4, null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="invoice_amount_positive"),
+            # A milestone is invoiced once at a time; a rejected invoice makes room for another.
+            models.UniqueConstraint(
+                fields=["milestone"], condition=~models.Q(status="rejected"), name="invoice_one_in_force_per_milestone"
+            ),
+            models.UniqueConstraint(fields=["supplier", "number"], name="invoice_number_once_per_supplier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.get_status_display()})"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    def is_overdue_on(self, today) -> bool:
+        return self.status in self.UNPAID_STATUSES and self.due_on < today
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.APPROVED)
+    def approve(self, actor, now, payment: Payment) -> None:
+        self.decided_by, self.decided_at, self.payment = actor, now, payment
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REJECTED)
+    def reject(self, actor, now, reason: str) -> None:
+        self.decided_by, self.decided_at, self.reason = actor, now, reason[:1000]
+
+    @transition(field=status, source=Status.APPROVED, target=Status.PAID)
+    def settle(self, now, fee) -> None:
+        self.paid_at, self.fee = now, fee

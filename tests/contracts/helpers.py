@@ -60,3 +60,27 @@ def signed_by_both(contract, officer, supplier_admin, *, milestones=()):
     contract_actions.send_for_signature(officer, contract)
     contract_actions.sign_contract(supplier_admin, contract, password=PASSWORD)
     return contract_actions.sign_contract(officer, contract, password=PASSWORD)
+
+
+def paid(milestone, supplier_user, finance_user, *, number: str | None = None):
+    """The accepted milestone invoiced by the supplier, approved by the buyer's finance officer and
+    settled by the treasury transfer that officer records: the milestone is `paid`."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from payments import actions as payment_actions
+    from payments import invoices
+    from tenders.demo import pdf
+
+    invoice = invoices.submit_invoice(
+        supplier_user,
+        milestone,
+        number=number or f"INV-{milestone.contract_id}-{milestone.number}",
+        issued_on=timezone.localdate(),
+        amount=milestone.amount,
+        document=SimpleUploadedFile("invoice.pdf", pdf(["Invoice"]), content_type="application/pdf"),
+    )
+    invoice = invoices.approve_invoice(finance_user, invoice)
+    payment_actions.confirm_offline_payment(finance_user, invoice.payment, bank_reference="TREASURY-1", received=invoice.payment.money)
+    milestone.refresh_from_db()
+    return milestone

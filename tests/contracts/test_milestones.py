@@ -1,5 +1,5 @@
 """Milestones: written in the draft, delivered by the firm, accepted or rejected by the buyer,
-flagged when overdue; the contract completes with the last acceptance, and the tender with it."""
+flagged when overdue; the contract completes when the last is accepted and paid, and the tender with it."""
 
 import importlib
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +17,7 @@ from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import AuditEvent, LiveEvent, Notification
 from tenders.demo import pdf
 from tenders.models import Tender
-from tests.contracts.helpers import PERIOD, confirm_award, confirm_awards_of_lots, milestone_plans, signed_by_both
+from tests.contracts.helpers import PERIOD, confirm_award, confirm_awards_of_lots, milestone_plans, paid, signed_by_both
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_documents")]
 
@@ -117,7 +117,7 @@ def test_milestones_of_a_sent_contract_cannot_be_rewritten(contract, officer):
     assert refused.value.problems[0].code == "not_draft" and stored(contract) == before
 
 
-def test_delivered_and_accepted_milestones_complete_the_contract_and_the_tender(active, officer, supplier_a):
+def test_delivered_accepted_and_paid_milestones_complete_the_contract_and_the_tender(active, officer, supplier_a, finance_officer):
     heard = []
     milestone_accepted.connect(lambda sender, **kw: heard.append(kw["milestone"].number), sender=Milestone, weak=False, dispatch_uid="t")
     try:
@@ -132,6 +132,10 @@ def test_delivered_and_accepted_milestones_complete_the_contract_and_the_tender(
     finally:
         milestone_accepted.disconnect(sender=Milestone, dispatch_uid="t")
     assert heard == [1, 2]
+    assert stored(active)["contract"][0] == Contract.Status.ACTIVE  # accepted, not yet paid
+    paid(milestone(active, 1), supplier_a, finance_officer)
+    assert stored(active)["contract"][0] == Contract.Status.ACTIVE
+    paid(milestone(active, 2), supplier_a, finance_officer)
     active.refresh_from_db()
     assert active.status == Contract.Status.COMPLETED and active.final_value == Decimal("900.00") and active.completed_at
     assert Tender.objects.get(pk=active.tender_id).status == Tender.Status.COMPLETED
@@ -228,7 +232,7 @@ def test_a_milestone_delivered_in_time_is_not_overdue(active, confirmed, supplie
     assert tasks.sweep_milestones.call() == {"flagged": 0}
 
 
-def test_a_tender_of_two_lots_completes_with_its_second_contract(officer, evaluator, deadline, firms, supplier_a):
+def test_a_tender_of_two_lots_completes_with_its_second_contract(officer, evaluator, deadline, firms, supplier_a, finance_officer):
     tender, awards, travel, _clock = confirm_awards_of_lots(officer, evaluator, deadline, firms, lots=2)
     try:
         first, second = (signed_by_both(Contract.objects.get(award=award), officer, supplier_a) for award in awards)
@@ -236,6 +240,8 @@ def test_a_tender_of_two_lots_completes_with_its_second_contract(officer, evalua
         assert Tender.objects.get(pk=tender.pk).status == Tender.Status.AWARDED
         deliveries.report_delivery(supplier_a, milestone(second, 1), note="Lot 2 done.")
         deliveries.accept_delivery(officer, milestone(second, 1))
+        assert Tender.objects.get(pk=tender.pk).status == Tender.Status.AWARDED
+        paid(milestone(second, 1), supplier_a, finance_officer)
     finally:
         travel.stop()
     assert Tender.objects.get(pk=tender.pk).status == Tender.Status.COMPLETED

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from contracts import deliveries
 from contracts.models import Contract, Milestone
 from tenders.demo import pdf
-from tests.contracts.helpers import PERIOD, confirm_award, milestone_plans, signed_by_both
+from tests.contracts.helpers import PERIOD, confirm_award, milestone_plans, paid, signed_by_both
 from tests.openapi import assert_conforms
 
 DELIVERY_NOTE = pdf(["Delivery note", "640 luminaires installed"])  # a real PDF
@@ -159,10 +159,13 @@ def test_accepting_and_rejecting_through_the_api(active, client_as, supplier_a):
     assert client_as("officer").post(f"/api/v1/contracts/{active.pk}/milestones/9/accept/").status_code == 404
 
 
-def test_the_last_acceptance_completes_the_contract_in_the_api(active, client_as, supplier_a):
+def test_the_last_settlement_completes_the_contract_in_the_api(active, client_as, supplier_a, finance_officer):
     for number in (1, 2):
         deliveries.report_delivery(supplier_a, active.milestones.get(number=number), note="Done.")
         client_as("officer").post(f"/api/v1/contracts/{active.pk}/milestones/{number}/accept/")
+    assert client_as("public").get(f"/api/v1/contracts/{active.pk}/").json()["status"] == "active"
+    for number in (1, 2):
+        paid(active.milestones.get(number=number), supplier_a, finance_officer)
     detail = client_as("public").get(f"/api/v1/contracts/{active.pk}/")
     assert_conforms(detail)
     assert (detail.json()["status"], detail.json()["final_value"]) == ("completed", "900.00")

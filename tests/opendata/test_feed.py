@@ -138,11 +138,11 @@ def test_an_unknown_release_or_record_is_not_found(public, db):
 
 
 def test_accepted_milestones_and_the_completed_contract_are_implementation_and_termination_releases(
-    officer, evaluator, deadline, firms, supplier_a
+    officer, evaluator, deadline, firms, supplier_a, finance_officer
 ):
     from contracts import deliveries
     from contracts.models import Contract, Milestone
-    from tests.contracts.helpers import confirm_award, milestone_plans, signed_by_both
+    from tests.contracts.helpers import confirm_award, milestone_plans, paid, signed_by_both
 
     tender, award, travel, _clock = confirm_award(officer, evaluator, deadline, firms[:2])
     try:
@@ -154,6 +154,8 @@ def test_accepted_milestones_and_the_completed_contract_are_implementation_and_t
         second = Milestone.objects.get(contract=contract, number=2)
         deliveries.report_delivery(supplier_a, second, note="Installed.")
         deliveries.accept_delivery(officer, Milestone.objects.get(pk=second.pk))
+        for milestone in contract.milestones.all():
+            paid(milestone, supplier_a, finance_officer)
     finally:
         travel.stop()
     assert implementation.tags == ["implementation"]
