@@ -128,7 +128,9 @@ def prepare(request, pk: int):
     if not (form.is_valid() and milestone_forms.is_valid()):
         return _prepare_page(request, found, form, milestone_forms, status=400)
     plans = [
-        document.Milestone(f.cleaned_data["description"], f.cleaned_data["due_date"], f.cleaned_data["amount"], f.cleaned_data["deliverables"])
+        document.Milestone(
+            f.cleaned_data["description"], f.cleaned_data["due_date"], f.cleaned_data["amount"], f.cleaned_data["deliverables"]
+        )
         for f in milestone_forms
         if not f.is_blank
     ]

@@ -26,3 +26,9 @@ def work_finance(user, organisation=None) -> bool:
     if organisation is None:
         return bool(organisations_where(user, Role.FINANCE_OFFICER))
     return has_role(user, organisation, Role.FINANCE_OFFICER)
+
+
+@rule("view_invoice")
+def view_invoice(user, invoice) -> bool:
+    """An invoice and its document: the supplier's members and the buyer's finance officers."""
+    return has_role(user, invoice.supplier_id, *FIRM_ROLES) or has_role(user, invoice.buyer_id, Role.FINANCE_OFFICER)

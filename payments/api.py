@@ -3,7 +3,7 @@ payments and refunds a person may read, and the finance officers' confirmations 
 Errors have the DESIGN.md shape (`marketplace.rest`); a payment's state never changes from a
 payer's call, only from the gateway's webhook or a finance officer's confirmation."""
 
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
@@ -15,9 +15,9 @@ from marketplace import access
 from marketplace.access import FIRM_ROLES, organisations_where, supplier_firms
 from marketplace.errors import ActionError
 from marketplace.models import Organisation, Role
-from payments import actions, deposits
+from payments import actions, deposits, invoices
 from payments.gateway import GatewayError
-from payments.models import Gateway, Guarantee, Payment, Refund
+from payments.models import Gateway, Guarantee, Invoice, Payment, Purpose, Refund
 from payments.money import Money
 from tenders.models import Tender
 
@@ -245,7 +245,11 @@ class PaymentListView(SignedIn):
         finance officers handle (deposits it holds, invoices it pays). At most 500."""
         firms = organisations_where(request.user, *FIRM_ROLES)
         agencies = organisations_where(request.user, Role.FINANCE_OFFICER)
-        payments = (Payment.objects.filter(payer__in=firms) | Payment.objects.filter(payee__in=agencies)).distinct()
+        payments = (
+            Payment.objects.filter(payer__in=firms)
+            | Payment.objects.filter(payee__in=agencies)
+            | Payment.objects.filter(payer__in=agencies, purpose=Purpose.INVOICE_SETTLEMENT)
+        ).distinct()
         rows = payments.select_related("payer", "payee").prefetch_related("refunds").order_by("-created_at")[:500]
         return Response(PaymentSerializer(rows, many=True).data)
 
@@ -306,3 +310,119 @@ def _readable_payment(request, pk) -> Payment:
 
 def _reloaded(payment: Payment) -> Payment:
     return Payment.objects.select_related("payer", "payee").prefetch_related("refunds").get(pk=payment.pk)
+
+
+# Invoices -----------------------------------------------------------------------------------
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    supplier = serializers.CharField(source="supplier.name")
+    buyer = serializers.CharField(source="buyer.name")
+    contract_number = serializers.CharField(source="contract.number")
+    milestone = serializers.IntegerField(source="milestone.number")
+    payment = serializers.UUIDField(source="payment_id", allow_null=True, help_text="the payment order, once approved")
+    overdue = serializers.SerializerMethodField(help_text="unpaid past its due date")
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id",
+            "contract",
+            "contract_number",
+            "milestone",
+            "supplier",
+            "buyer",
+            "status",
+            "number",
+            "issued_on",
+            "amount",
+            "currency",
+            "document_sha256",
+            "submitted_at",
+            "due_on",
+            "overdue",
+            "decided_at",
+            "reason",
+            "payment",
+            "fee",
+            "paid_at",
+        ]
+
+    def get_overdue(self, invoice) -> bool:
+        return invoice.is_overdue_on(timezone.localdate())
+
+
+class InvoiceRequestSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=60)
+    issued_on = serializers.DateField()
+    amount = serializers.DecimalField(**MONEY)
+    document = serializers.FileField(help_text="the invoice as a PDF")
+
+
+class RejectInvoiceSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+def _readable_invoice(request, pk: int) -> Invoice:
+    invoice = Invoice.objects.filter(pk=pk).select_related("supplier", "buyer", "contract", "milestone").first()
+    if invoice is None or not access.can(request.user, "view_invoice", invoice):
+        raise Http404
+    return invoice
+
+
+class InvoiceListView(SignedIn):
+    @extend_schema(responses={200: InvoiceSerializer(many=True), **ERRORS})
+    def get(self, request):
+        """The invoices you may read, newest first: your firms' own and those your agency pays. At most 500."""
+        firms = organisations_where(request.user, *FIRM_ROLES)
+        agencies = organisations_where(request.user, Role.FINANCE_OFFICER)
+        rows = (Invoice.objects.filter(supplier__in=firms) | Invoice.objects.filter(buyer__in=agencies)).distinct()
+        rows = rows.select_related("supplier", "buyer", "contract", "milestone").order_by("-submitted_at", "-pk")[:500]
+        return Response(InvoiceSerializer(rows, many=True).data)
+
+
+class SubmitInvoiceView(SignedIn):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": InvoiceRequestSerializer}, responses={201: InvoiceSerializer, **ERRORS})
+    def post(self, request, pk: int, number: int):
+        """The supplier invoices an accepted milestone (at most its amount; the PDF). 409
+        `not_invoiceable` unless accepted and not invoiced yet, `number_used`; 422 `over_milestone`, `not_pdf`."""
+        from contracts.queries import milestone_for
+
+        milestone = milestone_for(request.user, pk, number)
+        data = InvoiceRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        given = dict(data.validated_data)
+        invoice = invoices.submit_invoice(request.user, milestone, document=given.pop("document"), **given)
+        return Response(InvoiceSerializer(_readable_invoice(request, invoice.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class ApproveInvoiceView(SignedIn):
+    @extend_schema(request=None, responses={200: InvoiceSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """A finance officer of the buyer approves the invoice: the payment order (`payment`) is
+        created, settled when the treasury transfer is confirmed (`POST /api/v1/payments/<id>/confirm/`)."""
+        invoice = invoices.approve_invoice(request.user, _readable_invoice(request, pk))
+        return Response(InvoiceSerializer(_readable_invoice(request, invoice.pk)).data)
+
+
+class RejectInvoiceView(SignedIn):
+    @extend_schema(request=RejectInvoiceSerializer, responses={200: InvoiceSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """A finance officer of the buyer rejects the invoice with a reason; the milestone may be invoiced again."""
+        invoice = _readable_invoice(request, pk)
+        data = RejectInvoiceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invoice = invoices.reject_invoice(request.user, invoice, reason=data.validated_data["reason"])
+        return Response(InvoiceSerializer(_readable_invoice(request, invoice.pk)).data)
+
+
+class InvoiceDocumentView(SignedIn):
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="the invoice as submitted"), **ERRORS})
+    def get(self, request, pk: int):
+        """The invoice's PDF, for the supplier and the buyer's finance officers."""
+        invoice = _readable_invoice(request, pk)
+        return FileResponse(
+            invoice.document.open("rb"), as_attachment=True, filename=f"invoice-{invoice.number}.pdf", content_type="application/pdf"
+        )

@@ -10,4 +10,9 @@ urlpatterns = [
     path("payments/<uuid:pk>/confirm/", api.ConfirmTransferView.as_view(), name="api-payment-confirm"),
     path("refunds/<uuid:pk>/confirm/", api.ConfirmRefundView.as_view(), name="api-refund-confirm"),
     path("guarantees/<int:pk>/decision/", api.GuaranteeDecisionView.as_view(), name="api-guarantee-decision"),
+    path("contracts/<int:pk>/milestones/<int:number>/invoice/", api.SubmitInvoiceView.as_view(), name="api-milestone-invoice"),
+    path("invoices/", api.InvoiceListView.as_view(), name="api-invoices"),
+    path("invoices/<int:pk>/approve/", api.ApproveInvoiceView.as_view(), name="api-invoice-approve"),
+    path("invoices/<int:pk>/reject/", api.RejectInvoiceView.as_view(), name="api-invoice-reject"),
+    path("invoices/<int:pk>/document/", api.InvoiceDocumentView.as_view(), name="api-invoice-document"),
 ]

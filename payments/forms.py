@@ -30,3 +30,14 @@ class ConfirmRefundForm(forms.Form):
 
 class RefuseGuaranteeForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class InvoiceForm(forms.Form):
+    number = forms.CharField(label=_("Invoice number"), max_length=60)
+    issued_on = forms.DateField(label=_("Invoice date"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(label=_("Amount"), **MONEY)
+    document = forms.FileField(label=_("The invoice (PDF)"))
+
+
+class RejectInvoiceForm(forms.Form):
+    reason = forms.CharField(label=_("Why the invoice is rejected"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -118,7 +118,9 @@ def submit_invoice(
             with transaction.atomic():
                 invoice.save()
         except IntegrityError:
-            raise Conflict(_("Your firm already submitted an invoice numbered %(number)s.") % {"number": number}, code="number_used") from None
+            raise Conflict(
+                _("Your firm already submitted an invoice numbered %(number)s.") % {"number": number}, code="number_used"
+            ) from None
         milestone.invoice(now)
         milestone.save()
         _audit("invoice.submitted", invoice, actor, now, sha256=checked.sha256, due_on=invoice.due_on)
@@ -127,16 +129,19 @@ def submit_invoice(
             notify(
                 finance_officers(contract.buyer_id),
                 kind="invoice.submitted",
-                title=lambda: _("Invoice %(number)s from %(supplier)s to approve")
-                % {"number": invoice.number, "supplier": contract.supplier.name},
-                body=lambda: _("%(amount)s %(currency)s for milestone %(milestone)s of contract %(contract)s, to be paid by %(due)s.")
-                % {
-                    "amount": invoice.amount.normalize(),
-                    "currency": invoice.currency,
-                    "milestone": milestone.number,
-                    "contract": contract.number,
-                    "due": invoice.due_on.isoformat(),
-                },
+                title=lambda: (
+                    _("Invoice %(number)s from %(supplier)s to approve") % {"number": invoice.number, "supplier": contract.supplier.name}
+                ),
+                body=lambda: (
+                    _("%(amount)s %(currency)s for milestone %(milestone)s of contract %(contract)s, to be paid by %(due)s.")
+                    % {
+                        "amount": invoice.amount.normalize(),
+                        "currency": invoice.currency,
+                        "milestone": milestone.number,
+                        "contract": contract.number,
+                        "due": invoice.due_on.isoformat(),
+                    }
+                ),
                 url=finance_path(),
                 organisation=contract.buyer,
             )
@@ -149,7 +154,9 @@ def approve_invoice(actor: User, invoice: Invoice) -> Invoice:
     invoice = Invoice.objects.select_related("buyer", "supplier", "contract").get(pk=invoice.pk)
     actions.require_finance_officer(actor, invoice.buyer)
     if invoice.status != Invoice.Status.SUBMITTED:
-        raise Conflict(_("This invoice is %(status)s: it was already decided.") % {"status": invoice.get_status_display().lower()}, code="decided")
+        raise Conflict(
+            _("This invoice is %(status)s: it was already decided.") % {"status": invoice.get_status_display().lower()}, code="decided"
+        )
     started = actions.create_payment(
         actor,
         payer=invoice.buyer,
@@ -197,7 +204,9 @@ def reject_invoice(actor: User, invoice: Invoice, *, reason: str) -> Invoice:
         contract = lock_contract(invoice.contract_id)
         invoice = Invoice.objects.select_for_update().select_related("buyer", "supplier").get(pk=invoice.pk)
         if invoice.status != Invoice.Status.SUBMITTED:
-            raise Conflict(_("This invoice is %(status)s: it was already decided.") % {"status": invoice.get_status_display().lower()}, code="decided")
+            raise Conflict(
+                _("This invoice is %(status)s: it was already decided.") % {"status": invoice.get_status_display().lower()}, code="decided"
+            )
         now = timezone.now()
         invoice.reject(actor, now, reason)
         invoice.save()
@@ -233,7 +242,9 @@ def settle(payment: Payment, *, actor: User | None, now: datetime) -> Invoice | 
     fee = platform_fee(invoice.currency)
     if fee is not None and fee.amount >= invoice.amount:
         fee = None  # a fee may not swallow the payment
-    ledger.supplier_paid_out(f"invoice:{invoice.pk}:paid_out", payment.gateway, invoice.supplier_id, invoice.money, fee, now, payment=payment)
+    ledger.supplier_paid_out(
+        f"invoice:{invoice.pk}:paid_out", payment.gateway, invoice.supplier_id, invoice.money, fee, now, payment=payment
+    )
     invoice.settle(now, fee.amount if fee else None)
     invoice.save()
     contract = lock_contract(invoice.contract_id)
@@ -247,10 +258,12 @@ def settle(payment: Payment, *, actor: User | None, now: datetime) -> Invoice | 
             firm_members(invoice.supplier_id),
             kind="invoice.paid",
             title=lambda: _("Invoice %(number)s is paid") % {"number": invoice.number},
-            body=lambda: _("%(amount)s %(currency)s, less a platform fee of %(fee)s.")
-            % {"amount": invoice.amount.normalize(), "currency": invoice.currency, "fee": fee}
-            if fee
-            else _("%(amount)s %(currency)s.") % {"amount": invoice.amount.normalize(), "currency": invoice.currency},
+            body=lambda: (
+                _("%(amount)s %(currency)s, less a platform fee of %(fee)s.")
+                % {"amount": invoice.amount.normalize(), "currency": invoice.currency, "fee": fee}
+                if fee
+                else _("%(amount)s %(currency)s.") % {"amount": invoice.amount.normalize(), "currency": invoice.currency}
+            ),
             url=overview_path(),
             organisation=invoice.supplier,
         )
@@ -259,11 +272,17 @@ def settle(payment: Payment, *, actor: User | None, now: datetime) -> Invoice | 
 
 
 def finance_officers(organisation_id: int) -> list[User]:
-    return list(User.objects.filter(memberships__in=Membership.objects.active().filter(organisation_id=organisation_id, role=Role.FINANCE_OFFICER)))
+    return list(
+        User.objects.filter(memberships__in=Membership.objects.active().filter(organisation_id=organisation_id, role=Role.FINANCE_OFFICER))
+    )
 
 
 def firm_members(organisation_id: int) -> list[User]:
-    return list(User.objects.filter(memberships__in=Membership.objects.active().filter(organisation_id=organisation_id, role__in=FIRM_ROLES)).distinct())
+    return list(
+        User.objects.filter(
+            memberships__in=Membership.objects.active().filter(organisation_id=organisation_id, role__in=FIRM_ROLES)
+        ).distinct()
+    )
 
 
 def overview_path() -> str:
@@ -283,7 +302,13 @@ def _audit(action: str, invoice: Invoice, actor: User | None, now: datetime, **p
 
 
 def _announce(invoice: Invoice, kind: str) -> None:
-    payload = {"invoice": invoice.pk, "contract": invoice.contract_id, "status": invoice.status, "amount": str(invoice.amount), "currency": invoice.currency}
+    payload = {
+        "invoice": invoice.pk,
+        "contract": invoice.contract_id,
+        "status": invoice.status,
+        "amount": str(invoice.amount),
+        "currency": invoice.currency,
+    }
     for organisation_id in sorted({invoice.buyer_id, invoice.supplier_id}):
         live.publish(f"org.{organisation_id}", kind, payload)
 

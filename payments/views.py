@@ -1,5 +1,6 @@
-"""Money pages: a firm's bid security for a tender and its money overview; the finance officers'
-desk (transfers to confirm, guarantees to check, refunds due, deposits held); the Stripe webhook.
+"""Money pages: a firm's bid security for a tender and its money overview with its invoices; the
+finance officers' desk (transfers to confirm, guarantees to check, invoices to approve, refunds
+due, deposits held); the Stripe webhook.
 
 A payment's state never changes from these pages' return from Stripe: only the webhook (or a
 reconciliation fetch) and a finance officer's confirmation move it.
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,13 +23,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from contracts.deliveries import local_date
+from contracts.models import Contract, Milestone
 from marketplace import access
 from marketplace.access import organisations_where, supplier_firms
 from marketplace.errors import ActionError
 from marketplace.models import Organisation, Role
-from payments import actions, deposits, forms, ledger, webhooks
+from payments import actions, deposits, forms, invoices, ledger, webhooks
 from payments.gateway import GatewayError
-from payments.models import Gateway, Guarantee, Payment, Purpose, Refund
+from payments.models import Gateway, Guarantee, Invoice, Payment, Purpose, Refund
 from payments.money import Money
 from tenders.models import Tender
 
@@ -173,15 +177,58 @@ def overview(request):
         if access.can(request.user, "work_finance"):
             return redirect("payments:finance")
         raise PermissionDenied("give_bid_security")
+    today = local_date(timezone.now())
+    to_invoice = (
+        Milestone.objects.filter(
+            contract__supplier__in=firms, status=Milestone.Status.ACCEPTED, contract__status__in=Contract.PUBLIC_STATUSES
+        )
+        .select_related("contract")
+        .order_by("contract", "number")
+    )
     return render(
         request,
         "payments/overview.html",
         {
             "payments": Payment.objects.filter(payer__in=firms).select_related("tender", "payee").prefetch_related("refunds")[:200],
             "guarantees": Guarantee.objects.filter(organisation__in=firms).select_related("tender")[:200],
+            "to_invoice": [
+                (m, forms.InvoiceForm(initial={"amount": m.amount, "issued_on": today}, auto_id=f"id_invoice_{m.pk}_%s"))
+                for m in to_invoice
+            ],
+            "invoices": Invoice.objects.filter(supplier__in=firms).select_related("contract", "milestone")[:200],
+            "today": today,
             "now": timezone.now(),
         },
     )
+
+
+@login_required
+@require_POST
+def submit_invoice(request, contract_id: int, number: int):
+    milestone = Milestone.objects.filter(contract_id=contract_id, number=number).select_related("contract").first()
+    if milestone is None or not access.can(request.user, "give_bid_security", milestone.contract.supplier):
+        raise Http404
+    form = forms.InvoiceForm(request.POST, request.FILES)
+    try:
+        if not form.is_valid():
+            raise ActionError(" ".join(str(e) for errors in form.errors.values() for e in errors), code="invalid")
+        invoice = invoices.submit_invoice(request.user, milestone, document=form.cleaned_data.pop("document"), **form.cleaned_data)
+    except ActionError as error:
+        for problem in error.problems:
+            messages.error(request, str(problem.message))
+    else:
+        messages.success(
+            request, _("Invoice %(number)s is submitted; it is to be paid by %(due)s.") % {"number": invoice.number, "due": invoice.due_on}
+        )
+    return redirect("payments:overview")
+
+
+@login_required
+def invoice_document(request, invoice_id: int):
+    invoice = Invoice.objects.filter(pk=invoice_id).first()
+    if invoice is None or not access.can(request.user, "view_invoice", invoice):
+        raise Http404
+    return FileResponse(invoice.document.open("rb"), as_attachment=True, filename=f"invoice-{invoice.number}.pdf")
 
 
 @login_required
@@ -227,9 +274,22 @@ def finance(request):
         "payments/finance.html",
         {
             "agencies": agencies,
-            "transfers": Payment.objects.filter(payee__in=agencies, gateway=Gateway.OFFLINE, status=Payment.Status.PENDING)
-            .select_related("payer", "tender")
+            "transfers": Payment.objects.filter(
+                Q(payee__in=agencies, purpose=Purpose.BID_DEPOSIT) | Q(payer__in=agencies, purpose=Purpose.INVOICE_SETTLEMENT),
+                gateway=Gateway.OFFLINE,
+                status=Payment.Status.PENDING,
+            )
+            .select_related("payer", "payee", "tender")
             .order_by("created_at"),
+            "invoices_to_approve": Invoice.objects.filter(buyer__in=agencies, status=Invoice.Status.SUBMITTED)
+            .select_related("supplier", "contract", "milestone")
+            .order_by("due_on"),
+            "invoices_overdue": Invoice.objects.filter(buyer__in=agencies).overdue_on(local_date(now)).count(),
+            "invoices_paid": Invoice.objects.filter(buyer__in=agencies, status=Invoice.Status.PAID)
+            .select_related("supplier", "contract")
+            .order_by("-paid_at")[:20],
+            "today": local_date(now),
+            "reject_invoice_form": forms.RejectInvoiceForm(),
             "guarantees": Guarantee.objects.filter(tender__buyer__in=agencies, status=Guarantee.Status.SUBMITTED).select_related(
                 "organisation", "tender"
             ),
@@ -282,6 +342,33 @@ def confirm_transfer(request, payment_id):
             received=Money(form.cleaned_data["received"], payment.currency),
         )
         return _("The transfer %(reference)s is confirmed.") % {"reference": payment.gateway_reference}
+
+    return _finance_post(request, work)
+
+
+@login_required
+@require_POST
+def approve_invoice(request, invoice_id: int):
+    invoice = get_object_or_404(Invoice, pk=invoice_id)
+
+    def work():
+        invoices.approve_invoice(request.user, invoice)
+        return _("Invoice %(number)s is approved: record the treasury transfer once it is made.") % {"number": invoice.number}
+
+    return _finance_post(request, work)
+
+
+@login_required
+@require_POST
+def reject_invoice(request, invoice_id: int):
+    invoice = get_object_or_404(Invoice, pk=invoice_id)
+    form = forms.RejectInvoiceForm(request.POST)
+
+    def work():
+        if not form.is_valid():
+            raise ActionError(_("Say why the invoice is rejected."), code="required")
+        invoices.reject_invoice(request.user, invoice, reason=form.cleaned_data["reason"])
+        return _("Invoice %(number)s is rejected; the supplier is told why.") % {"number": invoice.number}
 
     return _finance_post(request, work)
 

@@ -414,10 +414,10 @@ def award_next_ranked(actor: User, tender: Tender, lot_number: int) -> AwardNoti
                 firm_members(bid.organisation_id),
                 kind="award.result",
                 title=lambda: _("%(reference)s: lot %(lot)s is awarded to your bid") % {"reference": tender.reference, "lot": lot.number},
-                body=lambda: _(
-                    "The winner did not sign the contract; your bid is ranked next. Bidders may challenge this award until %(end)s."
-                )
-                % {"end": shown(standstill_ends_at)},
+                body=lambda: (
+                    _("The winner did not sign the contract; your bid is ranked next. Bidders may challenge this award until %(end)s.")
+                    % {"end": shown(standstill_ends_at)}
+                ),
                 url=result_path(tender),
                 organisation=bid.organisation,
             )

@@ -65,7 +65,9 @@ def stored(contract) -> dict:
 
 def test_the_officer_writes_the_draft_and_sends_it(draft, page_as):
     url = reverse("contracts:prepare", args=[draft.pk])
-    assert reverse("contracts:prepare", args=[draft.pk]) in page_as("officer", reverse("contracts:detail", args=[draft.pk])).content.decode()
+    assert (
+        reverse("contracts:prepare", args=[draft.pk]) in page_as("officer", reverse("contracts:detail", args=[draft.pk])).content.decode()
+    )
     page = page_as("officer", url)
     assert page.status_code == 200 and 'name="milestones-0-amount"' in page.content.decode()
 
@@ -100,9 +102,7 @@ def test_milestones_that_do_not_add_up_leave_the_draft_as_it_was(draft, page_as)
 
 def test_an_incomplete_milestone_row_is_refused_beside_the_form(draft, page_as):
     before = stored(draft)
-    answer = page_as(
-        "officer", reverse("contracts:prepare", args=[draft.pk]), draft_data(draft, milestones=(("Delivery", "", "900.00"),))
-    )
+    answer = page_as("officer", reverse("contracts:prepare", args=[draft.pk]), draft_data(draft, milestones=(("Delivery", "", "900.00"),)))
     assert answer.status_code == 400 and "needs a description, a due date and an amount" in answer.content.decode()
     assert stored(draft) == before
 
@@ -116,7 +116,10 @@ def test_a_period_ending_before_it_starts_is_refused(draft, page_as):
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_only_the_buyers_officer_prepares(draft, page_as, persona):
     before = stored(draft)
-    for path, data in ((reverse("contracts:prepare", args=[draft.pk]), None), (reverse("contracts:prepare", args=[draft.pk]), draft_data(draft))):
+    for path, data in (
+        (reverse("contracts:prepare", args=[draft.pk]), None),
+        (reverse("contracts:prepare", args=[draft.pk]), draft_data(draft)),
+    ):
         answer = page_as(persona, path, data)
         assert answer.status_code in (302, 403, 404)
         if persona == "public":
