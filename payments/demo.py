@@ -1,6 +1,6 @@
 """Demo money for `manage.py seed_demo`: bid deposits paid by bank transfer and confirmed by the
-finance officer, a bank guarantee accepted, and the losers' deposits of the awarded tender
-refunded. Offline gateway only (the embedded default). Safe to run again.
+finance officer, a bank guarantee accepted, the losers' deposits of the awarded tender
+refunded, and the demo contract's accepted milestone invoiced, approved and paid. Offline gateway only (the embedded default). Safe to run again.
 
 `prepare` runs before the evaluation demo: it makes its awarded tender ask a deposit, which each
 firm pays (by bank transfer, confirmed by finance) before it bids. `seed` runs after it.
@@ -10,9 +10,12 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.utils import timezone
 
 from evaluation import demo as evaluation_demo
-from payments import actions, deposits
+from contracts import demo as contracts_demo
+from contracts.models import Milestone
+from payments import actions, deposits, invoices
 from payments.models import Gateway, Guarantee, Payment, Purpose, Refund
 from payments.money import Money
 from tenders.demo import pdf
@@ -59,7 +62,40 @@ def seed(world, stdout) -> None:
         for refund in Refund.objects.filter(payment__tender=awarded, status=Refund.Status.PENDING):
             actions.confirm_offline_refund(finance, refund, bank_reference=f"IE-TRSY-{refund.created_at:%Y%m%d}-{made + 1:03d}")
             made += 1
-    stdout.write(f"Demo payments: {Payment.objects.filter(purpose=Purpose.BID_DEPOSIT).count()} deposits, {made} refunds made now.")
+    settled = _settle_demo_invoice(world)
+    stdout.write(
+        f"Demo payments: {Payment.objects.filter(purpose=Purpose.BID_DEPOSIT).count()} deposits, {made} refunds made now"
+        f"{', an invoice settled' if settled else ''}."
+    )
+
+
+def _settle_demo_invoice(world) -> bool:
+    """The demo contract's accepted milestone invoiced, approved and paid by treasury transfer."""
+    milestone = (
+        Milestone.objects.filter(contract__tender__title=contracts_demo.ACTIVE, status=Milestone.Status.ACCEPTED)
+        .select_related("contract__supplier")
+        .first()
+    )
+    if milestone is None:
+        return False
+    contract = milestone.contract
+    finance = world.users["finance@mpw.example"]
+    invoice = invoices.submit_invoice(
+        world.users[f"admin@{contract.supplier.code}.example"],
+        milestone,
+        number=f"{contract.supplier.code.upper()}-2027-0001",
+        issued_on=timezone.localdate(),
+        amount=milestone.amount,
+        document=SimpleUploadedFile(
+            "invoice.pdf",
+            pdf([f"Invoice {contract.supplier.code.upper()}-2027-0001", contract.number, f"{milestone.amount} {contract.currency}"]),
+        ),
+    )
+    invoice = invoices.approve_invoice(finance, invoice)
+    actions.confirm_offline_payment(
+        finance, invoice.payment, bank_reference=f"IE-TRSY-INV-{invoice.pk:05d}", received=Money(invoice.amount, invoice.currency)
+    )
+    return True
 
 
 def _pay_by_transfer(tender: Tender, organisation, user, finance) -> None:

@@ -1,5 +1,5 @@
-"""The demo's contracts: one active, signed by both parties, with a milestone accepted and one
-delivered; one awaiting the supplier's signature. The signed PDF validates with pyHanko's own
+"""The demo's contracts: one active, signed by both parties, with a milestone accepted and paid
+(its invoice settled by treasury transfer) and one delivered; one awaiting the supplier's signature. The signed PDF validates with pyHanko's own
 validator against the root the platform publishes."""
 
 from io import BytesIO
@@ -16,6 +16,8 @@ from pyhanko_certvalidator import ValidationContext
 
 from contracts import demo
 from contracts.models import Contract, Milestone
+from payments import ledger
+from payments.models import Invoice, Payment
 
 pytestmark = pytest.mark.django_db
 
@@ -30,8 +32,11 @@ def test_the_demo_shows_an_active_contract_and_one_awaiting_the_supplier(seeded,
     active = Contract.objects.get(tender__title=demo.ACTIVE)
     waiting = Contract.objects.get(tender__title=demo.AWAITING_SIGNATURE)
     assert active.status == Contract.Status.ACTIVE and waiting.status == Contract.Status.AWAITING_SIGNATURES
-    assert [m.status for m in active.milestones.order_by("number")] == [Milestone.Status.ACCEPTED, Milestone.Status.DELIVERED]
+    assert [m.status for m in active.milestones.order_by("number")] == [Milestone.Status.PAID, Milestone.Status.DELIVERED]
     assert sum(m.amount for m in active.milestones.all()) == active.value
+    [invoice] = Invoice.objects.filter(contract=active)
+    assert invoice.status == Invoice.Status.PAID and invoice.payment.status == Payment.Status.SUCCEEDED
+    assert ledger.unbalanced_transactions() == []
     assert client.get(f"/contracts/{active.pk}/").status_code == 200
 
 
