@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from evaluation import demo as evaluation_demo
 from contracts import demo as contracts_demo
 from contracts.models import Milestone
+from evaluation import demo as evaluation_demo
 from payments import actions, deposits, invoices
 from payments.models import Gateway, Guarantee, Payment, Purpose, Refund
 from payments.money import Money
