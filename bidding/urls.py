@@ -11,6 +11,7 @@ urlpatterns = [
     path("tenders/<int:tender_id>/opened-bids/", opening_views.opened_bids, name="opened-bids"),
     path("tenders/<int:tender_id>/opened-bids/documents/<int:document_id>/", opening_views.opened_document, name="opened-document"),
     path("bids/", views.my_bids, name="my-bids"),
+    path("bids/<uuid:bid_id>/receipt.jws", views.receipt_file, name="receipt-file"),
     path("receipts/verify/", views.verify_receipt, name="verify-receipt"),
     path("custody/", views.custody_page, name="custody"),
     path("custody/passphrase/", views.set_passphrase, name="set-passphrase"),

@@ -4,7 +4,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -59,6 +59,7 @@ def sealing_config(tender: Tender, firm: Organisation, bid: Bid | None) -> dict:
             "zeroPrice": _("A price must be greater than zero."),
             "tooLarge": _("The sealed envelope “%(name)s” would be larger than this tender accepts."),
             "failed": _("The bid was not received:"),
+            "summarised": _("The summary is saved on your computer. Nothing was sent."),
             "noCrypto": _("Your browser cannot seal bids (WebCrypto is unavailable; use an up-to-date browser over https)."),
         },
     }
@@ -72,12 +73,15 @@ def bid_page(request, tender_id: int):
     now = timezone.now()
     bids = list(Bid.objects.filter(tender=tender, organisation=firm).prefetch_related("envelopes").order_by("-received_at"))
     live_bid = next((b for b in bids if b.is_live), None)
+    lots = list(tender.lots.all())
+    # A lot reserved for SMEs is closed on the page to a firm that is not one: refused before sealing, not after.
+    firm_is_sme = any(lot.sme_reserved for lot in lots) and actions.is_sme(firm)
     context = {
         "tender": tender,
         "firm": firm,
         "firms": bidding_firms(request.user),
         "envelopes": keys.public_envelopes(tender),
-        "lots": list(tender.lots.all()),
+        "lots": [{"lot": lot, "closed": lot.sme_reserved and not firm_is_sme} for lot in lots],
         "live_bid": live_bid,
         "history": [b for b in bids if not b.is_live],
         "accepts_bids": tender.accepts_bids_at(now),
@@ -87,6 +91,22 @@ def bid_page(request, tender_id: int):
         "live_after": live.current_seq(),
     }
     return render(request, "bidding/bid.html", context)
+
+
+@login_required
+def receipt_file(request, bid_id):
+    """A bid's receipt (or withdrawal receipt) as a file to keep, for the firm's own members."""
+    bid = Bid.objects.filter(pk=bid_id, organisation__in=bidding_firms(request.user)).select_related("tender").first()
+    if bid is None:
+        raise Http404
+    withdrawal = request.GET.get("withdrawal") == "1"
+    receipt = bid.withdrawal_receipt if withdrawal else bid.receipt
+    if not receipt:
+        raise Http404
+    name = f"{'withdrawal-' if withdrawal else ''}receipt-{bid.tender.reference}-{bid.pk}.jws"
+    response = HttpResponse(receipt, content_type="application/jose; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

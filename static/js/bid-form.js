@@ -60,6 +60,39 @@ class BidForm {
       event.preventDefault();
       this.submit().catch((error) => this.fail(error.message));
     });
+    const summary = form.querySelector("[data-seal-summary]");
+    if (summary) {
+      summary.hidden = false;
+      summary.addEventListener("click", () => this.downloadSummary().catch((error) => this.fail(error.message)));
+    }
+  }
+
+  // What the firm is about to seal, for its own records: prices and each document's name, size
+  // and SHA-256 (the digest the envelope's plaintext carries). Made here, saved here, never sent.
+  async downloadSummary() {
+    this.status.classList.remove("error");
+    const prices = this.prices();
+    const { tender, organisation, envelopes } = this.config;
+    const summary = { tender, organisation, prepared_at: new Date().toISOString(), lots: prices, envelopes: {} };
+    for (const envelope of envelopes) {
+      const input = this.form.querySelector(`[data-documents="${envelope.name}"]`);
+      const documents = [];
+      for (const file of input ? Array.from(input.files) : []) {
+        const bytes = await readFile(file, (f) => this.show(this.text.reading, f));
+        documents.push({ name: file.name, size: file.size, sha256: await sha256Hex(bytes) });
+      }
+      summary.envelopes[envelope.name] = { kid: envelope.kid, documents };
+    }
+    const blob = new Blob([JSON.stringify(summary, null, 2) + "\n"], { type: "application/json" });
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = `bid-summary-${tender}-${organisation}.json`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    this.progress.hidden = true;
+    this.show(this.text.summarised);
   }
 
   show(message, fraction) {

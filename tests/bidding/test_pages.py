@@ -77,3 +77,31 @@ def test_my_bids_lists_only_my_firms_bids(as_user, tender, supplier_a, supplier_
     actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
     assert tender.reference in as_user(supplier_a).get("/bids/").text
     assert "has not submitted any bid" in as_user(supplier_b).get("/bids/").text
+
+
+@pytest.mark.parametrize(("sme_class", "closed"), [("large", True), ("small", False)])
+def test_a_lot_reserved_for_smes_is_closed_before_sealing_to_a_firm_that_is_not_one(
+    as_user, officer, supplier_a, supplier_org_a, sme_class, closed
+):
+    helpers.make_supplier(supplier_org_a, sme_class=sme_class)
+    tender = helpers.publish(helpers.make_tender(officer, lots=2, reserved_lots=(2,)), officer)
+    page = as_user(supplier_a).get(f"/tenders/{tender.pk}/bid/").text
+    assert 'data-lot="1"' in page
+    assert ('data-lot="2"' not in page) is closed
+    assert ("your firm is not registered as one" in page) is closed
+
+
+def test_the_receipt_downloads_as_a_file_for_the_firm_only(as_user, tender, supplier_a, supplier_org_a, supplier_record_a, supplier_b):
+    bid = actions.submit_bid(supplier_a, supplier_org_a, tender, helpers.seal_bid(tender, supplier_org_a))
+    page = as_user(supplier_a).get(f"/tenders/{tender.pk}/bid/").text
+    assert f'href="/bids/{bid.pk}/receipt.jws"' in page
+    answer = as_user(supplier_a).get(f"/bids/{bid.pk}/receipt.jws")
+    assert answer.status_code == 200 and answer.content.decode() == bid.receipt
+    assert answer["Content-Disposition"].startswith("attachment;") and answer["Content-Type"].startswith("application/jose")
+    assert as_user(supplier_b).get(f"/bids/{bid.pk}/receipt.jws").status_code == 404
+    assert as_user(supplier_a).get(f"/bids/{bid.pk}/receipt.jws?withdrawal=1").status_code == 404  # not withdrawn
+
+
+def test_the_bid_box_says_who_sees_the_count(as_user, tender, supplier_a, supplier_record_a):
+    page = as_user(supplier_a).get(f"/tenders/{tender.pk}/bid/").text
+    assert "only this tender's procurement officers see how many sealed bids are in the box" in page
