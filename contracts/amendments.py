@@ -82,7 +82,9 @@ def milestone_problems(contract: Contract, amendment: Amendment) -> list[Problem
     if amendment.new_value is not None:
         last = milestone_taking_the_change(contract)
         if last is None:
-            problems.append(Problem(_("Every milestone is delivered: the value can no longer change."), "no_milestone_to_change", "new_value"))
+            problems.append(
+                Problem(_("Every milestone is delivered: the value can no longer change."), "no_milestone_to_change", "new_value")
+            )
         elif last.amount + amendment.new_value - amendment.old_value <= 0:
             problems.append(
                 Problem(
@@ -238,8 +240,10 @@ def propose_amendment(
             notify(
                 supplier_signatories(contract),
                 kind="contract.amendment_to_sign",
-                title=lambda: _("Amendment %(amendment)s of contract %(number)s awaits your signature")
-                % {"amendment": amendment.number, "number": contract.number},
+                title=lambda: (
+                    _("Amendment %(amendment)s of contract %(number)s awaits your signature")
+                    % {"amendment": amendment.number, "number": contract.number}
+                ),
                 body=lambda: amendment.get_rationale_display(),
                 url=contract_path(contract),
                 organisation=contract.supplier,
@@ -344,8 +348,10 @@ def decline_amendment(actor: User, amendment: Amendment, *, reason: str) -> Amen
             notify(
                 buyer_officers(contract),
                 kind="contract.amendment_declined",
-                title=lambda: _("The supplier declined amendment %(amendment)s of contract %(number)s")
-                % {"amendment": amendment.number, "number": contract.number},
+                title=lambda: (
+                    _("The supplier declined amendment %(amendment)s of contract %(number)s")
+                    % {"amendment": amendment.number, "number": contract.number}
+                ),
                 body=reason,
                 url=contract_path(contract),
                 organisation=contract.buyer,

@@ -1,0 +1,214 @@
+"""Amendments of an active contract: proposed and signed by the buyer's officer, signed or
+declined by the winning firm; the value grows by at most 10 % in all (政府采购法 Art. 49)."""
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from contracts import actions, amendments, certificates
+from contracts.models import Amendment, AmendmentSignature, Contract
+from contracts.signals import contract_amended
+from marketplace.errors import ActionError
+from marketplace.models import AuditEvent, LiveEvent, Notification
+from tests.contracts.helpers import confirm_award, milestone_plans, signed_by_both
+from tests.factories import PASSWORD
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_documents")]
+
+
+@pytest.fixture
+def contract(officer, evaluator, deadline, firms):
+    _tender, award, travel, _clock = confirm_award(officer, evaluator, deadline, firms)
+    yield Contract.objects.get(award=award)
+    travel.stop()
+
+
+@pytest.fixture
+def active(contract, officer, supplier_a):
+    """Signed at 900.00, milestones of 600.00 and 300.00, performed until 30 June 2027."""
+    return signed_by_both(contract, officer, supplier_a, milestones=milestone_plans("600.00", "300.00"))
+
+
+def propose(officer, contract, **changes) -> Amendment:
+    fields = {"rationale": Amendment.Rationale.ITEM_PRICE_VARIATION, "password": PASSWORD} | changes
+    return amendments.propose_amendment(officer, contract, **fields)
+
+
+def stored(contract) -> dict:
+    contract.refresh_from_db()
+    return {
+        "contract": (contract.status, contract.value, contract.period_end),
+        "milestones": [(m.number, m.amount) for m in contract.milestones.all()],
+        "amendments": list(contract.amendments.values_list("number", "status")),
+        "signatures": sorted(AmendmentSignature.objects.filter(amendment__contract=contract).values_list("party", flat=True)),
+    }
+
+
+def refused(call) -> ActionError:
+    with pytest.raises(ActionError) as error:
+        call()
+    return error.value
+
+
+def test_an_amendment_signed_by_both_changes_the_value_and_the_period(active, officer, supplier_a):
+    heard = []
+    contract_amended.connect(lambda sender, **kw: heard.append(kw["amendment"].number), sender=Contract, weak=False, dispatch_uid="t")
+    try:
+        amendment = propose(officer, active, new_value=Decimal("950.00"), new_period_end=date(2027, 9, 30))
+        assert stored(active)["contract"] == ("active", Decimal("900.00"), date(2027, 6, 30))
+        amendments.sign_amendment(supplier_a, amendment, password=PASSWORD)
+    finally:
+        contract_amended.disconnect(sender=Contract, dispatch_uid="t")
+    assert heard == [1]
+    assert stored(active) == {
+        "contract": ("active", Decimal("950.00"), date(2027, 9, 30)),
+        "milestones": [(1, Decimal("600.00")), (2, Decimal("350.00"))],
+        "amendments": [(1, "active")],
+        "signatures": ["buyer", "supplier"],
+    }
+    audited = list(
+        AuditEvent.objects.filter(object_id=str(active.pk), action__startswith="contract.amend").values_list("action", flat=True)
+    )
+    assert audited == ["contract.amendment_proposed", "contract.amendment_signed", "contract.amendment_signed", "contract.amended"]
+
+
+def test_the_old_values_are_recorded_at_the_proposal(active, officer):
+    amendment = propose(officer, active, new_period_end=date(2027, 7, 31), rationale="durationExtension")
+    assert (amendment.old_value, amendment.new_value, amendment.old_period_end, amendment.new_period_end) == (
+        Decimal("900.00"),
+        None,
+        date(2027, 6, 30),
+        date(2027, 7, 31),
+    )
+
+
+def test_each_signature_is_checkable_against_the_signatorys_certificate(active, officer, supplier_a):
+    amendment = amendments.sign_amendment(supplier_a, propose(officer, active, new_value=Decimal("910.00")), password=PASSWORD)
+    text = amendment.canonical_text().encode()
+    for signature in amendment.signatures.all():
+        assert signature.sha256 == amendment.sha256 == hashlib.sha256(text).hexdigest()
+        public_key = certificates.certificate_of(signature.certificate).public_key()
+        public_key.verify(bytes(signature.signature), text, ec.ECDSA(hashes.SHA256()))
+
+
+def test_the_firm_is_told_and_both_parties_hear_it_live(active, officer, supplier_a):
+    amendment = propose(officer, active, new_value=Decimal("910.00"))
+    assert Notification.objects.filter(user=supplier_a, kind="contract.amendment_to_sign", url=f"/contracts/{active.pk}/").exists()
+    amendments.sign_amendment(supplier_a, amendment, password=PASSWORD)
+    assert Notification.objects.filter(user=officer, kind="contract.amended").exists()
+    assert LiveEvent.objects.filter(kind="contract.amended", subject=f"org.{active.buyer_id}").exists()
+    assert LiveEvent.objects.filter(kind="contract.amendment_proposed", subject=f"org.{active.supplier_id}").exists()
+
+
+def test_an_increase_of_exactly_ten_per_cent_is_signed(active, officer, supplier_a):
+    amendments.sign_amendment(supplier_a, propose(officer, active, new_value=Decimal("990.00")), password=PASSWORD)
+    assert stored(active)["contract"][1] == Decimal("990.00")
+
+
+def test_an_increase_one_cent_over_ten_per_cent_is_refused(active, officer):
+    before = stored(active)
+    error = refused(lambda: propose(officer, active, new_value=Decimal("990.01")))
+    assert (error.status, [(p.field, p.code) for p in error.problems]) == (422, [("new_value", "over_increase_limit")])
+    assert "90.00" in error.problems[0].message
+    assert stored(active) == before
+
+
+def test_increases_count_together_against_the_value_as_signed(active, officer, supplier_a):
+    amendments.sign_amendment(supplier_a, propose(officer, active, new_value=Decimal("954.00")), password=PASSWORD)
+    before = stored(active)
+    error = refused(lambda: propose(officer, active, new_value=Decimal("1008.00")))  # 54 + 54 = 108 > 90
+    assert [p.code for p in error.problems] == ["over_increase_limit"]
+    assert stored(active) == before
+
+
+def test_a_reduction_does_not_make_room_for_a_later_increase(active, officer, supplier_a):
+    amendments.sign_amendment(supplier_a, propose(officer, active, new_value=Decimal("810.00")), password=PASSWORD)
+    amendments.sign_amendment(supplier_a, propose(officer, active, new_value=Decimal("900.00")), password=PASSWORD)  # +90
+    error = refused(lambda: propose(officer, active, new_value=Decimal("900.01")))
+    assert [p.code for p in error.problems] == ["over_increase_limit"]
+
+
+def test_the_limit_is_checked_again_at_the_supplier_signature(active, officer, supplier_a, settings):
+    amendment = propose(officer, active, new_value=Decimal("990.00"))
+    settings.CONTRACT_AMENDMENT_MAX_INCREASE_PERCENT = 5
+    before = stored(active)
+    error = refused(lambda: amendments.sign_amendment(supplier_a, amendment, password=PASSWORD))
+    assert [p.code for p in error.problems] == ["over_increase_limit"]
+    assert stored(active) == before
+
+
+def test_other_needs_an_explanation(active, officer):
+    error = refused(lambda: propose(officer, active, rationale="other", new_value=Decimal("910.00")))
+    assert [(p.field, p.code) for p in error.problems] == [("rationale_text", "required")]
+    propose(officer, active, rationale="other", rationale_text="A change of law.", new_value=Decimal("910.00"))
+
+
+def test_an_unknown_rationale_and_no_change_are_refused(active, officer):
+    error = refused(lambda: propose(officer, active, rationale="whim"))
+    assert [p.code for p in error.problems] == ["invalid_choice", "no_change"]
+
+
+def test_a_wrong_password_signs_nothing(active, officer, supplier_a):
+    error = refused(lambda: propose(officer, active, new_value=Decimal("910.00"), password="wrong"))
+    assert (error.status, error.problems[0].code) == (403, "wrong_password")
+    amendment = propose(officer, active, new_value=Decimal("910.00"))
+    before = stored(active)
+    error = refused(lambda: amendments.sign_amendment(supplier_a, amendment, password="wrong"))
+    assert (error.status, error.problems[0].code) == (403, "wrong_password")
+    assert stored(active) == before
+
+
+def test_another_firm_cannot_sign(active, officer, supplier_b):
+    amendment = propose(officer, active, new_value=Decimal("910.00"))
+    before = stored(active)
+    error = refused(lambda: amendments.sign_amendment(supplier_b, amendment, password=PASSWORD))
+    assert (error.status, error.problems[0].code) == (403, "not_a_signatory")
+    assert stored(active) == before
+
+
+def test_signing_twice_is_refused(active, officer, supplier_a):
+    amendment = propose(officer, active, new_value=Decimal("910.00"))
+    error = refused(lambda: amendments.sign_amendment(officer, amendment, password=PASSWORD))
+    assert (error.status, error.problems[0].code) == (409, "already_signed")
+    amendments.sign_amendment(supplier_a, amendment, password=PASSWORD)
+    before = stored(active)
+    error = refused(lambda: amendments.sign_amendment(supplier_a, amendment, password=PASSWORD))
+    assert (error.status, error.problems[0].code) == (409, "already_signed")
+    assert stored(active) == before
+
+
+def test_a_contract_not_active_cannot_be_amended(contract, officer):
+    actions.edit_draft(officer, contract, {"period_end": date(2027, 6, 30)})
+    error = refused(lambda: propose(officer, contract, new_value=Decimal("910.00")))
+    assert (error.status, error.problems[0].code) == (409, "not_active")
+    assert not contract.amendments.exists()
+
+
+def test_only_the_buyers_officer_proposes(active, supplier_a):
+    error = refused(lambda: propose(supplier_a, active, new_value=Decimal("910.00")))
+    assert (error.status, error.problems[0].code) == (403, "not_the_buyer")
+
+
+def test_one_proposal_at_a_time(active, officer):
+    propose(officer, active, new_value=Decimal("910.00"))
+    error = refused(lambda: propose(officer, active, new_period_end=date(2027, 8, 1)))
+    assert (error.status, error.problems[0].code) == (409, "amendment_pending")
+
+
+def test_a_declined_amendment_changes_nothing(active, officer, supplier_a):
+    amendment = propose(officer, active, new_value=Decimal("910.00"))
+    amendments.decline_amendment(supplier_a, amendment, reason="We cannot deliver more.")
+    assert stored(active)["contract"] == ("active", Decimal("900.00"), date(2027, 6, 30))
+    assert stored(active)["amendments"] == [(1, "declined")]
+    assert Notification.objects.filter(user=officer, kind="contract.amendment_declined", body="We cannot deliver more.").exists()
+    error = refused(lambda: amendments.sign_amendment(supplier_a, amendment, password=PASSWORD))
+    assert error.problems[0].code == "not_proposed"
+
+
+def test_the_period_cannot_end_before_a_milestone_is_due(active, officer):
+    error = refused(lambda: propose(officer, active, new_period_end=date(2027, 6, 29)))
+    assert [(p.field, p.code) for p in error.problems] == [("new_period_end", "before_milestone_due")]
