@@ -16,6 +16,7 @@ from marketplace.errors import ActionError
 from marketplace.models import AuditEvent, LiveEvent, Notification
 from tests.contracts.helpers import confirm_award, milestone_plans, signed_by_both
 from tests.factories import PASSWORD
+from tests.openapi import assert_conforms
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_documents")]
 
@@ -212,3 +213,95 @@ def test_a_declined_amendment_changes_nothing(active, officer, supplier_a):
 def test_the_period_cannot_end_before_a_milestone_is_due(active, officer):
     error = refused(lambda: propose(officer, active, new_period_end=date(2027, 6, 29)))
     assert [(p.field, p.code) for p in error.problems] == [("new_period_end", "before_milestone_due")]
+
+
+# The API ---------------------------------------------------------------------------------
+
+PERSONAS = ["public", "supplier_b", "supplier_a", "officer"]
+PROPOSAL = {"rationale": "durationExtension", "new_period_end": "2027-09-30", "password": PASSWORD}
+
+
+@pytest.fixture
+def client_as(api_client, api_as, request):
+    def client(persona: str):
+        if persona == "public":
+            api_client.credentials()
+            return api_client
+        return api_as(request.getfixturevalue(persona))
+
+    return client
+
+
+@pytest.fixture
+def proposed(active, officer) -> Amendment:
+    return propose(officer, active, new_value=Decimal("950.00"))
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_everyone_reads_the_amendments_of_a_public_contract(proposed, client_as, persona):
+    response = client_as(persona).get(f"/api/v1/contracts/{proposed.contract_id}/amendments/")
+    assert response.status_code == 200
+    assert_conforms(response, "get")
+    [listed] = response.json()
+    assert (listed["number"], listed["status"], listed["old_value"], listed["new_value"]) == (1, "proposed", "900.00", "950.00")
+    assert [s["party"] for s in listed["signatures"]] == ["buyer"]
+    detail = client_as(persona).get(f"/api/v1/contracts/{proposed.contract_id}/").json()
+    assert [a["number"] for a in detail["amendments"]] == [1]
+
+
+@pytest.mark.parametrize("persona, status", [("public", 401), ("supplier_b", 403), ("supplier_a", 403), ("officer", 201)])
+def test_only_the_buyers_officer_proposes_through_the_api(active, client_as, persona, status):
+    response = client_as(persona).post(f"/api/v1/contracts/{active.pk}/amendments/", PROPOSAL, format="json")
+    assert response.status_code == status, response.content
+    assert active.amendments.count() == (1 if status == 201 else 0)
+    if status == 201:
+        assert_conforms(response, "post")
+        assert (response.json()["old_period_end"], response.json()["new_period_end"]) == ("2027-06-30", "2027-09-30")
+
+
+@pytest.mark.parametrize(
+    "persona, status, code",
+    [("public", 401, None), ("supplier_b", 403, "not_a_signatory"), ("officer", 409, "already_signed"), ("supplier_a", 200, None)],
+)
+def test_only_the_winning_firm_signs_through_the_api(proposed, client_as, persona, status, code):
+    response = client_as(persona).post(
+        f"/api/v1/contracts/{proposed.contract_id}/amendments/1/sign/", {"password": PASSWORD}, format="json"
+    )
+    assert response.status_code == status, response.content
+    if code:
+        assert [e["code"] for e in response.json()["errors"]] == [code]
+    proposed.refresh_from_db()
+    assert proposed.status == ("active" if status == 200 else "proposed")
+    if status == 200:
+        assert_conforms(response, "post")
+
+
+@pytest.mark.parametrize("persona, status", [("public", 401), ("supplier_b", 403), ("officer", 403), ("supplier_a", 200)])
+def test_only_the_winning_firm_declines_through_the_api(proposed, client_as, persona, status):
+    response = client_as(persona).post(f"/api/v1/contracts/{proposed.contract_id}/amendments/1/decline/", {"reason": "No."}, format="json")
+    assert response.status_code == status, response.content
+    proposed.refresh_from_db()
+    assert proposed.status == ("declined" if status == 200 else "proposed")
+
+
+def test_an_increase_over_the_limit_is_a_422_in_the_error_shape(active, client_as):
+    response = client_as("officer").post(
+        f"/api/v1/contracts/{active.pk}/amendments/",
+        {"rationale": "itemPriceVariation", "new_value": "990.01", "password": PASSWORD},
+        format="json",
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("new_value", "over_increase_limit")]
+    assert not active.amendments.exists()
+
+
+def test_a_wrong_password_is_a_403_through_the_api(proposed, client_as):
+    response = client_as("supplier_a").post(
+        f"/api/v1/contracts/{proposed.contract_id}/amendments/1/sign/", {"password": "nope"}, format="json"
+    )
+    assert (response.status_code, response.json()["errors"][0]["code"]) == (403, "wrong_password")
+
+
+def test_an_unknown_amendment_is_a_404(active, client_as):
+    response = client_as("supplier_a").post(f"/api/v1/contracts/{active.pk}/amendments/7/sign/", {"password": PASSWORD}, format="json")
+    assert response.status_code == 404
