@@ -315,21 +315,21 @@ class TerminateView(ContractAction):
 
 
 def amendment_data(request, amendment) -> dict:
-    return contract_serializers.AmendmentSerializer(amendment, context={"request": request}).data
+    return contract_serializers.ContractAmendmentSerializer(amendment, context={"request": request}).data
 
 
 class AmendmentsView(APIView):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses={200: contract_serializers.AmendmentSerializer(many=True), **ERRORS})
+    @extend_schema(responses={200: contract_serializers.ContractAmendmentSerializer(many=True), **ERRORS})
     def get(self, request, pk: int):
         """The contract's amendments, oldest first: public with the contract."""
         contract = contract_for(request.user, pk)
         found = contract.amendments.prefetch_related("signatures__signed_by", "signatures__organisation", "signatures__certificate")
-        return Response(contract_serializers.AmendmentSerializer(found, many=True, context={"request": request}).data)
+        return Response(contract_serializers.ContractAmendmentSerializer(found, many=True, context={"request": request}).data)
 
     @extend_schema(
-        request=contract_serializers.ProposeAmendmentSerializer, responses={201: contract_serializers.AmendmentSerializer, **ERRORS}
+        request=contract_serializers.ProposeContractAmendmentSerializer, responses={201: contract_serializers.ContractAmendmentSerializer, **ERRORS}
     )
     def post(self, request, pk: int):
         """The buyer's procurement officer proposes an amendment of an active contract and signs
@@ -337,14 +337,14 @@ class AmendmentsView(APIView):
         `CONTRACT_AMENDMENT_MAX_INCREASE_PERCENT` of the value as signed, all increases counted
         (else 422 `over_increase_limit`); one proposal at a time (409 `amendment_pending`)."""
         contract = contract_for(request.user, pk)
-        serializer = contract_serializers.ProposeAmendmentSerializer(data=request.data)
+        serializer = contract_serializers.ProposeContractAmendmentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         amendment = amendments.propose_amendment(request.user, contract, **serializer.validated_data)
         return Response(amendment_data(request, amendment), status=201)
 
 
 class SignAmendmentView(ContractAction):
-    @extend_schema(request=contract_serializers.SignSerializer, responses={200: contract_serializers.AmendmentSerializer, **ERRORS})
+    @extend_schema(request=contract_serializers.SignSerializer, responses={200: contract_serializers.ContractAmendmentSerializer, **ERRORS})
     def post(self, request, pk: int, number: int):
         """The winning firm's administrator signs the proposed amendment with their password: it
         is in force and the contract changes. Signing again is a 409 `already_signed`."""
@@ -356,7 +356,7 @@ class SignAmendmentView(ContractAction):
 
 
 class DeclineAmendmentView(ContractAction):
-    @extend_schema(request=contract_serializers.DeclineSerializer, responses={200: contract_serializers.AmendmentSerializer, **ERRORS})
+    @extend_schema(request=contract_serializers.DeclineSerializer, responses={200: contract_serializers.ContractAmendmentSerializer, **ERRORS})
     def post(self, request, pk: int, number: int):
         """The winning firm's administrator declines the proposed amendment, saying why: nothing changes."""
         amendment = amendment_for(request.user, pk, number)

@@ -102,7 +102,7 @@ class MilestoneSerializer(serializers.ModelSerializer):
         return milestone.contract.status == Contract.Status.ACTIVE and milestone.is_overdue_on(local_date(timezone.now()))
 
 
-class AmendmentSignatureSerializer(serializers.ModelSerializer):
+class ContractAmendmentSignatureSerializer(serializers.ModelSerializer):
     signed_by = serializers.SerializerMethodField()
     organisation = serializers.CharField(source="organisation.name")
     certificate = serializers.SerializerMethodField()
@@ -123,8 +123,8 @@ class AmendmentSignatureSerializer(serializers.ModelSerializer):
         return base64.b64encode(bytes(signature.signature)).decode("ascii")
 
 
-class AmendmentSerializer(serializers.ModelSerializer):
-    signatures = AmendmentSignatureSerializer(many=True, read_only=True)
+class ContractAmendmentSerializer(serializers.ModelSerializer):
+    signatures = ContractAmendmentSignatureSerializer(many=True, read_only=True)
     canonical_text = serializers.SerializerMethodField()
 
     class Meta:
@@ -175,7 +175,7 @@ class ContractSerializer(ContractSummarySerializer):
     items = ContractItemSerializer(many=True, read_only=True)
     signatures = ContractSignatureSerializer(many=True, read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
-    amendments = AmendmentSerializer(many=True, read_only=True)
+    amendments = ContractAmendmentSerializer(many=True, read_only=True)
     document = serializers.SerializerMethodField()
 
     class Meta(ContractSummarySerializer.Meta):
@@ -265,7 +265,7 @@ class TerminateSerializer(serializers.Serializer):
     amount_paid = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Paid under the contract so far; its final value.")
 
 
-class ProposeAmendmentSerializer(serializers.Serializer):
+class ProposeContractAmendmentSerializer(serializers.Serializer):
     rationale = serializers.ChoiceField(Amendment.Rationale.choices)
     rationale_text = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="", help_text="Required for `other`.")
     new_value = serializers.DecimalField(
