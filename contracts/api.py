@@ -329,7 +329,8 @@ class AmendmentsView(APIView):
         return Response(contract_serializers.ContractAmendmentSerializer(found, many=True, context={"request": request}).data)
 
     @extend_schema(
-        request=contract_serializers.ProposeContractAmendmentSerializer, responses={201: contract_serializers.ContractAmendmentSerializer, **ERRORS}
+        request=contract_serializers.ProposeContractAmendmentSerializer,
+        responses={201: contract_serializers.ContractAmendmentSerializer, **ERRORS},
     )
     def post(self, request, pk: int):
         """The buyer's procurement officer proposes an amendment of an active contract and signs
@@ -356,7 +357,9 @@ class SignAmendmentView(ContractAction):
 
 
 class DeclineAmendmentView(ContractAction):
-    @extend_schema(request=contract_serializers.DeclineSerializer, responses={200: contract_serializers.ContractAmendmentSerializer, **ERRORS})
+    @extend_schema(
+        request=contract_serializers.DeclineSerializer, responses={200: contract_serializers.ContractAmendmentSerializer, **ERRORS}
+    )
     def post(self, request, pk: int, number: int):
         """The winning firm's administrator declines the proposed amendment, saying why: nothing changes."""
         amendment = amendment_for(request.user, pk, number)

@@ -116,7 +116,11 @@ class ContractAmendmentSignatureSerializer(serializers.ModelSerializer):
         return signature.signed_by.full_name or signature.signed_by.email
 
     def get_certificate(self, signature) -> dict:
-        return {"serial": signature.certificate.serial, "fingerprint": signature.certificate.fingerprint, "pem": signature.certificate.certificate_pem}
+        return {
+            "serial": signature.certificate.serial,
+            "fingerprint": signature.certificate.fingerprint,
+            "pem": signature.certificate.certificate_pem,
+        }
 
     def get_signature(self, signature) -> str:
         """ECDSA P-256 / SHA-256 over the amendment's `canonical_text`, DER, in base64."""
