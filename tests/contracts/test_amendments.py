@@ -305,3 +305,83 @@ def test_a_wrong_password_is_a_403_through_the_api(proposed, client_as):
 def test_an_unknown_amendment_is_a_404(active, client_as):
     response = client_as("supplier_a").post(f"/api/v1/contracts/{active.pk}/amendments/7/sign/", {"password": PASSWORD}, format="json")
     assert response.status_code == 404
+
+
+# The page --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page_as(client, request):
+    def page(persona: str, path: str, data=None):
+        client.logout()
+        if persona != "public":
+            client.force_login(request.getfixturevalue(persona))
+        return client.post(path, data) if data is not None else client.get(path)
+
+    return page
+
+
+def test_each_persona_sees_the_amendments_and_only_its_own_forms(proposed, page_as):
+    for persona in PERSONAS:
+        page = page_as(persona, f"/contracts/{proposed.contract_id}/").text
+        assert "Amendment 1" in page and "Variation of the item price" in page and "900.00 → EUR 950.00" in page, persona
+        assert ("Sign amendment 1" in page) == (persona == "supplier_a"), persona
+        assert ("Decline amendment 1" in page) == (persona == "supplier_a"), persona
+        assert "Propose an amendment" not in page, persona  # one proposal at a time
+
+
+def test_only_the_buyers_officer_sees_the_propose_form(active, page_as):
+    for persona in PERSONAS:
+        page = page_as(persona, f"/contracts/{active.pk}/").text
+        assert ("Propose an amendment" in page) == (persona == "officer"), persona
+
+
+def test_the_officer_proposes_and_the_firm_signs_through_the_page(active, page_as):
+    data = {"rationale": "durationExtension", "new_period_end": "2027-09-30", "password": PASSWORD}
+    response = page_as("officer", f"/contracts/{active.pk}/amendments/", data)
+    assert response.status_code == 302
+    response = page_as("supplier_a", f"/contracts/{active.pk}/amendments/1/sign/", {"password": PASSWORD})
+    assert response.status_code == 302
+    assert stored(active)["contract"] == ("active", Decimal("900.00"), date(2027, 9, 30))
+    page = page_as("public", f"/contracts/{active.pk}/").text
+    assert "In force" in page and "2027" in page and "Signed for the Supplier" in page
+
+
+def test_an_increase_over_the_limit_is_explained_beside_the_form(active, page_as):
+    data = {"rationale": "itemPriceVariation", "new_value": "990.01", "password": PASSWORD}
+    response = page_as("officer", f"/contracts/{active.pk}/amendments/", data)
+    assert response.status_code == 422
+    assert "at most 10 %" in response.text and "Propose an amendment" in response.text
+    assert not active.amendments.exists()
+
+
+def test_a_wrong_password_on_the_page_signs_nothing(proposed, page_as):
+    response = page_as("supplier_a", f"/contracts/{proposed.contract_id}/amendments/1/sign/", {"password": "nope"})
+    assert response.status_code == 403 and "The password is not correct" in response.text
+    proposed.refresh_from_db()
+    assert proposed.status == "proposed"
+
+
+def test_the_firm_declines_through_the_page(proposed, page_as):
+    response = page_as("supplier_a", f"/contracts/{proposed.contract_id}/amendments/1/decline/", {"reason": "Too costly."})
+    assert response.status_code == 302
+    page = page_as("officer", f"/contracts/{proposed.contract_id}/").text
+    assert "Declined" in page and "Too costly." in page
+
+
+@pytest.mark.parametrize(
+    "persona, path, status",
+    [
+        ("supplier_a", "amendments/", 403),
+        ("supplier_b", "amendments/", 403),
+        ("officer", "amendments/1/sign/", 403),
+        ("supplier_b", "amendments/1/decline/", 403),
+        ("public", "amendments/1/sign/", 302),
+    ],
+)
+def test_the_page_forms_refuse_those_who_may_not(proposed, page_as, persona, path, status):
+    data = {"rationale": "taxRate", "new_value": "910.00", "password": PASSWORD, "reason": "No."}
+    response = page_as(persona, f"/contracts/{proposed.contract_id}/{path}", data)
+    assert response.status_code == status
+    proposed.refresh_from_db()
+    assert (proposed.status, proposed.contract.amendments.count()) == ("proposed", 1)
