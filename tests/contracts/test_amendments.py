@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from contracts import actions, amendments, certificates
+from contracts import actions, amendments, certificates, closing
 from contracts.models import Amendment, AmendmentSignature, Contract
 from contracts.signals import contract_amended
 from marketplace.errors import ActionError
@@ -385,3 +385,11 @@ def test_the_page_forms_refuse_those_who_may_not(proposed, page_as, persona, pat
     assert response.status_code == status
     proposed.refresh_from_db()
     assert (proposed.status, proposed.contract.amendments.count()) == ("proposed", 1)
+
+
+def test_an_amendment_of_a_contract_terminated_meanwhile_cannot_be_signed(proposed, officer, supplier_a):
+    closing.terminate_contract(officer, proposed.contract, reason="Supplier insolvent.", amount_paid=Decimal("0.00"))
+    before = stored(proposed.contract)
+    error = refused(lambda: amendments.sign_amendment(supplier_a, proposed, password=PASSWORD))
+    assert (error.status, error.problems[0].code) == (409, "not_active")
+    assert stored(proposed.contract) == before
