@@ -11,6 +11,10 @@ Once the contract is active, the winning firm's administrators and bidders repor
 against its milestones; the buyer's procurement officers accept or reject them, and may
 terminate the contract. The files attached to a delivery are read by the parties and auditors
 only, even on a public contract: they are the firm's working papers, not the contract.
+
+An active contract is changed by amendments, public like the contract: the buyer's procurement
+officers propose them (signing for the buyer), the winning firm's administrators sign or
+decline them.
 """
 
 from django.db.models import Q
@@ -67,3 +71,16 @@ def terminate_contract(user, contract) -> bool:
 @rule("read_delivery_documents")
 def read_delivery_documents(user, contract) -> bool:
     return is_party(user, contract) or is_auditor(user)
+
+
+@rule("propose_amendment")
+def propose_amendment(user, contract) -> bool:
+    """Propose (and sign for the buyer) an amendment of an active contract: the buyer's
+    procurement officers. The amendments themselves are read with the contract."""
+    return has_role(user, contract.buyer_id, Role.PROCUREMENT_OFFICER)
+
+
+@rule("accept_amendment")
+def accept_amendment(user, contract) -> bool:
+    """Sign or decline a proposed amendment for the supplier: the winning firm's administrators."""
+    return has_role(user, contract.supplier_id, Role.SUPPLIER_ADMIN)

@@ -1,6 +1,6 @@
 """Contracts in the API: the list and each contract (public once signed by both), the signed
 document, the parties' actions (prepare, write milestones, send, sign, decline, deliver,
-accept or reject a delivery, terminate), the platform's root certificate, and checking a signed
+accept or reject a delivery, amend, terminate), the platform's root certificate, and checking a signed
 PDF. Errors have the DESIGN.md shape (`marketplace.rest`)."""
 
 import dataclasses
@@ -18,11 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contracts import access as contract_access
-from contracts import actions, authority, closing, deliveries, document, signatures
+from contracts import actions, amendments, authority, closing, deliveries, document, signatures
 from contracts import serializers as contract_serializers
 from contracts.filters import ContractFilter
 from contracts.models import Contract, DeliveryDocument
-from contracts.queries import contract_for, milestone_for
+from contracts.queries import amendment_for, contract_for, milestone_for
 from marketplace import access
 from marketplace.errors import TooLarge
 
@@ -312,6 +312,61 @@ class TerminateView(ContractAction):
             request.user, contract, reason=serializer.validated_data["reason"], amount_paid=serializer.validated_data["amount_paid"]
         )
         return Response(contract_data(request, contract))
+
+
+def amendment_data(request, amendment) -> dict:
+    return contract_serializers.ContractAmendmentSerializer(amendment, context={"request": request}).data
+
+
+class AmendmentsView(APIView):
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses={200: contract_serializers.ContractAmendmentSerializer(many=True), **ERRORS})
+    def get(self, request, pk: int):
+        """The contract's amendments, oldest first: public with the contract."""
+        contract = contract_for(request.user, pk)
+        found = contract.amendments.prefetch_related("signatures__signed_by", "signatures__organisation", "signatures__certificate")
+        return Response(contract_serializers.ContractAmendmentSerializer(found, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        request=contract_serializers.ProposeContractAmendmentSerializer,
+        responses={201: contract_serializers.ContractAmendmentSerializer, **ERRORS},
+    )
+    def post(self, request, pk: int):
+        """The buyer's procurement officer proposes an amendment of an active contract and signs
+        it for the buyer with their password. The value may grow by at most
+        `CONTRACT_AMENDMENT_MAX_INCREASE_PERCENT` of the value as signed, all increases counted
+        (else 422 `over_increase_limit`); one proposal at a time (409 `amendment_pending`)."""
+        contract = contract_for(request.user, pk)
+        serializer = contract_serializers.ProposeContractAmendmentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        amendment = amendments.propose_amendment(request.user, contract, **serializer.validated_data)
+        return Response(amendment_data(request, amendment), status=201)
+
+
+class SignAmendmentView(ContractAction):
+    @extend_schema(request=contract_serializers.SignSerializer, responses={200: contract_serializers.ContractAmendmentSerializer, **ERRORS})
+    def post(self, request, pk: int, number: int):
+        """The winning firm's administrator signs the proposed amendment with their password: it
+        is in force and the contract changes. Signing again is a 409 `already_signed`."""
+        amendment = amendment_for(request.user, pk, number)
+        serializer = contract_serializers.SignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        amendment = amendments.sign_amendment(request.user, amendment, password=serializer.validated_data["password"])
+        return Response(amendment_data(request, amendment))
+
+
+class DeclineAmendmentView(ContractAction):
+    @extend_schema(
+        request=contract_serializers.DeclineSerializer, responses={200: contract_serializers.ContractAmendmentSerializer, **ERRORS}
+    )
+    def post(self, request, pk: int, number: int):
+        """The winning firm's administrator declines the proposed amendment, saying why: nothing changes."""
+        amendment = amendment_for(request.user, pk, number)
+        serializer = contract_serializers.DeclineSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        amendment = amendments.decline_amendment(request.user, amendment, reason=serializer.validated_data["reason"])
+        return Response(amendment_data(request, amendment))
 
 
 class DeliveryDocumentView(APIView):

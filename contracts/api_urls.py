@@ -16,6 +16,9 @@ urlpatterns = [
     path("contracts/<int:pk>/milestones/<int:number>/deliver/", api.DeliverView.as_view(), name="api-milestone-deliver"),
     path("contracts/<int:pk>/milestones/<int:number>/accept/", api.AcceptDeliveryView.as_view(), name="api-milestone-accept"),
     path("contracts/<int:pk>/milestones/<int:number>/reject/", api.RejectDeliveryView.as_view(), name="api-milestone-reject"),
+    path("contracts/<int:pk>/amendments/", api.AmendmentsView.as_view(), name="api-contract-amendments"),
+    path("contracts/<int:pk>/amendments/<int:number>/sign/", api.SignAmendmentView.as_view(), name="api-amendment-sign"),
+    path("contracts/<int:pk>/amendments/<int:number>/decline/", api.DeclineAmendmentView.as_view(), name="api-amendment-decline"),
     path(
         "contracts/<int:pk>/delivery-documents/<int:document_id>/",
         api.DeliveryDocumentView.as_view(),

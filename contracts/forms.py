@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from contracts.models import Amendment
+
 
 class SignForm(forms.Form):
     password = forms.CharField(label=_("Your password (signing re-authenticates you)"), widget=forms.PasswordInput, strip=False)
@@ -94,3 +96,19 @@ class MilestoneForm(forms.Form):
 
 
 MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, max_num=50, absolute_max=50, validate_max=True)
+
+
+class AmendmentForm(forms.Form):
+    rationale = forms.ChoiceField(label=_("Rationale"), choices=Amendment.Rationale.choices)
+    rationale_text = forms.CharField(
+        label=_("Explanation (required for “other”)"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False
+    )
+    new_value = forms.DecimalField(label=_("New value (empty: unchanged)"), max_digits=18, decimal_places=2, required=False)
+    new_period_end = forms.DateField(
+        label=_("New end of performance (empty: unchanged)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    password = forms.CharField(label=_("Your password (proposing signs for the buyer)"), widget=forms.PasswordInput, strip=False)
+
+
+class DeclineAmendmentForm(forms.Form):
+    reason = forms.CharField(label=_("Why your firm declines the amendment"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)

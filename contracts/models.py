@@ -2,7 +2,9 @@
 against them, and the certificates the platform's CA issues to signatories
 (`contracts.authority`)."""
 
+import json
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -388,3 +390,124 @@ class SignatoryCertificate(models.Model):
 
     def is_valid_at(self, now) -> bool:
         return self.not_before <= now < self.not_after
+
+
+class AmendmentQuerySet(models.QuerySet):
+    def in_force(self):
+        """Amendments signed by both parties: the contract's value and period are theirs."""
+        return self.filter(status=Amendment.Status.ACTIVE)
+
+
+class Amendment(FSMModelMixin, models.Model):
+    """A change of an active contract, with its coded reason (the ProZorro list): each change
+    old → new, the old values recorded when it is proposed. The buyer's procurement officer
+    signs it in proposing it; signed by the supplier's administrator too it is in force and the
+    contract's value and period are the new ones. Amendments are public, as the contract is."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")  # signed by the buyer's officer, awaiting the supplier's signature
+        ACTIVE = "active", _("In force")  # signed by both parties; the contract was changed
+        DECLINED = "declined", _("Declined")  # the supplier refused it, with a reason; nothing changed
+
+    class Rationale(models.TextChoices):
+        DURATION_EXTENSION = "durationExtension", _("Extension of the period of performance")
+        PRICE_REDUCTION = "priceReduction", _("Price reduction")
+        QUALITY_IMPROVEMENT = "qualityImprovement", _("Improvement of quality")
+        TAX_RATE = "taxRate", _("Change of the tax rate")
+        VOLUME_CUTS = "volumeCuts", _("Reduction of the volume")
+        ITEM_PRICE_VARIATION = "itemPriceVariation", _("Variation of the item price")
+        OTHER = "other", _("Other")
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="amendments", verbose_name=_("contract"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    rationale = models.CharField(_("rationale"), max_length=30, choices=Rationale.choices)
+    rationale_text = models.TextField(_("explanation"), blank=True)  # required for `other`
+    old_value = models.DecimalField(_("value before"), **MONEY)
+    new_value = models.DecimalField(_("new value"), null=True, blank=True, **MONEY)  # null: the value does not change
+    old_period_end = models.DateField(_("performance until, before"), null=True, blank=True)
+    new_period_end = models.DateField(_("new end of performance"), null=True, blank=True)  # null: the period does not change
+    status = FSMField(_("status"), default=Status.PROPOSED, choices=Status.choices, protected=True, db_index=True)
+    # SHA-256 of `canonical_text()`, the text both parties sign.
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposed by"))
+    proposed_at = models.DateTimeField(_("proposed"))
+    decided_at = models.DateTimeField(_("signed or declined"), null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+
+    objects = AmendmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        ordering = ["contract", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="contract_amendment_number"),
+            # One proposal at a time: each is checked against the contract as it then stands.
+            models.UniqueConstraint(fields=["contract"], condition=models.Q(status="proposed"), name="one_proposed_amendment_per_contract"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {_('amendment')} {self.number}"
+
+    @property
+    def increase(self) -> Decimal:
+        """By how much this amendment raises the value (zero when it lowers or keeps it)."""
+        if self.new_value is None or self.new_value <= self.old_value:
+            return Decimal("0")
+        return self.new_value - self.old_value
+
+    def canonical_text(self) -> str:
+        """What the parties sign: the amendment as JSON with sorted keys and no spaces."""
+        changes = {}
+        if self.new_value is not None:
+            changes["value"] = {"old": f"{self.old_value:.2f}", "new": f"{self.new_value:.2f}", "currency": self.contract.currency}
+        if self.new_period_end is not None:
+            changes["period_end"] = {
+                "old": self.old_period_end.isoformat() if self.old_period_end else None,
+                "new": self.new_period_end.isoformat(),
+            }
+        text = {
+            "contract": self.contract.number,
+            "amendment": self.number,
+            "rationale": self.rationale,
+            "rationale_text": self.rationale_text,
+            "changes": changes,
+        }
+        return json.dumps(text, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def signature_of(self, party: str):
+        return next((s for s in self.signatures.all() if s.party == party), None)
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.ACTIVE)
+    def activate(self) -> None:
+        pass
+
+    @transition(field=status, source=Status.PROPOSED, target=Status.DECLINED)
+    def decline(self) -> None:
+        pass
+
+
+class AmendmentSignature(models.Model):
+    """One party's signature of an amendment: an ECDSA P-256 / SHA-256 signature of its
+    canonical text with the signatory's certificate key, applied by the platform after they
+    re-authenticated. Anyone can check it against the certificate and the published root."""
+
+    amendment = models.ForeignKey(Amendment, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("amendment"))
+    party = models.CharField(_("party"), max_length=10, choices=Contract.Party.choices)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("signed by"))
+    organisation = models.ForeignKey("marketplace.Organisation", on_delete=models.PROTECT, related_name="+")
+    certificate = models.ForeignKey(
+        "contracts.SignatoryCertificate", on_delete=models.PROTECT, related_name="amendment_signatures", verbose_name=_("certificate")
+    )
+    signed_at = models.DateTimeField(_("signed"))
+    sha256 = models.CharField(_("SHA-256 of the signed text"), max_length=64)
+    signature = models.BinaryField(_("signature (DER)"))
+
+    class Meta:
+        verbose_name = _("amendment signature")
+        verbose_name_plural = _("amendment signatures")
+        ordering = ["amendment", "signed_at"]
+        constraints = [models.UniqueConstraint(fields=["amendment", "party"], name="one_amendment_signature_per_party")]
+
+    def __str__(self) -> str:
+        return f"{self.amendment} · {self.party}"

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from contracts.models import Contract, Milestone
+from contracts.models import Amendment, Contract, Milestone
 from marketplace import access
 
 
@@ -24,3 +24,13 @@ def milestone_for(user, pk: int, number: int, action: str | None = None) -> Mile
         raise Http404
     milestone.contract = contract
     return milestone
+
+
+def amendment_for(user, pk: int, number: int, action: str | None = None) -> Amendment:
+    """An amendment of a contract the person may see (404 otherwise, as for the contract)."""
+    contract = contract_for(user, pk, action)
+    amendment = Amendment.objects.filter(contract=contract, number=number).first()
+    if amendment is None:
+        raise Http404
+    amendment.contract = contract
+    return amendment

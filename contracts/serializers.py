@@ -1,5 +1,7 @@
 """Shapes of the contracts API: contracts out, and the input of each action in."""
 
+import base64
+
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -7,7 +9,7 @@ from rest_framework import serializers
 
 from contracts import access as contract_access
 from contracts.deliveries import local_date
-from contracts.models import Contract, ContractItem, ContractSignature, Delivery, DeliveryDocument, Milestone
+from contracts.models import Amendment, AmendmentSignature, Contract, ContractItem, ContractSignature, Delivery, DeliveryDocument, Milestone
 
 
 class ContractItemSerializer(serializers.ModelSerializer):
@@ -100,6 +102,59 @@ class MilestoneSerializer(serializers.ModelSerializer):
         return milestone.contract.status == Contract.Status.ACTIVE and milestone.is_overdue_on(local_date(timezone.now()))
 
 
+class ContractAmendmentSignatureSerializer(serializers.ModelSerializer):
+    signed_by = serializers.SerializerMethodField()
+    organisation = serializers.CharField(source="organisation.name")
+    certificate = serializers.SerializerMethodField()
+    signature = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AmendmentSignature
+        fields = ["party", "signed_by", "organisation", "signed_at", "certificate", "sha256", "signature"]
+
+    def get_signed_by(self, signature) -> str:
+        return signature.signed_by.full_name or signature.signed_by.email
+
+    def get_certificate(self, signature) -> dict:
+        return {
+            "serial": signature.certificate.serial,
+            "fingerprint": signature.certificate.fingerprint,
+            "pem": signature.certificate.certificate_pem,
+        }
+
+    def get_signature(self, signature) -> str:
+        """ECDSA P-256 / SHA-256 over the amendment's `canonical_text`, DER, in base64."""
+        return base64.b64encode(bytes(signature.signature)).decode("ascii")
+
+
+class ContractAmendmentSerializer(serializers.ModelSerializer):
+    signatures = ContractAmendmentSignatureSerializer(many=True, read_only=True)
+    canonical_text = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Amendment
+        fields = [
+            "number",
+            "rationale",
+            "rationale_text",
+            "status",
+            "old_value",
+            "new_value",
+            "old_period_end",
+            "new_period_end",
+            "proposed_at",
+            "decided_at",
+            "decline_reason",
+            "sha256",
+            "canonical_text",
+            "signatures",
+        ]
+
+    def get_canonical_text(self, amendment) -> str:
+        """The text both parties sign (JSON, sorted keys); `sha256` is its digest in UTF-8."""
+        return amendment.canonical_text()
+
+
 class ContractSummarySerializer(serializers.ModelSerializer):
     tender = serializers.SerializerMethodField()
     buyer = serializers.SerializerMethodField()
@@ -124,6 +179,7 @@ class ContractSerializer(ContractSummarySerializer):
     items = ContractItemSerializer(many=True, read_only=True)
     signatures = ContractSignatureSerializer(many=True, read_only=True)
     milestones = MilestoneSerializer(many=True, read_only=True)
+    amendments = ContractAmendmentSerializer(many=True, read_only=True)
     document = serializers.SerializerMethodField()
 
     class Meta(ContractSummarySerializer.Meta):
@@ -144,6 +200,7 @@ class ContractSerializer(ContractSummarySerializer):
             "termination_reason",
             "final_value",
             "milestones",
+            "amendments",
             "document",
             "signatures",
         ]
@@ -210,3 +267,13 @@ class RejectSerializer(serializers.Serializer):
 class TerminateSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000)
     amount_paid = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="Paid under the contract so far; its final value.")
+
+
+class ProposeContractAmendmentSerializer(serializers.Serializer):
+    rationale = serializers.ChoiceField(Amendment.Rationale.choices)
+    rationale_text = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="", help_text="Required for `other`.")
+    new_value = serializers.DecimalField(
+        max_digits=18, decimal_places=2, required=False, allow_null=True, default=None, help_text="Omit to keep the value."
+    )
+    new_period_end = serializers.DateField(required=False, allow_null=True, default=None, help_text="Omit to keep the end of the period.")
+    password = serializers.CharField(help_text="The proposing officer's password: proposing signs for the buyer.", trim_whitespace=False)

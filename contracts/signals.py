@@ -24,3 +24,7 @@ milestone_accepted = Signal()
 # contract, cause ("completed" | "terminated"), actor, now — the contract ended: every milestone
 # accepted, or terminated early by the buyer with its reason and the amount paid (its final value).
 contract_closed = Signal()
+
+# contract, amendment, actor, now — both parties signed the amendment: the contract's value
+# and period end are now the amendment's (`Amendment.new_value`, `new_period_end`).
+contract_amended = Signal()

@@ -1,7 +1,8 @@
 """Contract pages: the list (the public's signed contracts; each party's drafts and contracts
 awaiting signatures), the contract page with its sign and decline forms, and, once active, its
 milestones with the forms to deliver (the firm), to accept or reject a delivery and to terminate
-(the buyer's officer)."""
+(the buyer's officer), and its amendments with the forms to propose one (the buyer's officer)
+and to sign or decline it (the firm's administrator)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts import access as contract_access
-from contracts import actions, closing, deliveries, document, forms
-from contracts.models import Contract, Milestone
-from contracts.queries import contract_for, milestone_for
+from contracts import actions, amendments, closing, deliveries, document, forms
+from contracts.models import Amendment, Contract, Milestone
+from contracts.queries import amendment_for, contract_for, milestone_for
 from marketplace import access, confirm
 from marketplace.access import FIRM_ROLES, organisations_where
 from marketplace.errors import ActionError
@@ -50,6 +51,9 @@ def _page(
     decline_form=None,
     terminate_form=None,
     milestone_forms: dict | None = None,
+    amendment_form=None,
+    amendment_sign_form=None,
+    amendment_decline_form=None,
     problems=(),
     status: int = 200,
 ):
@@ -77,6 +81,8 @@ def _page(
         }
         for milestone in contract.milestones.prefetch_related("deliveries__documents", "deliveries__delivered_by")
     ]
+    contract_amendments = list(contract.amendments.prefetch_related("signatures__signed_by", "signatures__organisation"))
+    proposed = next((a for a in contract_amendments if a.status == Amendment.Status.PROPOSED), None)
     return render(
         request,
         "contracts/detail.html",
@@ -90,6 +96,12 @@ def _page(
             "may_decline": party == Contract.Party.SUPPLIER and contract.status in Contract.SIGNABLE_STATUSES,
             "may_read_documents": access.can(request.user, "read_delivery_documents", contract),
             "may_terminate": active and access.can(request.user, "terminate_contract", contract),
+            "amendments": contract_amendments,
+            "may_propose_amendment": active and proposed is None and access.can(request.user, "propose_amendment", contract),
+            "amendment_to_accept": proposed if active and access.can(request.user, "accept_amendment", contract) else None,
+            "amendment_form": amendment_form or forms.AmendmentForm(auto_id="id_amendment_%s"),
+            "amendment_sign_form": amendment_sign_form or forms.SignForm(auto_id="id_amendment_sign_%s"),
+            "amendment_decline_form": amendment_decline_form or forms.DeclineAmendmentForm(auto_id="id_amendment_decline_%s"),
             "sign_form": sign_form or forms.SignForm(),
             "decline_form": decline_form or forms.DeclineForm(),
             "terminate_form": terminate_form or forms.TerminateForm(auto_id="id_terminate_%s"),
@@ -299,4 +311,52 @@ def terminate(request, pk: int):
     except ActionError as error:
         return _page(request, found, terminate_form=form, problems=error.problems, status=error.status)
     messages.success(request, _("The contract is terminated."))
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def propose_amendment(request, pk: int):
+    found = contract_for(request.user, pk, "propose_amendment")
+    form = forms.AmendmentForm(request.POST, auto_id="id_amendment_%s")
+    if not form.is_valid():
+        return _page(request, found, amendment_form=form, status=400)
+    try:
+        amendment = amendments.propose_amendment(request.user, found, **form.cleaned_data)
+    except ActionError as error:
+        return _page(request, found, amendment_form=form, problems=error.problems, status=error.status)
+    messages.success(
+        request,
+        _("Amendment %(number)s is proposed and signed for the buyer; the supplier is asked to sign it.") % {"number": amendment.number},
+    )
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def sign_amendment(request, pk: int, number: int):
+    amendment = amendment_for(request.user, pk, number, "accept_amendment")
+    form = forms.SignForm(request.POST, auto_id="id_amendment_sign_%s")
+    if not form.is_valid():
+        return _page(request, amendment.contract, amendment_sign_form=form, status=400)
+    try:
+        amendments.sign_amendment(request.user, amendment, password=form.cleaned_data["password"])
+    except ActionError as error:
+        return _page(request, amendment.contract, problems=error.problems, status=error.status)
+    messages.success(request, _("Amendment %(number)s is signed by both parties and in force.") % {"number": number})
+    return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def decline_amendment(request, pk: int, number: int):
+    amendment = amendment_for(request.user, pk, number, "accept_amendment")
+    form = forms.DeclineAmendmentForm(request.POST, auto_id="id_amendment_decline_%s")
+    if not form.is_valid():
+        return _page(request, amendment.contract, amendment_decline_form=form, status=400)
+    try:
+        amendments.decline_amendment(request.user, amendment, reason=form.cleaned_data["reason"])
+    except ActionError as error:
+        return _page(request, amendment.contract, amendment_decline_form=form, problems=error.problems, status=error.status)
+    messages.success(request, _("Amendment %(number)s is declined; the contract is unchanged.") % {"number": number})
     return redirect("contracts:detail", pk=pk)

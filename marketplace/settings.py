@@ -299,6 +299,9 @@ SIGNATORY_KEK = env_key("SIGNATORY_KEK", 32, VAR_DIR / "signatory_kek")
 SIGNATORY_CERTIFICATE_DAYS = env_int("SIGNATORY_CERTIFICATE_DAYS", 730, minimum=1, maximum=3650)
 # Days the winner has to sign the contract after the award is confirmed (政府采购法 Art. 46: 30).
 CONTRACT_SIGNING_DAYS = env_int("CONTRACT_SIGNING_DAYS", 30, minimum=1, maximum=365)
+# By how much amendments may raise a contract's value in all, in per cent of the value as
+# signed (政府采购法 Art. 49: supplementary contracts up to 10 %).
+CONTRACT_AMENDMENT_MAX_INCREASE_PERCENT = env_int("CONTRACT_AMENDMENT_MAX_INCREASE_PERCENT", 10, minimum=0, maximum=100)
 # How often a worker looks for contracts whose signing period ended unsigned.
 CONTRACT_SWEEP_SECONDS = env_int("CONTRACT_SWEEP_SECONDS", 300, minimum=10, maximum=86400)
 # Largest PDF (or detached signature) the public verification takes.

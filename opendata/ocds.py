@@ -428,6 +428,8 @@ def contracts_section(tender: Tender) -> list[dict]:
         }
         if milestones := _milestones(contract):
             entry["implementation"] = {"milestones": milestones}
+        if amendments := _contract_amendments(contract):
+            entry["amendments"] = amendments
         if contract.final_value is not None and contract.status in (Contract.Status.COMPLETED, Contract.Status.TERMINATED):
             # The value as performed: every milestone accepted, or what was paid before the termination.
             entry["value"] = money(contract.final_value, contract.currency)
@@ -436,6 +438,27 @@ def contracts_section(tender: Tender) -> list[dict]:
                 key: day_start(day) for key, day in (("startDate", contract.period_start), ("endDate", contract.period_end)) if day
             }
         entries.append(entry)
+    return entries
+
+
+def _contract_amendments(contract: Contract) -> list[dict]:
+    """Amendments signed by both parties; the rationale is ProZorro's code, with its explanation."""
+    entries = []
+    for amendment in contract.amendments.in_force().order_by("number"):
+        changes = []
+        if amendment.new_value is not None:
+            changes.append(f"value: {amendment.old_value} → {amendment.new_value} {contract.currency}")
+        if amendment.new_period_end is not None:
+            changes.append(f"period.endDate: {amendment.old_period_end} → {amendment.new_period_end}")
+        rationale = amendment.rationale + (f": {amendment.rationale_text}" if amendment.rationale_text else "")
+        entries.append(
+            {
+                "id": f"{contract.pk}-{amendment.number}",
+                "date": stamp(amendment.decided_at),
+                "rationale": rationale,
+                "description": "; ".join(changes),
+            }
+        )
     return entries
 
 

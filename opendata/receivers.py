@@ -11,13 +11,14 @@
 | award_notice_cancelled | awardCancellation | `<ocid>-notice-<n>-cancelled` |
 | award_confirmed | awardUpdate | `<ocid>-award-<id>-confirmed` |
 | contract_signed | contract | `<ocid>-contract-<id>-signed` |
+| contract_amended | contractAmendment | `<ocid>-contract-<id>-amendment-<n>` |
 | contract_refused | awardCancellation | `<ocid>-contract-<id>-refused` |
 """
 
 from django.dispatch import receiver
 
 from contracts.models import Contract, Milestone
-from contracts.signals import contract_closed, contract_refused, contract_signed, milestone_accepted
+from contracts.signals import contract_amended, contract_closed, contract_refused, contract_signed, milestone_accepted
 from evaluation.models import Award, AwardNotice
 from evaluation.signals import award_confirmed, award_notice_cancelled, award_published
 from opendata.actions import record_release
@@ -71,6 +72,11 @@ def release_award_confirmation(sender, award, now, **kwargs) -> None:
 @receiver(contract_signed, sender=Contract, dispatch_uid="opendata.contract_signed")
 def release_contract(sender, contract, now, **kwargs) -> None:
     record_release(contract.tender, event=f"contract-{contract.pk}-signed", tags=["contract"], now=now)
+
+
+@receiver(contract_amended, sender=Contract, dispatch_uid="opendata.contract_amended")
+def release_contract_amendment(sender, contract, amendment, now, **kwargs) -> None:
+    record_release(contract.tender, event=f"contract-{contract.pk}-amendment-{amendment.number}", tags=["contractAmendment"], now=now)
 
 
 @receiver(milestone_accepted, sender=Milestone, dispatch_uid="opendata.milestone_accepted")

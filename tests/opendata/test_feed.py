@@ -167,3 +167,36 @@ def test_accepted_milestones_and_the_completed_contract_are_implementation_and_t
     [ended] = ending.data["contracts"]
     assert ended["status"] == "terminated" and ended["value"] == {"amount": 900.0, "currency": "EUR"}
     assert_valid_release_package(_package_of(ending))
+
+
+def test_an_amendment_signed_by_both_is_a_contract_amendment_release(officer, evaluator, deadline, firms, supplier_a):
+    from datetime import date
+    from decimal import Decimal
+
+    from contracts import amendments
+    from contracts.models import Contract
+    from tests.contracts.helpers import confirm_award, milestone_plans, signed_by_both
+    from tests.factories import PASSWORD
+
+    tender, award, travel, _clock = confirm_award(officer, evaluator, deadline, firms[:2])
+    try:
+        contract = signed_by_both(Contract.objects.get(award=award), officer, supplier_a, milestones=milestone_plans("600.00", "300.00"))
+        amendment = amendments.propose_amendment(
+            officer,
+            contract,
+            rationale="durationExtension",
+            new_value=Decimal("950.00"),
+            new_period_end=date(2027, 9, 30),
+            password=PASSWORD,
+        )
+        amendments.sign_amendment(supplier_a, amendment, password=PASSWORD)
+    finally:
+        travel.stop()
+    release = Release.objects.filter(tender=tender).last()
+    assert release.tags == ["contractAmendment"]
+    [entry] = release.data["contracts"]
+    assert entry["value"] == {"amount": 950.0, "currency": "EUR"}
+    assert [(a["rationale"], a["description"]) for a in entry["amendments"]] == [
+        ("durationExtension", "value: 900.00 → 950.00 EUR; period.endDate: 2027-06-30 → 2027-09-30")
+    ]
+    assert_valid_release_package(_package_of(release))
