@@ -11,6 +11,10 @@ Once the contract is active, the winning firm's administrators and bidders repor
 against its milestones; the buyer's procurement officers accept or reject them, and may
 terminate the contract. The files attached to a delivery are read by the parties and auditors
 only, even on a public contract: they are the firm's working papers, not the contract.
+
+Once the contract is completed or terminated, the buyer's procurement officers rate the firm's
+performance once, and the firm's administrators and bidders answer the rating once. The rating
+and the answer are public, as the contract is.
 """
 
 from django.db.models import Q
@@ -67,3 +71,15 @@ def terminate_contract(user, contract) -> bool:
 @rule("read_delivery_documents")
 def read_delivery_documents(user, contract) -> bool:
     return is_party(user, contract) or is_auditor(user)
+
+
+@rule("rate_performance")
+def rate_performance(user, contract) -> bool:
+    """Rate the supplier's performance of a finished contract: the buyer's procurement officers."""
+    return has_role(user, contract.buyer_id, Role.PROCUREMENT_OFFICER)
+
+
+@rule("answer_rating")
+def answer_rating(user, contract) -> bool:
+    """Answer the buyer's rating: the rated firm's administrators and bidders."""
+    return has_role(user, contract.supplier_id, *FIRM_ROLES)
