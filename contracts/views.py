@@ -1,7 +1,8 @@
 """Contract pages: the list (the public's signed contracts; each party's drafts and contracts
 awaiting signatures), the contract page with its sign and decline forms, and, once active, its
 milestones with the forms to deliver (the firm), to accept or reject a delivery and to terminate
-(the buyer's officer)."""
+(the buyer's officer); once completed or terminated, the rating of the supplier's performance
+with the facts beside it, and the forms to rate (the buyer's officer) and to answer (the firm)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts import access as contract_access
-from contracts import actions, closing, deliveries, forms
-from contracts.models import Contract, Milestone
+from contracts import actions, closing, deliveries, forms, performance
+from contracts.models import Contract, Milestone, PerformanceRating
 from contracts.queries import contract_for, milestone_for
 from marketplace import access, confirm
 from marketplace.access import FIRM_ROLES, organisations_where
@@ -49,6 +50,8 @@ def _page(
     decline_form=None,
     terminate_form=None,
     milestone_forms: dict | None = None,
+    rating_form=None,
+    answer_form=None,
     problems=(),
     status: int = 200,
 ):
@@ -76,11 +79,19 @@ def _page(
         }
         for milestone in contract.milestones.prefetch_related("deliveries__documents", "deliveries__delivered_by")
     ]
+    finished = contract.status in Contract.FINISHED_STATUSES
+    rating = PerformanceRating.objects.select_related("rated_by", "answered_by").filter(contract=contract).first()
+    may_rate = finished and rating is None and access.can(request.user, "rate_performance", contract)
+    may_answer = rating is not None and not rating.is_answered and access.can(request.user, "answer_rating", contract)
     return render(
         request,
         "contracts/detail.html",
         {
             "contract": contract,
+            "rating": rating,
+            "facts": performance.facts(contract) if rating is not None or may_rate else None,
+            "rating_form": (rating_form or forms.RatingForm(auto_id="id_rating_%s")) if may_rate else None,
+            "answer_form": (answer_form or forms.AnswerForm(auto_id="id_answer_%s")) if may_answer else None,
             "items": contract.items.all(),
             "signatures": contract.signatures.select_related("signed_by", "certificate"),
             "milestones": milestones,
@@ -216,3 +227,33 @@ def terminate(request, pk: int):
         return _page(request, found, terminate_form=form, problems=error.problems, status=error.status)
     messages.success(request, _("The contract is terminated."))
     return redirect("contracts:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def rate(request, pk: int):
+    found = contract_for(request.user, pk, "rate_performance")
+    form = forms.RatingForm(request.POST, auto_id="id_rating_%s")
+    if not form.is_valid():
+        return _page(request, found, rating_form=form, status=400)
+    try:
+        performance.rate_performance(request.user, found, **form.cleaned_data)
+    except ActionError as error:
+        return _page(request, found, rating_form=form, problems=error.problems, status=error.status)
+    messages.success(request, _("Rating recorded. The supplier may answer it once."))
+    return redirect(performance.rating_path(found))
+
+
+@login_required
+@require_POST
+def answer(request, pk: int):
+    found = contract_for(request.user, pk, "answer_rating")
+    form = forms.AnswerForm(request.POST, auto_id="id_answer_%s")
+    if not form.is_valid():
+        return _page(request, found, answer_form=form, status=400)
+    try:
+        performance.answer_rating(request.user, found, answer=form.cleaned_data["answer"])
+    except ActionError as error:
+        return _page(request, found, answer_form=form, problems=error.problems, status=error.status)
+    messages.success(request, _("Your answer is published with the rating."))
+    return redirect(performance.rating_path(found))
