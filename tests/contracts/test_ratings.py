@@ -16,6 +16,7 @@ from marketplace.models import AuditEvent, Notification
 from suppliers.models import Supplier
 from tests import factories
 from tests.contracts.helpers import confirm_award, confirm_awards_of_lots, milestone_plans, signed_by_both
+from tests.openapi import assert_conforms
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_documents")]
 
@@ -275,6 +276,7 @@ def test_who_rates_through_the_api(completed, client_as, persona, status):
     assert PerformanceRating.objects.filter(contract=completed).exists() == (status == 201)
     if status == 201:
         assert response.json()["quality"] == 5 and len(response.json()["facts"]["milestones"]) == 2
+        assert_conforms(response, "post")
 
 
 @pytest.mark.parametrize("score", [0, 6])
@@ -300,6 +302,7 @@ def test_everyone_reads_the_rating_through_the_api(rated, client_as, persona):
     assert response.status_code == 200
     body = response.json()
     assert (body["quality"], body["comment"], body["facts"]["days_late"]) == (5, "Good lamps, a little late.", 0)
+    assert_conforms(response)
 
 
 def test_an_unrated_contract_has_no_rating_in_the_api(completed, client_as):
@@ -323,6 +326,8 @@ def test_who_answers_through_the_api(rated, client_as, persona, status):
     response = client_as(persona).post(f"/api/v1/contracts/{rated.pk}/rating/answer/", {"answer": "Thanks."}, format="json")
     assert response.status_code == status
     assert PerformanceRating.objects.get(contract=rated).is_answered == (status == 200)
+    if status == 200:
+        assert_conforms(response, "post")
 
 
 def test_answering_twice_through_the_api_is_a_conflict(rated, client_as):
@@ -401,3 +406,4 @@ def test_everyone_reads_the_performance_record_through_the_api(two_rated, client
     ]
     assert [r["contract"]["number"] for r in body["ratings"]] == [contracts[1].number, contracts[0].number]
     assert body["ratings"][0]["answer"] == "We disagree on compliance."
+    assert_conforms(response)
