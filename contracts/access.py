@@ -15,6 +15,10 @@ only, even on a public contract: they are the firm's working papers, not the con
 An active contract is changed by amendments, public like the contract: the buyer's procurement
 officers propose them (signing for the buyer), the winning firm's administrators sign or
 decline them.
+
+Once the contract is completed or terminated, the buyer's procurement officers rate the firm's
+performance once, and the firm's administrators and bidders answer the rating once. The rating
+and the answer are public, as the contract is.
 """
 
 from django.db.models import Q
@@ -84,3 +88,15 @@ def propose_amendment(user, contract) -> bool:
 def accept_amendment(user, contract) -> bool:
     """Sign or decline a proposed amendment for the supplier: the winning firm's administrators."""
     return has_role(user, contract.supplier_id, Role.SUPPLIER_ADMIN)
+
+
+@rule("rate_performance")
+def rate_performance(user, contract) -> bool:
+    """Rate the supplier's performance of a finished contract: the buyer's procurement officers."""
+    return has_role(user, contract.buyer_id, Role.PROCUREMENT_OFFICER)
+
+
+@rule("answer_rating")
+def answer_rating(user, contract) -> bool:
+    """Answer the buyer's rating: the rated firm's administrators and bidders."""
+    return has_role(user, contract.supplier_id, *FIRM_ROLES)

@@ -1,6 +1,7 @@
 """Contracts in the API: the list and each contract (public once signed by both), the signed
 document, the parties' actions (prepare, write milestones, send, sign, decline, deliver,
-accept or reject a delivery, amend, terminate), the platform's root certificate, and checking a signed
+accept or reject a delivery, amend, terminate), the rating of the supplier's performance and its
+answer, a firm's performance record, the platform's root certificate, and checking a signed
 PDF. Errors have the DESIGN.md shape (`marketplace.rest`)."""
 
 import dataclasses
@@ -18,13 +19,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from contracts import access as contract_access
-from contracts import actions, amendments, authority, closing, deliveries, document, signatures
+from contracts import actions, amendments, authority, closing, deliveries, document, performance, signatures
 from contracts import serializers as contract_serializers
 from contracts.filters import ContractFilter
-from contracts.models import Contract, DeliveryDocument
+from contracts.models import Contract, DeliveryDocument, PerformanceRating
 from contracts.queries import amendment_for, contract_for, milestone_for
 from marketplace import access
 from marketplace.errors import TooLarge
+from suppliers.views.common import public_supplier_for
 
 PEM_CHAIN = "application/pem-certificate-chain"  # RFC 8555 §9.1
 
@@ -385,3 +387,55 @@ class DeliveryDocumentView(APIView):
         response["Content-Disposition"] = f'attachment; filename="{attached.filename}"'
         response["X-Content-SHA256"] = attached.sha256
         return response
+
+
+def rating_data(contract: Contract) -> dict:
+    rating = PerformanceRating.objects.get(contract=contract)
+    rating.contract = contract
+    return contract_serializers.RatingSerializer(rating).data
+
+
+class RatingView(APIView):
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses={200: contract_serializers.RatingSerializer, **ERRORS})
+    def get(self, request, pk: int):
+        """The rating of the supplier's performance with the facts the platform recorded beside
+        it, and the supplier's answer: public, as the contract is. 404 until rated."""
+        contract = contract_for(request.user, pk)
+        if not PerformanceRating.objects.filter(contract=contract).exists():
+            raise Http404
+        return Response(rating_data(contract))
+
+    @extend_schema(request=contract_serializers.RateSerializer, responses={201: contract_serializers.RatingSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """The buyer's procurement officer rates a completed or terminated contract, once:
+        quality, timeliness and compliance from 1 to 5, with a comment. A second rating is a 409
+        `already_rated`; an active contract a 409 `not_finished`."""
+        contract = contract_for(request.user, pk)
+        serializer = contract_serializers.RateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        performance.rate_performance(request.user, contract, **serializer.validated_data)
+        return Response(rating_data(contract), status=201)
+
+
+class RatingAnswerView(ContractAction):
+    @extend_schema(request=contract_serializers.AnswerSerializer, responses={200: contract_serializers.RatingSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """The rated firm's administrator or bidder answers the rating, once (then 409
+        `already_answered`). Another firm: 403 `not_the_supplier`."""
+        contract = contract_for(request.user, pk)
+        serializer = contract_serializers.AnswerSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        performance.answer_rating(request.user, contract, answer=serializer.validated_data["answer"])
+        return Response(rating_data(contract))
+
+
+class SupplierPerformanceView(APIView):
+    @extend_schema(responses={200: contract_serializers.SupplierPerformanceSerializer, 404: ERRORS[404]})
+    def get(self, request, pk: int):
+        """A firm's performance record, public: its rated contracts, newest first, and the
+        average and count of each score."""
+        supplier = public_supplier_for(request, pk)
+        record = performance.supplier_record(supplier.organisation_id)
+        return Response(contract_serializers.SupplierPerformanceSerializer({"supplier": supplier.pk, **record}).data)

@@ -112,3 +112,20 @@ class AmendmentForm(forms.Form):
 
 class DeclineAmendmentForm(forms.Form):
     reason = forms.CharField(label=_("Why your firm declines the amendment"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+def _score(label: str) -> forms.IntegerField:
+    return forms.IntegerField(label=label, min_value=1, max_value=5, widget=forms.NumberInput(attrs={"min": 1, "max": 5}))
+
+
+class RatingForm(forms.Form):
+    quality = _score(_("Quality (1–5)"))
+    timeliness = _score(_("Timeliness (1–5)"))
+    compliance = _score(_("Compliance (1–5)"))
+    comment = forms.CharField(
+        label=_("Comment on the supplier's performance"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, required=False
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(label=_("Your firm's answer (once)"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000)

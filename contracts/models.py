@@ -1,12 +1,13 @@
 """Contracts from confirmed awards, their signatures, their milestones and the deliveries made
-against them, and the certificates the platform's CA issues to signatories
-(`contracts.authority`)."""
+against them, the buyer's rating of the supplier's performance, and the certificates the
+platform's CA issues to signatories (`contracts.authority`)."""
 
 import json
 from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -511,3 +512,55 @@ class AmendmentSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amendment} · {self.party}"
+
+
+SCORE_RANGE = (1, 5)
+SCORE_FIELDS = ("quality", "timeliness", "compliance")
+
+
+def _score_field(label: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(label, validators=[MinValueValidator(SCORE_RANGE[0]), MaxValueValidator(SCORE_RANGE[1])])
+
+
+class PerformanceRatingQuerySet(models.QuerySet):
+    def of_supplier(self, organisation_id: int):
+        """The firm's ratings, newest first, with their contracts."""
+        return self.filter(contract__supplier_id=organisation_id).select_related("contract").order_by("-rated_at", "-pk")
+
+
+class PerformanceRating(models.Model):
+    """The buyer's rating of the supplier's performance of a finished contract (业绩评价), once
+    per contract, and the supplier's one answer to it. Public, as the contract is."""
+
+    contract = models.OneToOneField(Contract, on_delete=models.PROTECT, related_name="rating", verbose_name=_("contract"))
+    quality = _score_field(_("quality"))
+    timeliness = _score_field(_("timeliness"))
+    compliance = _score_field(_("compliance"))
+    comment = models.TextField(_("comment"), blank=True)
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("rated by"))
+    rated_at = models.DateTimeField(_("rated"))
+    answer = models.TextField(_("supplier's answer"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("answered by")
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    objects = PerformanceRatingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("performance rating")
+        verbose_name_plural = _("performance ratings")
+        ordering = ["-rated_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(**{f"{name}__gte": SCORE_RANGE[0], f"{name}__lte": SCORE_RANGE[1]}), name=f"rating_{name}_1_to_5"
+            )
+            for name in SCORE_FIELDS
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.quality}/{self.timeliness}/{self.compliance}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None

@@ -8,8 +8,21 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from contracts import access as contract_access
+from contracts import performance
 from contracts.deliveries import local_date
-from contracts.models import Amendment, AmendmentSignature, Contract, ContractItem, ContractSignature, Delivery, DeliveryDocument, Milestone
+from contracts.models import (
+    SCORE_FIELDS,
+    SCORE_RANGE,
+    Amendment,
+    AmendmentSignature,
+    Contract,
+    ContractItem,
+    ContractSignature,
+    Delivery,
+    DeliveryDocument,
+    Milestone,
+    PerformanceRating,
+)
 
 
 class ContractItemSerializer(serializers.ModelSerializer):
@@ -277,3 +290,73 @@ class ProposeContractAmendmentSerializer(serializers.Serializer):
     )
     new_period_end = serializers.DateField(required=False, allow_null=True, default=None, help_text="Omit to keep the end of the period.")
     password = serializers.CharField(help_text="The proposing officer's password: proposing signs for the buyer.", trim_whitespace=False)
+
+
+class MilestoneFactsSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    description = serializers.CharField()
+    due_date = serializers.DateField()
+    delivered_on = serializers.DateField(allow_null=True, help_text="The day of the accepted delivery (or one awaiting a decision).")
+    days_late = serializers.IntegerField(help_text="Days after the due date it was delivered, or until the contract ended undelivered.")
+    rejected_deliveries = serializers.IntegerField()
+
+
+class PerformanceFactsSerializer(serializers.Serializer):
+    """What the platform recorded of the performance (`contracts.performance.facts`)."""
+
+    milestones = MilestoneFactsSerializer(many=True)
+    late_milestones = serializers.IntegerField()
+    days_late = serializers.IntegerField()
+    rejected_deliveries = serializers.IntegerField()
+
+
+class RatingSummarySerializer(serializers.ModelSerializer):
+    contract = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PerformanceRating
+        fields = ["contract", "quality", "timeliness", "compliance", "comment", "rated_at", "answer", "answered_at"]
+
+    def get_contract(self, rating) -> dict:
+        contract = rating.contract
+        return {"id": contract.pk, "number": contract.number, "status": contract.status, "buyer": contract.buyer_details["legal_name"]}
+
+
+class RatingSerializer(RatingSummarySerializer):
+    facts = serializers.SerializerMethodField()
+
+    class Meta(RatingSummarySerializer.Meta):
+        fields = [*RatingSummarySerializer.Meta.fields, "facts"]
+
+    @extend_schema_field(PerformanceFactsSerializer)
+    def get_facts(self, rating) -> dict:
+        return PerformanceFactsSerializer(performance.facts(rating.contract)).data
+
+
+def _score(help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=SCORE_RANGE[0], max_value=SCORE_RANGE[1], help_text=help_text)
+
+
+class RateSerializer(serializers.Serializer):
+    quality = _score("Quality of what was delivered, 1 to 5.")
+    timeliness = _score("Keeping to the due dates, 1 to 5.")
+    compliance = _score("Keeping to the contract's terms, 1 to 5.")
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=5000)
+
+
+class ScoreSummarySerializer(serializers.Serializer):
+    name = serializers.ChoiceField(SCORE_FIELDS)
+    average = serializers.DecimalField(max_digits=3, decimal_places=2, allow_null=True)
+    count = serializers.IntegerField()
+
+
+class SupplierPerformanceSerializer(serializers.Serializer):
+    """A firm's rated contracts, newest first, with the average and count of each score."""
+
+    supplier = serializers.IntegerField(help_text="The firm's registry id.")
+    scores = ScoreSummarySerializer(many=True)
+    ratings = RatingSummarySerializer(many=True)

@@ -1,8 +1,10 @@
 """Contract pages: the list (the public's signed contracts; each party's drafts and contracts
 awaiting signatures), the contract page with its sign and decline forms, and, once active, its
 milestones with the forms to deliver (the firm), to accept or reject a delivery and to terminate
-(the buyer's officer), and its amendments with the forms to propose one (the buyer's officer)
-and to sign or decline it (the firm's administrator)."""
+(the buyer's officer), its amendments with the forms to propose one (the buyer's officer)
+and to sign or decline it (the firm's administrator); once completed or terminated, the rating
+of the supplier's performance with the facts beside it, and the forms to rate (the buyer's
+officer) and to answer (the firm)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contracts import access as contract_access
-from contracts import actions, amendments, closing, deliveries, document, forms
-from contracts.models import Amendment, Contract, Milestone
+from contracts import actions, amendments, closing, deliveries, document, forms, performance
+from contracts.models import Amendment, Contract, Milestone, PerformanceRating
 from contracts.queries import amendment_for, contract_for, milestone_for
 from marketplace import access, confirm
 from marketplace.access import FIRM_ROLES, organisations_where
@@ -54,6 +56,8 @@ def _page(
     amendment_form=None,
     amendment_sign_form=None,
     amendment_decline_form=None,
+    rating_form=None,
+    answer_form=None,
     problems=(),
     status: int = 200,
 ):
@@ -83,11 +87,19 @@ def _page(
     ]
     contract_amendments = list(contract.amendments.prefetch_related("signatures__signed_by", "signatures__organisation"))
     proposed = next((a for a in contract_amendments if a.status == Amendment.Status.PROPOSED), None)
+    finished = contract.status in Contract.FINISHED_STATUSES
+    rating = PerformanceRating.objects.select_related("rated_by", "answered_by").filter(contract=contract).first()
+    may_rate = finished and rating is None and access.can(request.user, "rate_performance", contract)
+    may_answer = rating is not None and not rating.is_answered and access.can(request.user, "answer_rating", contract)
     return render(
         request,
         "contracts/detail.html",
         {
             "contract": contract,
+            "rating": rating,
+            "facts": performance.facts(contract) if rating is not None or may_rate else None,
+            "rating_form": (rating_form or forms.RatingForm(auto_id="id_rating_%s")) if may_rate else None,
+            "answer_form": (answer_form or forms.AnswerForm(auto_id="id_answer_%s")) if may_answer else None,
             "items": contract.items.all(),
             "signatures": contract.signatures.select_related("signed_by", "certificate"),
             "milestones": milestones,
@@ -332,6 +344,19 @@ def propose_amendment(request, pk: int):
     return redirect("contracts:detail", pk=pk)
 
 
+def rate(request, pk: int):
+    found = contract_for(request.user, pk, "rate_performance")
+    form = forms.RatingForm(request.POST, auto_id="id_rating_%s")
+    if not form.is_valid():
+        return _page(request, found, rating_form=form, status=400)
+    try:
+        performance.rate_performance(request.user, found, **form.cleaned_data)
+    except ActionError as error:
+        return _page(request, found, rating_form=form, problems=error.problems, status=error.status)
+    messages.success(request, _("Rating recorded. The supplier may answer it once."))
+    return redirect(performance.rating_path(found))
+
+
 @login_required
 @require_POST
 def sign_amendment(request, pk: int, number: int):
@@ -360,3 +385,16 @@ def decline_amendment(request, pk: int, number: int):
         return _page(request, amendment.contract, amendment_decline_form=form, problems=error.problems, status=error.status)
     messages.success(request, _("Amendment %(number)s is declined; the contract is unchanged.") % {"number": number})
     return redirect("contracts:detail", pk=pk)
+
+
+def answer(request, pk: int):
+    found = contract_for(request.user, pk, "answer_rating")
+    form = forms.AnswerForm(request.POST, auto_id="id_answer_%s")
+    if not form.is_valid():
+        return _page(request, found, answer_form=form, status=400)
+    try:
+        performance.answer_rating(request.user, found, answer=form.cleaned_data["answer"])
+    except ActionError as error:
+        return _page(request, found, answer_form=form, problems=error.problems, status=error.status)
+    messages.success(request, _("Your answer is published with the rating."))
+    return redirect(performance.rating_path(found))

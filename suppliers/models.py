@@ -120,6 +120,11 @@ class Supplier(FSMModelMixin, models.Model):
         return self.sme_class in SME_CLASSES
 
     @property
+    def has_public_profile(self) -> bool:
+        """Verified once: its name, its restrictions and its performance record are public."""
+        return self.status in (self.Status.VERIFIED, self.Status.SUSPENDED, self.Status.DEBARRED)
+
+    @property
     def identity_is_editable(self) -> bool:
         """Legal name, country and registration number change only before verification."""
         return self.status in (self.Status.APPLIED, self.Status.RETURNED)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("registry/licence-types/", registry.licence_types, name="licence-types"),
     path("registry/requirements/<int:requirement_id>/remove/", registry.requirement_remove, name="requirement-remove"),
     path("<int:pk>/", firm.detail, name="detail"),
+    path("<int:pk>/profile/", public.profile, name="profile"),
     path("<int:pk>/edit/", firm.edit, name="edit"),
     path("<int:pk>/resubmit/", firm.resubmit, name="resubmit"),
     path("<int:pk>/categories/", firm.categories, name="categories"),

@@ -19,6 +19,15 @@ def supplier_for(request, pk: int, action: str = "view_supplier") -> Supplier:
     return supplier
 
 
+def public_supplier_for(request, pk: int) -> Supplier:
+    """The firm's public profile: any firm the registry has verified (debarred and suspended
+    firms too: their record is public). Before verification, only those who see its record."""
+    supplier = get_object_or_404(Supplier.objects.select_related("organisation"), pk=pk)
+    if not supplier.has_public_profile and not access.can(request.user, "view_supplier", supplier):
+        raise Http404
+    return supplier
+
+
 def licence_file_response(request, pk: int, licence_id: int) -> FileResponse:
     """Licence files are never served by URL, only through this check: the same 404 whether
     the firm, the licence or the file is missing, or the user may not read it."""

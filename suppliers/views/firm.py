@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from marketplace import access, live
 from marketplace.errors import ActionError
 from marketplace.models import Role
-from suppliers import actions, cpv
+from suppliers import actions, cpv, extensions
 from suppliers.eligibility import licences_needed_by
 from suppliers.forms import CategoryForm, FollowForm, LicenceForm, ProfileForm, ReasonForm, RestrictionForm, apply_problems
 from suppliers.models import Follow, Supplier
@@ -66,6 +66,7 @@ def render_detail(request, supplier: Supplier, *, decision_forms: dict | None = 
         | {"lift": ReasonForm(prefix="lift")}
         | (decision_forms or {}),
         "live_after": live.current_seq(),
+        "sections": extensions.sections_for(request, supplier),
     }
     return render(request, "suppliers/detail.html", context, status=status)
 

@@ -1,5 +1,5 @@
-"""Pages anyone may open: registration, the directory, the debarment list, CPV categories,
-and the invitation link."""
+"""Pages anyone may open: registration, the directory, a firm's public profile, the debarment
+list, CPV categories, and the invitation link."""
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 from marketplace import access
 from marketplace.errors import ActionError
 from marketplace.models import User
-from suppliers import actions, cpv
+from suppliers import actions, cpv, extensions
 from suppliers.filters import DebarmentFilter, DirectoryFilter
 from suppliers.forms import NewAccountForm, RegistrationForm, apply_problems
 from suppliers.models import Invitation, Supplier, SupplierCategory
-from suppliers.views.common import filtered, page_of, query_without_page
+from suppliers.views.common import filtered, page_of, public_supplier_for, query_without_page
 
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -70,6 +70,20 @@ def directory(request):
     listed = DirectoryFilter(request.GET or None, queryset=_with_categories(Supplier.objects.in_directory()))
     context = {"filter": listed, "page": page_of(request, filtered(listed)), "query": query_without_page(request)}
     return render(request, "suppliers/directory.html", context)
+
+
+def profile(request, pk: int):
+    """What anyone may know of a verified firm: its name, country and standing, its directory
+    entry if it chose one, and what other apps add (its performance record)."""
+    supplier = public_supplier_for(request, pk)
+    context = {
+        "supplier": supplier,
+        "listed": supplier.listed_in_directory and supplier.status == Supplier.Status.VERIFIED,
+        "categories": [cpv.get(code) or code for code in supplier.category_codes],
+        "sections": extensions.sections_for(request, supplier),
+        "may_view_record": access.can(request.user, "view_supplier", supplier),
+    }
+    return render(request, "suppliers/profile.html", context)
 
 
 def debarments(request):
