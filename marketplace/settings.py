@@ -356,6 +356,9 @@ if not re.fullmatch(r"ocds-[a-z0-9]{6}-", OCID_PREFIX):
 OCDS_PUBLISHER_NAME = env_str("OCDS_PUBLISHER_NAME", "Tenderhall")
 
 # API -----------------------------------------------------------------------------------
+# Every filter's empty choice reads the same, on every page: "Any", not "---------".
+FILTERS_EMPTY_CHOICE_LABEL = _("Any")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "marketplace.rest.TokenAuthentication",

@@ -9,6 +9,7 @@ prefix, which is how searches match a category and everything under it.
 
 import csv
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,17 +108,33 @@ def enclosing_codes(code: str) -> list[str]:
     return list(dict.fromkeys(prefix[:n].ljust(8, "0") for n in range(2, len(prefix) + 1)))
 
 
+WORD_RE = re.compile(r"\w+")
+
+
+def _words(text: str) -> list[str]:
+    return WORD_RE.findall(text.lower())
+
+
+@functools.cache
+def _name_words() -> dict[str, tuple[str, ...]]:
+    return {code: tuple(_words(entry.name)) for code, entry in vocabulary().items()}
+
+
 def search(query: str, limit: int = 20) -> list[CpvCode]:
-    """Codes whose number starts with the query, or whose name contains every word of it."""
+    """Codes whose number starts with the query, or in whose name each word of the query starts
+    a word ("road" finds "Road-surfacing works" and "Roadworks", not "Broadcasting")."""
     query = query.strip()
     if not query:
         return []
-    entries = vocabulary().values()
+    entries = vocabulary()
     digits = query.replace("-", "")
     if digits.isdigit():
-        matches = [c for c in entries if c.code.startswith(digits[:8])]
+        matches = [c for c in entries.values() if c.code.startswith(digits[:8])]
     else:
-        words = query.lower().split()
-        matches = [c for c in entries if all(w in c.name.lower() for w in words)]
+        wanted = _words(query)
+        if not wanted:
+            return []
+        names = _name_words()
+        matches = [entries[code] for code, words in names.items() if all(any(w.startswith(q) for w in words) for q in wanted)]
         matches.sort(key=lambda c: (c.level, c.code))
     return matches[:limit]

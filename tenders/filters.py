@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,8 @@ class CpvCodeField(forms.CharField):
         value = super().clean(value)
         if not value:
             return value
+        # The picker fills in "45233140 Roadworks": the code is what counts.
+        value = value.split()[0]
         code = cpv.get(value)
         if code is None:
             raise forms.ValidationError(_("%(code)s is not a CPV 2008 code."), code="unknown_cpv", params={"code": value})
@@ -68,12 +71,47 @@ def public_listing():
     )
 
 
+# Words that name more categories than this ("services", "works") are searched as words only.
+MAX_NAMED_CATEGORIES = 40
+
+
+def _categories_named(words: str) -> list[str]:
+    """The significant prefixes of the CPV categories whose name the words start (so `roadworks`
+    finds a tender whose category is "Roadworks"), or none when they name too many."""
+    if any(ch.isdigit() for ch in words):
+        return []
+    named = cpv.search(words, limit=MAX_NAMED_CATEGORIES + 1)
+    if len(named) > MAX_NAMED_CATEGORIES:
+        return []
+    return sorted({entry.prefix for entry in named})
+
+
+class TenderSearchForm(forms.Form):
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("min_value"), data.get("max_value")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_value", forms.ValidationError(_("The maximum is below the minimum."), code="min_above_max"))
+        return data
+
+
 class TenderFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Words or reference"), method="filter_text", max_length=200)
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=PUBLIC_STATUSES, method="filter_status", widget=CompactCheckboxes
     )
-    category = CpvCodeFilter(label=_("Category (CPV), with its subcategories"), method="filter_category")
+    category = CpvCodeFilter(
+        label=_("Category (CPV), with its subcategories"),
+        method="filter_category",
+        widget=forms.TextInput(
+            attrs={
+                "data-cpv-picker": reverse_lazy("api-cpv-search"),
+                "autocomplete": "off",
+                "placeholder": _("a code, or words: roadworks"),
+            }
+        ),
+        help_text=_("Type a CPV code or words of its English name and pick one."),
+    )
     buyer = django_filters.ModelChoiceFilter(
         label=_("Buyer"),
         queryset=Organisation.objects.filter(kind=Organisation.Kind.AGENCY).order_by("name"),
@@ -105,6 +143,7 @@ class TenderFilter(django_filters.FilterSet):
     class Meta:
         model = Tender
         fields = []
+        form = TenderSearchForm
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -123,13 +162,21 @@ class TenderFilter(django_filters.FilterSet):
             return queryset
         if REFERENCE_RE.match(words):
             return queryset.filter(reference__iexact=words)
+        prefixes = _categories_named(words)
         if settings.IS_POSTGRES:
             query = SearchQuery(words, search_type="websearch", config=SEARCH_CONFIG)
-            return queryset.filter(search_document=query).annotate(relevance=SearchRank(F("search_document"), query))
+            matching = Q(search_document=query)
+            if prefixes:
+                categories = " | ".join(f"cpv{prefix}" for prefix in prefixes)
+                matching |= Q(search_document=SearchQuery(categories, search_type="raw", config="simple"))
+            return queryset.filter(matching).annotate(relevance=SearchRank(F("search_document"), query))
         # Without PostgreSQL: every word somewhere in the reference, title or description.
+        text = Q()
         for word in words.split()[:10]:
-            queryset = queryset.filter(Q(title__icontains=word) | Q(description__icontains=word) | Q(reference__icontains=word))
-        return queryset
+            text &= Q(title__icontains=word) | Q(description__icontains=word) | Q(reference__icontains=word)
+        for prefix in prefixes:
+            text |= Q(category_codes__startswith=prefix) | Q(category_codes__contains=f" {prefix}")
+        return queryset.filter(text)
 
     def filter_status(self, queryset, name, values):
         """Read with the clock: a published tender past its deadline is closed already."""

@@ -211,3 +211,42 @@ def test_the_filter_form_escapes_and_keeps_the_choices(public, other_agency):
     assert f'<option value="{other_agency.pk}" selected>' in text and '<option value="EUR" selected>' in text
     assert 'value="published" id="id_status_0" checked' in text and 'value="closed" id="id_status_1" checked' in text
     assert '<option value="true" selected>' in text
+
+
+def test_a_word_finds_the_tenders_whose_category_it_names(api_client, officer, agency, laptops):
+    quiet = factories.make_published(officer, agency, factories.complete_spec(title="Surface renewal", description="Milling and paving."))
+    assert found(api_client, q="roadworks") == [quiet.reference]
+    assert found(api_client, q="portable") == [laptops.reference]  # "Portable computers"
+
+
+def test_a_word_that_names_too_many_categories_is_searched_as_a_word_only(api_client, road):
+    from tenders.filters import MAX_NAMED_CATEGORIES, _categories_named
+
+    assert _categories_named("services") == [] and len(_categories_named("roadworks")) <= MAX_NAMED_CATEGORIES
+
+
+def test_cpv_words_match_the_start_of_words_only(api_client, db):
+    from suppliers import cpv
+
+    names = [entry.name.lower() for entry in cpv.search("road", limit=1000)]
+    assert "roadworks" in names and not any("broadcast" in name for name in names)
+    rows = api_client.get("/api/v1/cpv/", {"q": "road"}).json()
+    rows = rows["results"] if isinstance(rows, dict) else rows
+    assert not any("broadcast" in row["name"].lower() for row in rows)
+
+
+def test_the_picker_value_with_the_name_is_taken_as_its_code(api_client, road, laptops):
+    assert found(api_client, category="45233140 Roadworks") == [road.reference]
+
+
+def test_a_minimum_above_the_maximum_is_a_clear_error(api_client, client, road):
+    answer = api_client.get("/api/v1/tenders/", {"min_value": "500", "max_value": "100"})
+    assert answer.status_code == 400 and "maximum is below the minimum" in answer.content.decode()
+    page = client.get("/tenders/", {"min_value": "500", "max_value": "100"})
+    assert page.status_code == 400 and "The maximum is below the minimum." in page.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/tenders/", "/awards/", "/suppliers/directory/", "/contracts/"])
+def test_every_filter_says_any_for_no_choice(client, path, db):
+    page = client.get(path).content.decode()
+    assert "---------" not in page
