@@ -26,6 +26,7 @@ from bidding.models import Bid, Opening, OpeningLine
 from contracts.models import Contract
 from evaluation.models import Award, AwardNotice
 from marketplace.models import Organisation
+from payments.models import Invoice
 from suppliers import cpv
 from suppliers.models import SmeClass, Supplier
 from suppliers.registration_numbers import EuVatScheme, scheme_for
@@ -426,8 +427,13 @@ def contracts_section(tender: Tender) -> list[dict]:
             "signatories": [reference(contract.supplier), reference(contract.buyer)],
             "relatedBids": [_bid_id(contract.award.bid_id, contract.lot.number)],
         }
+        implementation = {}
         if milestones := _milestones(contract):
-            entry["implementation"] = {"milestones": milestones}
+            implementation["milestones"] = milestones
+        if transactions := _transactions(contract):
+            implementation["transactions"] = transactions
+        if implementation:
+            entry["implementation"] = implementation
         if amendments := _contract_amendments(contract):
             entry["amendments"] = amendments
         if contract.final_value is not None and contract.status in (Contract.Status.COMPLETED, Contract.Status.TERMINATED):
@@ -460,6 +466,21 @@ def _contract_amendments(contract: Contract) -> list[dict]:
             }
         )
     return entries
+
+
+def _transactions(contract: Contract) -> list[dict]:
+    """The invoices settled under the contract, each a payment from the buyer to the supplier."""
+    return [
+        {
+            "id": f"{contract.pk}-invoice-{invoice.pk}",
+            "source": invoice.number,
+            "date": stamp(invoice.paid_at),
+            "value": money(invoice.amount, invoice.currency),
+            "payer": reference(contract.buyer),
+            "payee": reference(contract.supplier),
+        }
+        for invoice in Invoice.objects.filter(contract=contract, status=Invoice.Status.PAID).order_by("paid_at", "pk")
+    ]
 
 
 # Milestone.Status → OCDS milestoneStatus (closed codelist): met once the buyer accepted the delivery.
@@ -526,4 +547,18 @@ def release(tender: Tender, *, release_id: str, tags: list[str], now: datetime) 
             data["awards"] = awards
         if contracts := contracts_section(tender):
             data["contracts"] = contracts
+            _add_payment_roles(data["parties"], contracts)
         return data
+
+
+def _add_payment_roles(entries: list[dict], contracts: list[dict]) -> None:
+    """The buyer is also `payer`, and each supplier paid also `payee`, once a transaction names them."""
+    payers, payees = set(), set()
+    for contract in contracts:
+        for transaction in contract.get("implementation", {}).get("transactions", []):
+            payers.add(transaction["payer"]["id"])
+            payees.add(transaction["payee"]["id"])
+    for party in entries:
+        for role, ids in (("payer", payers), ("payee", payees)):
+            if party["id"] in ids and role not in party["roles"]:
+                party["roles"].append(role)

@@ -22,6 +22,8 @@ from contracts.signals import contract_amended, contract_closed, contract_refuse
 from evaluation.models import Award, AwardNotice
 from evaluation.signals import award_confirmed, award_notice_cancelled, award_published
 from opendata.actions import record_release
+from payments.models import Invoice
+from payments.signals import invoice_paid
 from tenders.models import Tender
 from tenders.signals import clarification_published, tender_amended, tender_cancelled, tender_closed, tender_published
 
@@ -84,6 +86,13 @@ def release_milestone(sender, milestone, now, **kwargs) -> None:
     """A delivery accepted: the contract's implementation moved (its milestone is met)."""
     contract = milestone.contract
     record_release(contract.tender, event=f"contract-{contract.pk}-milestone-{milestone.number}-accepted", tags=["implementation"], now=now)
+
+
+@receiver(invoice_paid, sender=Invoice, dispatch_uid="opendata.invoice_paid")
+def release_payment(sender, invoice, now, **kwargs) -> None:
+    """An invoice settled: the contract's implementation has a transaction, buyer to supplier."""
+    contract = invoice.contract
+    record_release(contract.tender, event=f"contract-{contract.pk}-invoice-{invoice.pk}-paid", tags=["implementation"], now=now)
 
 
 @receiver(contract_closed, sender=Contract, dispatch_uid="opendata.contract_closed")

@@ -34,7 +34,7 @@ from marketplace.notify import notify
 from payments import actions, ledger
 from payments.models import Gateway, Invoice, Payment, Purpose
 from payments.money import Money, MoneyError
-from payments.signals import payment_succeeded
+from payments.signals import invoice_paid, payment_succeeded
 from suppliers.uploads import check_licence_file
 from tenders.actions.common import platform_language
 
@@ -252,6 +252,7 @@ def settle(payment: Payment, *, actor: User | None, now: datetime) -> Invoice | 
     milestone.mark_paid(now)
     milestone.save()
     _audit("invoice.paid", invoice, actor, now, fee=str(fee) if fee else None, payment=str(payment.pk))
+    invoice_paid.send(sender=Invoice, invoice=invoice, actor=actor, now=now)
     _announce(invoice, "invoice.paid")
     with platform_language():
         notify(

@@ -162,6 +162,13 @@ def test_accepted_milestones_and_the_completed_contract_are_implementation_and_t
     [entry] = implementation.data["contracts"]
     assert [(m["status"], "dateMet" in m) for m in entry["implementation"]["milestones"]] == [("met", True), ("scheduled", False)]
     assert_valid_release_package(_package_of(implementation))
+    paid = Release.objects.get(release_id__endswith=f"contract-{contract.pk}-invoice-{contract.invoices.order_by('pk').first().pk}-paid")
+    assert paid.tags == ["implementation"]
+    [transaction] = paid.data["contracts"][0]["implementation"]["transactions"]
+    assert transaction["value"] == {"amount": 600.0, "currency": "EUR"} and transaction["payer"]["name"] == contract.buyer.name
+    roles = {party["name"]: party["roles"] for party in paid.data["parties"]}
+    assert "payer" in roles[contract.buyer.name] and "payee" in roles[contract.supplier.name]
+    assert_valid_release_package(_package_of(paid))
     ending = Release.objects.filter(tender=tender).last()
     assert ending.tags == ["contractTermination"]
     [ended] = ending.data["contracts"]
