@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from tenders import agency_views, views
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("agency/<int:pk>/cancel/", agency_views.cancel, name="cancel"),
     path("agency/<int:pk>/clarifications/", agency_views.clarify, name="clarify"),
     path("agency/clarifications/<int:pk>/answer/", agency_views.answer, name="answer"),
+    # A tender read out by its reference: /tenders/MPW-2026-0042/ leads to its page.
+    re_path(r"^(?P<reference>[A-Za-z0-9]{1,20}-\d{4}-\d{1,9})/$", views.by_reference, name="by-reference"),
 ]

@@ -3,6 +3,7 @@ for suppliers."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +49,15 @@ def search(request):
         "page_sizes": PAGE_SIZES,
     }
     return render(request, "tenders/search.html", context, status=200 if filterset.is_valid() else 400)
+
+
+def by_reference(request, reference: str):
+    """The tender whose reference this is, for a link read aloud or printed (references are public
+    from publication on; a draft has none)."""
+    tender = Tender.objects.filter(reference__iexact=reference).select_related("buyer").first()
+    if tender is None or not access.can(request.user, "view_tender", tender):
+        raise Http404
+    return redirect("tenders:detail", pk=tender.pk)
 
 
 def detail(request, pk: int):

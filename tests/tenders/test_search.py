@@ -250,3 +250,10 @@ def test_a_minimum_above_the_maximum_is_a_clear_error(api_client, client, road):
 def test_every_filter_says_any_for_no_choice(client, path, db):
     page = client.get(path).content.decode()
     assert "---------" not in page
+
+
+def test_a_tender_is_found_by_its_reference_in_the_address(client, road, draft):
+    answer = client.get(f"/tenders/{road.reference.lower()}/")
+    assert answer.status_code == 302 and answer["Location"] == f"/tenders/{road.pk}/"
+    assert f'href="/tenders/{road.reference}/"' in client.get(f"/tenders/{road.pk}/").content.decode()
+    assert client.get("/tenders/XYZ-2026-9999/").status_code == 404
