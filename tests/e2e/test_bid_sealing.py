@@ -119,3 +119,28 @@ def test_a_price_of_zero_is_refused_beside_its_field_before_sealing(browser, liv
     assert "A price must be greater than zero." in page.text_content("[data-seal-status]")
     assert not page.is_disabled("[data-seal-submit]") and page.errors == []
     assert not Bid.objects.exists()
+
+
+def test_the_summary_of_what_is_sealed_is_saved_in_the_browser_and_nothing_is_sent(
+    browser, live_server, client, officer, supplier_a, supplier_org_a, tmp_path
+):
+    helpers.make_supplier(supplier_org_a)
+    tender = helpers.publish(helpers.make_tender(officer, envelope_mode=EnvelopeMode.TWO), officer)
+    page = signed_in_page(browser, client, supplier_a, live_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/tenders/{tender.pk}/bid/")
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if request.method != "GET" else None)
+    drawings = b"%PDF-1.4 drawings\n" * 100
+    page.fill("#price-1", "4321.00")
+    page.set_input_files("#documents-technical", files=[{"name": "drawings.pdf", "mimeType": "application/pdf", "buffer": drawings}])
+    with page.expect_download() as download:
+        page.click("[data-seal-summary]")
+    saved = tmp_path / "summary.json"
+    download.value.save_as(saved)
+    summary = json.loads(saved.read_text())
+    assert summary["lots"] == [{"lot": 1, "price": {"amount": "4321.00", "currency": "EUR"}}]
+    [document] = summary["envelopes"]["technical"]["documents"]
+    assert (document["name"], document["size"], document["sha256"]) == ("drawings.pdf", len(drawings), hashlib.sha256(drawings).hexdigest())
+    assert sent == [] and Bid.objects.count() == 0 and page.errors == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
