@@ -12,7 +12,7 @@ PORT ?= 8000
 # The address links in e-mails and the demo's messages point to (the server itself is on HOST:PORT).
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-dev lint format messages bench bench-opening clean
+.PHONY: run test install install-dev lint format messages bench bench-opening bench-opendata clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tenderhall needs Python 3.11 or newer")'
@@ -75,6 +75,10 @@ bench: install-dev
 bench-opening: install-dev
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/th_bench_fanout} REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/5} $(PY) -m bench.opening_fanout
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/th_bench_opening} $(PY) -m bench.opening_speed
+
+# Open data at scale: following the feed through 100,000 releases and streaming the bulk export (PostgreSQL); see the README.
+bench-opendata: install-dev
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/th_bench_feed} $(PY) -m bench.opendata_feed
 
 clean:
 	rm -rf $(VENV) var/static
