@@ -163,7 +163,7 @@ def test_an_unknown_figure_is_not_found(client):
 
 def test_the_page_shows_each_figure_as_svg_and_table_in_english(two_awards, client, django_assert_max_num_queries):
     _first, (_second, award) = two_awards
-    with time_machine.travel(award.confirmed_at + timedelta(days=1)), django_assert_max_num_queries(20):
+    with time_machine.travel(award.confirmed_at + timedelta(days=1)), django_assert_max_num_queries(14):
         response = client.get("/statistics/")
     page = response.content.decode()
     assert response.status_code == 200
@@ -198,3 +198,9 @@ def test_a_label_is_escaped_inside_the_chart(two_awards, client, agency):
 def test_an_empty_platform_shows_the_page(client, db):
     response = client.get("/statistics/")
     assert response.status_code == 200 and "Nothing to count yet" in response.content.decode()
+
+
+def test_a_negative_saving_stays_a_number_in_the_csv(two_awards, client):
+    rows = list(csv.reader(io.StringIO(client.get("/statistics/savings.csv?currency=EUR").content.decode().removeprefix("\ufeff"))))
+    assert rows[0][-2:] == ["Savings (EUR)", "Savings (% of estimate)"]
+    assert rows[-1] == ["", "All agencies", "2", "500000.00", "540000.00", "-40000.00", "-8.0"]
