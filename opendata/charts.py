@@ -38,20 +38,22 @@ def _fraction(value: Decimal, largest: Decimal) -> float:
     return float(value / largest) if largest else 0.0
 
 
-def bar_chart(title: str, bars: list[Bar], *, description: str = "") -> SafeString:
+def bar_chart(title: str, bars: list[Bar], *, description: str = "", show_title: bool = False) -> SafeString:
     """Horizontal bars, one per row, with their label above and value beside. Negative values
-    (an award above its estimate) extend left of a zero line."""
+    (an award above its estimate) extend left of a zero line. `show_title` writes the title
+    above the bars too, where two charts of one figure stand one above the other."""
     if not bars:
         return mark_safe("")
+    top = TOP + (24 if show_title else 0)
     largest = max(abs(bar.value) for bar in bars)
     has_negative = any(bar.value < 0 for bar in bars)
     zero = WIDTH * 0.3 if has_negative else 0.0
     room = (WIDTH - zero) * 0.62  # the rest holds the value written beside the longest bar
     row = LABEL_HEIGHT + BAR_HEIGHT + BAR_GAP
-    height = TOP + row * len(bars)
-    shapes = []
+    height = top + row * len(bars)
+    shapes = [format_html('<text x="0" y="{}" class="chart-title">{}</text>', TOP + 12, title)] if show_title else []
     for index, bar in enumerate(bars):
-        y = TOP + index * row
+        y = top + index * row
         length = _fraction(abs(bar.value), largest) * (room if bar.value >= 0 else zero * 0.9)
         x = zero if bar.value >= 0 else zero - length
         value_x = zero + length + 6 if bar.value >= 0 else zero + 6
@@ -74,7 +76,7 @@ def bar_chart(title: str, bars: list[Bar], *, description: str = "") -> SafeStri
             )
         )
     if has_negative:
-        shapes.append(format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" class="chart-axis"/>', zero, TOP, zero, height))
+        shapes.append(format_html('<line x1="{}" y1="{}" x2="{}" y2="{}" class="chart-axis"/>', zero, top, zero, height))
     return _svg(title, description, height, shapes)
 
 

@@ -97,8 +97,11 @@ def _spend_by_month_chart(period: Period, rows: list) -> str:
 
 
 def _sme_chart(period: Period, rows: list) -> str:
-    bars = [charts.Bar(row.label, row.share_of_value, shown(row.share_of_value, PERCENT)) for row in rows]
-    return charts.bar_chart(_("Share of awarded value, %(title)s") % {"title": _title_for(period)}, bars)
+    by_count = [charts.Bar(row.label, row.share_of_awards, shown(row.share_of_awards, PERCENT)) for row in rows]
+    by_value = [charts.Bar(row.label, row.share_of_value, shown(row.share_of_value, PERCENT)) for row in rows]
+    return charts.bar_chart(_("Share of awards, %(title)s") % {"title": _title_for(period)}, by_count, show_title=True) + charts.bar_chart(
+        _("Share of awarded value, %(title)s") % {"title": _title_for(period)}, by_value, show_title=True
+    )
 
 
 def _bids_chart(period: Period, rows: list) -> str:

@@ -167,7 +167,7 @@ def test_the_page_shows_each_figure_as_svg_and_table_in_english(two_awards, clie
         response = client.get("/statistics/")
     page = response.content.decode()
     assert response.status_code == 200
-    assert page.count('<svg class="chart" role="img"') == 7
+    assert page.count('<svg class="chart" role="img"') == 8  # the SME share by count and by value
     assert "Spend by CPV division" in page and "240,000.00 EUR" in page and "<td>2</td>" in page
     assert 'href="/statistics/savings.csv?currency=EUR"' in page
 
