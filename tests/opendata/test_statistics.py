@@ -8,11 +8,13 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from bidding.actions import withdraw_bid
 from evaluation import actions
 from evaluation.models import Challenge
 from opendata import statistics
 from opendata.statistics import Period
 from suppliers.models import Supplier
+from tenders.actions import cancel_tender
 from tests.contracts.conftest import english_pdf, quick_documents  # noqa: F401
 from tests.contracts.helpers import confirm_award, signed_by_both
 from tests.evaluation import helpers as h
@@ -132,8 +134,6 @@ def test_a_withdrawn_bid_is_not_a_bid(officer, deadline, firms):
     tender = h.published(officer, deadline)
     h.bid(tender, *firms[0], {1: "900.00"})
     second = h.bid(tender, *firms[1], {1: "950.00"})
-    from bidding.actions import withdraw_bid
-
     withdraw_bid(firms[1][0], second)
     rows = statistics.bids_per_tender(EUR, now=deadline)
     assert {row.bids: row.tenders for row in rows if row.tenders} == {1: 1}
@@ -204,3 +204,10 @@ def test_a_negative_saving_stays_a_number_in_the_csv(two_awards, client):
     rows = list(csv.reader(io.StringIO(client.get("/statistics/savings.csv?currency=EUR").content.decode().removeprefix("\ufeff"))))
     assert rows[0][-2:] == ["Savings (EUR)", "Savings (% of estimate)"]
     assert rows[-1] == ["", "All agencies", "2", "500000.00", "540000.00", "-40000.00", "-8.0"]
+
+
+def test_a_tender_cancelled_before_its_deadline_never_shows_its_bid_count(officer, deadline, firms):
+    tender = h.published(officer, deadline)
+    h.bid(tender, *firms[0], {1: "900.00"})
+    cancel_tender(officer, tender, reason="The budget was withdrawn.")
+    assert statistics.bids_per_tender(EUR, now=deadline + timedelta(days=1)) == []
