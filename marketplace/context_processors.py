@@ -13,6 +13,7 @@ NAVIGATION = [
     (_("Agency workspace"), "tenders:workspace", (Role.PROCUREMENT_OFFICER,)),
     (_("Evaluations"), "tenders:evaluations", (Role.EVALUATOR, Role.PROCUREMENT_OFFICER)),
     (_("Awards"), "awards:list", ()),
+    (_("Statistics"), "opendata:statistics", ()),
     (_("Challenges"), "tenders:reviews", (Role.REVIEW_OFFICER,)),
     (_("Suppliers"), "suppliers:directory", ()),
     (_("Your firm"), "suppliers:mine", (Role.SUPPLIER_ADMIN, Role.BIDDER)),

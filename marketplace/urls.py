@@ -58,6 +58,7 @@ urlpatterns = [
     path("", include(("bidding.urls", "bidding"))),
     path("admin/", admin.site.urls),
     path("suppliers/", include("suppliers.urls")),
+    path("", include("opendata.urls")),
 ]
 
 handler400 = "marketplace.rest.bad_request"
