@@ -7,7 +7,7 @@ compiled releases and no gzip).
         # --releases 100000 --per-tender 5 --runs 3
 
 The releases are synthetic but shaped as the platform writes them (a tender release, an
-amendment, the closing, the award, the contract: about 2 KB of JSON each), inserted in bulk
+amendment, the closing, the award, the contract: about 1.6 KB of JSON each), inserted in bulk
 (setup, not measured). Each measurement runs in a fresh process, reading through the Django
 test client (the whole view: query, package, JSON rendering), so its peak resident memory
 (VmHWM) is its own; the three runs of each are interleaved, feed and floor side by side.
