@@ -56,6 +56,7 @@ urlpatterns = [
     path("awards/", include(("evaluation.urls", "awards"))),
     path("contracts/", include(("contracts.urls", "contracts"))),
     path("", include(("bidding.urls", "bidding"))),
+    path("", include("opendata.urls")),
     path("admin/", admin.site.urls),
     path("suppliers/", include("suppliers.urls")),
 ]

@@ -411,3 +411,67 @@ def test_a_cancelled_award_notice_withdraws_the_bid_flags(officer, evaluator, de
     tender.award_notices.update(status="cancelled")  # as an upheld challenge leaves it
     redflags.recompute(tender, now=timezone.now())
     assert set(RedFlag.objects.filter(tender=tender).values_list("code", flat=True)) == {"R003", "R018"}
+
+
+# The pages and the API: public --------------------------------------------------------------
+
+
+def test_the_tender_page_shows_a_raised_flag_with_its_reason(officer, deadline, client):
+    tender = h.published(officer, deadline)
+    page = client.get(f"/tenders/{tender.pk}/").content.decode()
+    assert "Red flags" in page and "Short submission period" in page and "under 15 days" in page
+    assert "/integrity/#flag-R003" in page
+
+
+def test_the_tender_page_says_when_no_flag_is_raised(officer, client):
+    tender = h.published(officer, timezone.now() + timedelta(days=20))
+    page = client.get(f"/tenders/{tender.pk}/").content.decode()
+    assert "No red flag is raised for this tender." in page
+
+
+def test_the_integrity_page_lists_raised_flags_and_the_definitions(officer, deadline, client):
+    tender = h.published(officer, deadline)
+    h.published(officer, timezone.now() + timedelta(days=20), title="Bridge repair")
+    response = client.get("/integrity/")
+    page = response.content.decode()
+    assert response.status_code == 200 and tender.reference in page and "Bridge repair" not in page
+    for each in redflags.FLAGS:
+        assert f'id="flag-{each.code}"' in page
+    assert "Cardinal (R038)" in page and "prozorro-risks" in page
+
+
+def test_the_integrity_page_filters_by_code_buyer_and_status(officer, other_officer, deadline, client):
+    mine = h.published(officer, deadline)
+    theirs = h.published(other_officer, deadline, title="Bridge repair")
+    page = client.get(f"/integrity/?buyer={theirs.buyer_id}").content.decode()
+    assert theirs.reference in page and mine.reference not in page
+    assert mine.reference not in client.get("/integrity/?code=R018").content.decode()
+    assert mine.reference in client.get("/integrity/?status=raised&code=R003").content.decode()
+    assert client.get("/integrity/?status=nonsense").status_code == 400
+
+
+def test_the_integrity_page_is_paginated(officer, deadline, client, monkeypatch):
+    from opendata import views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    for title in ("Road", "Bridge"):
+        h.published(officer, deadline, title=title)
+    page = client.get("/integrity/").content.decode()
+    assert "Page 1 of 2" in page and "status=raised" in page and 'rel="next"' in page
+
+
+def test_the_api_lists_flags_with_filters(officer, evaluator, deadline, firms, api_client):
+    tender, _bids = awarded(officer, evaluator, deadline, firms[:1], ["900.00"])
+    body = api_client.get(f"/api/v1/red-flags/?tender={tender.pk}&status=raised").json()
+    assert body["count"] == 2 and {row["code"] for row in body["results"]} == {"R003", "R018"}
+    row = next(r for r in body["results"] if r["code"] == "R018")
+    assert row["title"] == "Single bidder" and row["reference"] == tender.reference and row["buyer"] == tender.buyer_id
+    assert api_client.get("/api/v1/red-flags/?code=R028").json()["results"][0]["status"] == "not_enough_data"
+    assert api_client.get(f"/api/v1/red-flags/?buyer={tender.buyer_id}&page_size=1").json()["next"]
+
+
+def test_the_api_gives_the_definitions(api_client):
+    body = api_client.get("/api/v1/red-flags/definitions/").json()
+    assert [d["code"] for d in body] == [f.code for f in redflags.FLAGS]
+    r030 = next(d for d in body if d["code"] == "R030")
+    assert r030["source"] == "Cardinal" and r030["rule"] == "R030" and "deadline" in r030["threshold"]
