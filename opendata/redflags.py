@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bidding import opened
-from bidding.models import Bid, Opening
+from bidding.models import Bid, Opening, OpeningLine
 from contracts.models import Contract
 from evaluation.models import Award, AwardNotice
 from evaluation.standing import EVALUATED, QUALIFIED
@@ -102,15 +102,22 @@ def _winners(tender: Tender) -> list[Award]:
 
 
 class _Prices:
-    """The prices read out at the opening, each bid read once."""
+    """The prices read out at the opening for every bid of the tender, in one query: each bid's
+    first price round that opened it, as `bidding.opened.prices` reads it bid by bid."""
 
-    def __init__(self) -> None:
+    def __init__(self, tender: Tender) -> None:
         self._read: dict = {}
+        lines = (
+            OpeningLine.objects.filter(bid__tender=tender, opening__round__in=opened.PRICE_ROUNDS, result=OpeningLine.Result.OPENED)
+            .order_by("opening__created_at", "pk")
+            .values_list("bid_id", "content")
+        )
+        for bid_id, content in lines:
+            if bid_id not in self._read:
+                self._read[bid_id] = {entry["lot"]: Decimal(entry["price"]["amount"]) for entry in content.get("lots", [])}
 
     def of(self, bid: Bid, lot: int) -> Decimal | None:
-        if bid.pk not in self._read:
-            self._read[bid.pk] = opened.prices(bid)
-        return self._read[bid.pk].get(lot)
+        return self._read.get(bid.pk, {}).get(lot)
 
 
 def _lots(numbers) -> str:
@@ -178,7 +185,7 @@ def _margins(tender: Tender) -> list[tuple[int, Decimal]] | None:
     lot with another valid price; None before the award notice."""
     if not _notice_public(tender):
         return None
-    prices, bids = _Prices(), _bids_by_lot(tender)
+    prices, bids = _Prices(tender), _bids_by_lot(tender)
     margins = []
     for award in _winners(tender):
         lot = award.lot.number
@@ -241,7 +248,7 @@ def heavily_discounted_winner(tender: Tender) -> Result | None:
 def identical_prices(tender: Tender) -> Result | None:
     if not _notice_public(tender):
         return None
-    prices, ties, read = _Prices(), [], 0
+    prices, ties, read = _Prices(tender), [], 0
     for lot, bids in _bids_by_lot(tender).items():
         bidders_at: dict[Decimal, set] = defaultdict(set)
         for bid in bids:
@@ -310,7 +317,7 @@ def lowest_bid_disqualified(tender: Tender) -> Result | None:
         return Result(
             NOT_ENOUGH_DATA, _("With two envelopes the prices of disqualified bids are never opened, so the lowest price is not known.")
         )
-    prices, assessed, flagged = _Prices(), [], []
+    prices, assessed, flagged = _Prices(tender), [], []
     for lot, bids in _bids_by_lot(tender).items():
         priced = [(prices.of(b, lot), b) for b in bids if b.status in EVALUATED and prices.of(b, lot) is not None]
         if not priced:

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from bidding import opened
 from bidding.models import Bid
 from contracts.models import Contract
 from evaluation import actions as evaluation
@@ -281,6 +282,8 @@ def test_r036_has_not_enough_data_with_two_envelopes(officer, evaluator, deadlin
         evaluation.award_tender(officer, tender)
     row = flag(tender, "R036")
     assert row.status == "not_enough_data" and "never opened" in row.reason
+    prices = redflags._Prices(tender)  # read in one query, as the opening read them bid by bid
+    assert [prices.of(b, 1) for b in bids] == [opened.prices(b).get(1) for b in bids] == [None, Decimal("1000.00")]
 
 
 # R038 the buyer's disqualification rate -------------------------------------------------------
