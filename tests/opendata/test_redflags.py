@@ -409,11 +409,20 @@ def test_every_flag_has_a_definition_a_source_and_a_threshold():
         assert each.source in {"Cardinal", "prozorro-risks"}
 
 
-def test_a_cancelled_award_notice_withdraws_the_bid_flags(officer, evaluator, deadline, firms):
-    tender, _bids = awarded(officer, evaluator, deadline, firms[:1], ["900.00"])
-    tender.award_notices.update(status="cancelled")  # as an upheld challenge leaves it
-    redflags.recompute(tender, now=timezone.now())
-    assert set(RedFlag.objects.filter(tender=tender).values_list("code", flat=True)) == {"R003", "R018"}
+def test_an_upheld_challenge_withdraws_the_award_flags_until_the_next_notice(officer, evaluator, deadline, firms):
+    from evaluation.models import Challenge
+
+    tender, (first, _second) = awarded(officer, evaluator, deadline, firms[:2], ["900.00", "1000.00"])
+    assert flag(tender, "R036").status == "clear"
+    with h.past(deadline):
+        challenge = evaluation.lodge_challenge(*firms[1], tender, grounds="The winner's licence had expired at the deadline.")
+        evaluation.answer_challenge(officer, challenge, answer="It had.", decision=Challenge.Decision.UPHOLD)
+        evaluation.accept_answer(firms[1][0], challenge)
+        assert set(RedFlag.objects.filter(tender=tender).values_list("code", flat=True)) == {"R003", "R018"}
+        evaluation.qualify_bid(officer, tender, first, h.fail_documents(tender, "Licence expired."), reconsider=True)
+        evaluation.approve_report(officer, tender)
+        evaluation.award_tender(officer, tender)
+    assert flag(tender, "R035").status == "raised" and flag(tender, "R036").status == "raised"
 
 
 # The pages and the API: public --------------------------------------------------------------
