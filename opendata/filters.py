@@ -1,6 +1,7 @@
 """One filter set for red flags: the integrity page and `GET /api/v1/red-flags/`."""
 
 import django_filters
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Organisation
@@ -9,7 +10,9 @@ from opendata.redflags import FLAGS
 
 
 class RedFlagFilter(django_filters.FilterSet):
-    code = django_filters.ChoiceFilter(label=_("Flag"), choices=[(flag.code, f"{flag.code} · {flag.title}") for flag in FLAGS])
+    code = django_filters.ChoiceFilter(
+        label=_("Flag"), choices=[(flag.code, format_lazy("{} · {}", flag.code, flag.title)) for flag in FLAGS]
+    )
     tender = django_filters.NumberFilter(label=_("Tender"), field_name="tender_id")
     buyer = django_filters.ModelChoiceFilter(
         label=_("Buyer"), field_name="tender__buyer", queryset=Organisation.objects.filter(kind=Organisation.Kind.AGENCY).order_by("name")

@@ -487,3 +487,11 @@ def test_the_api_gives_the_definitions(api_client):
     assert [d["code"] for d in body] == [f.code for f in redflags.FLAGS]
     r030 = next(d for d in body if d["code"] == "R030")
     assert r030["source"] == "Cardinal" and r030["rule"] == "R030" and "deadline" in r030["threshold"]
+
+
+@pytest.mark.parametrize("who", [None, "outsider", "supplier_a", "officer"])
+@pytest.mark.parametrize("path", ["/integrity/", "/api/v1/red-flags/", "/api/v1/red-flags/definitions/"])
+def test_the_flags_are_public(request, client, who, path):
+    if who:
+        client.force_login(request.getfixturevalue(who))
+    assert client.get(path).status_code == 200
