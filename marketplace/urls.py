@@ -56,9 +56,9 @@ urlpatterns = [
     path("awards/", include(("evaluation.urls", "awards"))),
     path("contracts/", include(("contracts.urls", "contracts"))),
     path("", include(("bidding.urls", "bidding"))),
+    path("", include("opendata.urls")),
     path("admin/", admin.site.urls),
     path("suppliers/", include("suppliers.urls")),
-    path("", include("opendata.urls")),
 ]
 
 handler400 = "marketplace.rest.bad_request"

@@ -1,16 +1,19 @@
 """Open data in the API, public and read-only: each release as a release package, each
-contracting process as a record package, and the change feed of every release in commit order."""
+contracting process as a record package, the change feed of every release in commit order, and
+the red flags with their definitions."""
 
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.rest import MAX_ROW_NUMBER
-from opendata import export, packages, queries
+from opendata import export, packages, queries, redflags
+from opendata.filters import RedFlagFilter
+from opendata.models import RedFlag
 
 FEED_LIMIT = 1000
 
@@ -87,3 +90,50 @@ class RecordExportView(APIView):
         response = StreamingHttpResponse(export.gzipped(export.record_lines()), content_type="application/gzip")
         response["Content-Disposition"] = 'attachment; filename="records.jsonl.gz"'
         return response
+
+
+class RedFlagSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="tender.reference", read_only=True, help_text="the tender's reference")
+    buyer = serializers.IntegerField(source="tender.buyer_id", read_only=True, help_text="the buyer's organisation id")
+    title = serializers.SerializerMethodField(help_text="the flag's title")
+    figures = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="what the flag measured, per lot")
+
+    class Meta:
+        model = RedFlag
+        fields = ["tender", "reference", "buyer", "code", "title", "status", "reason", "figures", "computed_at"]
+        read_only_fields = fields
+
+    def get_title(self, row: RedFlag) -> str:
+        flag = redflags.BY_CODE.get(row.code)
+        return str(flag.title) if flag else row.code
+
+
+class RedFlagDefinitionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    definition = serializers.CharField()
+    source = serializers.CharField(help_text='"Cardinal" or "prozorro-risks"')
+    rule = serializers.CharField(help_text="the source's id of the rule")
+    threshold = serializers.CharField()
+    computed = serializers.CharField(help_text="the events that compute it")
+
+
+@extend_schema_view(get=extend_schema(operation_id="red_flags_list", auth=[]))
+class RedFlagListView(generics.ListAPIView):
+    """Red flags of public tenders, newest first: each flag's status (`raised`, `clear`,
+    `not_enough_data`) and its reason in plain words. A flag whose data is not public yet (bids
+    before the opening or the award notice) has no row."""
+
+    serializer_class = RedFlagSerializer
+    filterset_class = RedFlagFilter
+
+    def get_queryset(self):
+        return queries.public_red_flags()
+
+
+class RedFlagDefinitionsView(APIView):
+    """Every red flag: its definition, threshold and source."""
+
+    @extend_schema(operation_id="red_flags_definitions", auth=[], responses={200: RedFlagDefinitionSerializer(many=True)})
+    def get(self, request):
+        return Response(RedFlagDefinitionSerializer(redflags.FLAGS, many=True).data)

@@ -39,3 +39,41 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return self.release_id
+
+
+class RedFlagQuerySet(models.QuerySet):
+    def raised(self):
+        return self.filter(status=RedFlag.Status.RAISED)
+
+    def public_listing(self):
+        return self.select_related("tender__buyer").order_by("-computed_at", "tender_id", "code")
+
+
+class RedFlag(models.Model):
+    """One integrity indicator of one tender as last computed (`opendata.redflags`), rewritten in
+    the transaction of each change that feeds it. A flag whose data is not public yet has no row."""
+
+    class Status(models.TextChoices):
+        RAISED = "raised", _("Raised")  # the indicator's condition holds; worth a closer look, not proof
+        CLEAR = "clear", _("Clear")  # the condition does not hold
+        NOT_ENOUGH_DATA = "not_enough_data", _("Not enough data")  # it cannot be judged from what is recorded
+
+    tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="red_flags", verbose_name=_("tender"))
+    code = models.CharField(_("code"), max_length=30)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, db_index=True)
+    reason = models.TextField(_("reason"))
+    # What the flag measured (per lot), as decimal strings: the population outlier flags compare with.
+    figures = models.JSONField(_("figures"), default=list)
+    computed_at = models.DateTimeField(_("computed"))
+
+    objects = RedFlagQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("red flag")
+        verbose_name_plural = _("red flags")
+        ordering = ["tender", "code"]
+        constraints = [models.UniqueConstraint(fields=["tender", "code"], name="red_flag_unique_code")]
+        indexes = [models.Index(fields=["code", "status"], name="red_flag_code_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tender_id} {self.code} {self.status}"

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from opendata.models import Release
+from opendata.models import RedFlag, Release
 
 
 def feed_after(after: int, limit: int) -> list[Release]:
@@ -22,3 +22,8 @@ def record_releases_or_404(ocid: str) -> list[Release]:
     if not releases:
         raise Http404("no such ocid")
     return releases
+
+
+def public_red_flags():
+    """Every computed flag of a public tender, newest first."""
+    return RedFlag.objects.exclude(tender__status="draft").public_listing()

@@ -15,12 +15,17 @@
 | contract_refused | awardCancellation | `<ocid>-contract-<id>-refused` |
 """
 
+from django.db import transaction
 from django.dispatch import receiver
+from django.utils import timezone
 
+from bidding.models import Opening
+from bidding.signals import opening_completed
 from contracts.models import Contract, Milestone
 from contracts.signals import contract_amended, contract_closed, contract_refused, contract_signed, milestone_accepted
 from evaluation.models import Award, AwardNotice
 from evaluation.signals import award_confirmed, award_notice_cancelled, award_published
+from opendata import redflags
 from opendata.actions import record_release
 from payments.models import Invoice
 from payments.signals import invoice_paid
@@ -106,3 +111,34 @@ def release_refusal(sender, contract, now, **kwargs) -> None:
     """The winner declined or let the signing period pass: its award is cancelled. The contract
     itself was never public, so the release reports the award."""
     record_release(contract.tender, event=f"contract-{contract.pk}-refused", tags=["awardCancellation"], now=now)
+
+
+# Red flags (`opendata.redflags`): recomputed in the same transaction as the change that feeds them.
+
+
+@receiver(tender_published, sender=Tender, dispatch_uid="opendata.redflags.tender_published")
+@receiver(tender_amended, sender=Tender, dispatch_uid="opendata.redflags.tender_amended")
+@receiver(tender_closed, sender=Tender, dispatch_uid="opendata.redflags.tender_closed")
+def flag_tender(sender, tender, now, **kwargs) -> None:
+    redflags.recompute(tender, now=now)
+
+
+@receiver(award_published, sender=AwardNotice, dispatch_uid="opendata.redflags.award_published")
+@receiver(award_notice_cancelled, sender=AwardNotice, dispatch_uid="opendata.redflags.award_notice_cancelled")
+def flag_award_notice(sender, notice, tender, now, **kwargs) -> None:
+    redflags.recompute(tender, now=now)
+
+
+@receiver(contract_signed, sender=Contract, dispatch_uid="opendata.redflags.contract_signed")
+@receiver(contract_closed, sender=Contract, dispatch_uid="opendata.redflags.contract_closed")
+def flag_contract(sender, contract, now, **kwargs) -> None:
+    redflags.recompute(contract.tender, now=now)
+
+
+@receiver(opening_completed, sender=Opening, dispatch_uid="opendata.redflags.opening_completed")
+def flag_opening(sender, opening, tender, **kwargs) -> None:
+    """Sent after the opening's transaction committed, so the flags get one of their own, under
+    the tender's row lock like every other change of the tender."""
+    with transaction.atomic():
+        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        redflags.recompute(tender, now=timezone.now())

@@ -7,4 +7,5 @@ app_name = "opendata"
 urlpatterns = [
     path("statistics/", views.statistics, name="statistics"),
     path("statistics/<slug:name>.csv", views.statistics_csv, name="statistics-csv"),
+    path("integrity/", views.integrity, name="integrity"),
 ]
