@@ -131,6 +131,7 @@ def flag_award_notice(sender, notice, tender, now, **kwargs) -> None:
 
 @receiver(contract_signed, sender=Contract, dispatch_uid="opendata.redflags.contract_signed")
 @receiver(contract_closed, sender=Contract, dispatch_uid="opendata.redflags.contract_closed")
+@receiver(contract_amended, sender=Contract, dispatch_uid="opendata.redflags.contract_amended")
 def flag_contract(sender, contract, now, **kwargs) -> None:
     redflags.recompute(contract.tender, now=now)
 

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from statistics import quantiles
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone, translation
@@ -31,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from bidding import opened
 from bidding.models import Bid, Opening, OpeningLine
-from contracts.models import Contract
+from contracts.models import Amendment, Contract
 from evaluation.models import Award, AwardNotice
 from evaluation.standing import EVALUATED, QUALIFIED
 from opendata.models import RedFlag
@@ -420,36 +419,16 @@ def price_near_estimate(tender: Tender) -> Result | None:
     return Result(CLEAR, _("The winner's price is more than 1 %% from the estimate: %(found)s.") % {"found": "; ".join(assessed)})
 
 
-# Contract amendments are recorded by `contracts.Amendment` (contract, status, old_value,
-# new_value) once that model exists; until then these flags say the data is not recorded.
-AMENDMENT_ACTIVE = "active"  # signed by both parties
-
-
-def _amendment_model():
-    if not apps.is_installed("contracts"):
-        return None
-    from contracts import models as contract_models
-
-    return getattr(contract_models, "Amendment", None)
-
-
 def _signed_contracts(tender: Tender) -> list[Contract]:
     signed = [Contract.Status.ACTIVE, Contract.Status.COMPLETED, Contract.Status.TERMINATED]
     return list(Contract.objects.filter(tender=tender, status__in=signed).order_by("number"))
-
-
-def _amendments_not_recorded() -> Result:
-    return Result(NOT_ENOUGH_DATA, _("Contract amendments are not recorded on this platform yet."))
 
 
 def many_amendments(tender: Tender) -> Result | None:
     contracts = _signed_contracts(tender)
     if not contracts:
         return None
-    amendment = _amendment_model()
-    if amendment is None:
-        return _amendments_not_recorded()
-    counts = {c.number: amendment.objects.filter(contract=c, status=AMENDMENT_ACTIVE).count() for c in contracts}
+    counts = {c.number: Amendment.objects.filter(contract=c).in_force().count() for c in contracts}
     found = "; ".join(_("%(contract)s: %(n)s") % {"contract": number, "n": n} for number, n in counts.items())
     if any(n >= AMENDMENTS_LIMIT for n in counts.values()):
         return Result(
@@ -464,14 +443,11 @@ def value_raised_by_amendment(tender: Tender) -> Result | None:
     contracts = _signed_contracts(tender)
     if not contracts:
         return None
-    amendment = _amendment_model()
-    if amendment is None:
-        return _amendments_not_recorded()
     raised = [
         _("%(contract)s: from %(old)s to %(new)s %(currency)s")
         % {"contract": c.number, "old": a.old_value, "new": a.new_value, "currency": c.currency}
         for c in contracts
-        for a in amendment.objects.filter(contract=c, status=AMENDMENT_ACTIVE).order_by("pk")
+        for a in Amendment.objects.filter(contract=c).in_force().order_by("number")
         if a.new_value is not None and a.old_value is not None and a.new_value > a.old_value
     ]
     if raised:

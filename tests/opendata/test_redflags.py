@@ -1,7 +1,7 @@
 """Red flags computed from what is public when the tender's events happen, on tenders with real
 sealed bids opened by the real engine."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -355,48 +355,35 @@ def test_amendment_flags_wait_for_a_signed_contract(officer, evaluator, deadline
     assert not RedFlag.objects.filter(tender=tender, code__in=["PR-AMENDMENTS", "PR-VALUE-RAISED"]).exists()
 
 
-@pytest.mark.skipif(redflags._amendment_model() is not None, reason="contract amendments are recorded")
-def test_amendment_flags_say_amendments_are_not_recorded(signed):
-    for code in ("PR-AMENDMENTS", "PR-VALUE-RAISED"):
-        row = flag(signed, code)
-        assert row.status == "not_enough_data" and "not recorded" in row.reason
+def amend(tender, officer, supplier_admin, **changes) -> None:
+    """An amendment of the tender's contract proposed by the officer and signed by the firm."""
+    from contracts import amendments
+    from contracts.models import Amendment
+    from tests.factories import PASSWORD
+
+    contract = Contract.objects.get(tender=tender)
+    proposed = amendments.propose_amendment(
+        officer, contract, rationale=Amendment.Rationale.DURATION_EXTENSION, password=PASSWORD, **changes
+    )
+    amendments.sign_amendment(supplier_admin, proposed, password=PASSWORD)
 
 
-class Amendments:
-    """A stand-in for `contracts.Amendment`'s manager: the amendments a test says the contract has."""
-
-    def __init__(self, *changes: tuple[str, str]) -> None:
-        self.rows = [
-            type("Amendment", (), {"old_value": Decimal(old), "new_value": Decimal(new), "pk": n}) for n, (old, new) in enumerate(changes)
-        ]
-
-    @property
-    def objects(self):
-        return self
-
-    def filter(self, **kwargs):
-        assert kwargs.get("status") == "active"
-        return self
-
-    def count(self) -> int:
-        return len(self.rows)
-
-    def order_by(self, *fields):
-        return self.rows
+def test_amendment_flags_are_clear_without_amendments(signed):
+    assert (flag(signed, "PR-AMENDMENTS").status, flag(signed, "PR-VALUE-RAISED").status) == ("clear", "clear")
 
 
-@pytest.mark.parametrize(
-    ("changes", "many", "raised"),
-    [
-        ((("1000", "1000"), ("1000", "1000"), ("1000", "990")), "raised", "clear"),
-        ((("900", "950"),), "clear", "raised"),
-        ((), "clear", "clear"),
-    ],
-)
-def test_amendment_flags_once_amendments_are_recorded(signed, monkeypatch, changes, many, raised):
-    monkeypatch.setattr(redflags, "_amendment_model", lambda: Amendments(*changes))
-    assert redflags.many_amendments(signed).status == many
-    assert redflags.value_raised_by_amendment(signed).status == raised
+def test_a_value_raised_by_amendment_is_flagged_when_both_have_signed(signed, officer, firms):
+    amend(signed, officer, firms[0][0], new_value=Decimal("950.00"))
+    assert flag(signed, "PR-VALUE-RAISED").status == "raised" and "900.00" in flag(signed, "PR-VALUE-RAISED").reason
+    assert flag(signed, "PR-AMENDMENTS").status == "clear"
+
+
+def test_three_amendments_are_flagged_and_a_reduction_raises_no_value_flag(signed, officer, firms):
+    for end in (date(2027, 7, 31), date(2027, 8, 31)):
+        amend(signed, officer, firms[0][0], new_period_end=end)
+    assert flag(signed, "PR-AMENDMENTS").status == "clear"
+    amend(signed, officer, firms[0][0], new_value=Decimal("890.00"))
+    assert flag(signed, "PR-AMENDMENTS").status == "raised" and flag(signed, "PR-VALUE-RAISED").status == "clear"
 
 
 # The registry ------------------------------------------------------------------------------
