@@ -15,7 +15,7 @@ from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import AuditEvent, Notification
 from suppliers.models import Supplier
 from tests import factories
-from tests.contracts.helpers import confirm_award, confirm_awards_of_lots, milestone_plans, signed_by_both
+from tests.contracts.helpers import confirm_award, confirm_awards_of_lots, milestone_plans, paid, signed_by_both
 from tests.openapi import assert_conforms
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_documents")]
@@ -42,9 +42,11 @@ def deliver_and_accept(contract, number: int, supplier, officer) -> None:
 
 
 @pytest.fixture
-def completed(active, officer, supplier_a):
-    deliver_and_accept(active, 1, supplier_a, officer)
-    deliver_and_accept(active, 2, supplier_a, officer)
+def completed(active, officer, supplier_a, finance_officer):
+    """Both milestones delivered, accepted and paid: the contract is completed."""
+    for number in (1, 2):
+        deliver_and_accept(active, number, supplier_a, officer)
+        paid(Milestone.objects.get(contract=active, number=number), supplier_a, finance_officer)
     active.refresh_from_db()
     assert active.status == Contract.Status.COMPLETED
     return active
@@ -341,12 +343,13 @@ def test_answering_twice_through_the_api_is_a_conflict(rated, client_as):
 
 
 @pytest.fixture
-def two_rated(officer, evaluator, deadline, firms, supplier_a, supplier_org_a):
+def two_rated(officer, evaluator, deadline, firms, supplier_a, supplier_org_a, finance_officer):
     """Two contracts of supplier A, both completed and rated: (5, 4, 3) and (4, 4, 2)."""
     _tender, awards, travel, _clock = confirm_awards_of_lots(officer, evaluator, deadline, firms, lots=2)
     contracts = [signed_by_both(Contract.objects.get(award=award), officer, supplier_a) for award in awards]
     for contract, scores in zip(contracts, [SCORES, {"quality": 4, "timeliness": 4, "compliance": 2}], strict=True):
         deliver_and_accept(contract, 1, supplier_a, officer)
+        paid(Milestone.objects.get(contract=contract, number=1), supplier_a, finance_officer, number=f"INV-{contract.number}")
         performance.rate_performance(officer, contract, **scores, comment=f"Rating of {contract.number}.")
     performance.answer_rating(supplier_a, contracts[1], answer="We disagree on compliance.")
     yield Supplier.objects.get(organisation=supplier_org_a), contracts
