@@ -206,6 +206,7 @@ FIGURES = [
             Column(gettext_lazy("Estimate"), "estimate", MONEY),
             Column(gettext_lazy("Awarded"), "awarded", MONEY),
             Column(gettext_lazy("Savings"), "savings", MONEY),
+            # xgettext:no-python-format
             Column(gettext_lazy("Savings (% of estimate)"), "savings_percent", PERCENT),
         ],
         lambda period, now: statistics.savings(period),

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ReleaseQuerySet(models.QuerySet):
@@ -55,7 +56,7 @@ class RedFlag(models.Model):
 
     class Status(models.TextChoices):
         RAISED = "raised", _("Raised")  # the indicator's condition holds; worth a closer look, not proof
-        CLEAR = "clear", _("Clear")  # the condition does not hold
+        CLEAR = "clear", pgettext_lazy("red flag", "Clear")  # the condition does not hold
         NOT_ENOUGH_DATA = "not_enough_data", _("Not enough data")  # it cannot be judged from what is recorded
 
     tender = models.ForeignKey("tenders.Tender", on_delete=models.CASCADE, related_name="red_flags", verbose_name=_("tender"))

@@ -585,6 +585,7 @@ FLAGS: list[Flag] = [
         gettext_lazy("The winning price is almost exactly the buyer's estimate, which can mean the estimate was known to the winner."),
         "prozorro-risks",
         "award price vs expected value",
+        # xgettext:no-python-format
         gettext_lazy("the winning price within 1 % of the lot's estimated value"),
         ON_NOTICE,
         price_near_estimate,

@@ -40,6 +40,8 @@ def test_compiled_catalogues_match_their_sources(po_path, tmp_path):
     for entry in source.translated_entries():
         if entry.msgid_plural:
             assert shipped.ngettext(entry.msgid, entry.msgid_plural, 1) == entry.msgstr_plural[0], entry.msgid
+        elif entry.msgctxt:
+            assert shipped.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr, entry.msgid
         else:
             assert shipped.gettext(entry.msgid) == entry.msgstr, entry.msgid
 
