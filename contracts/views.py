@@ -344,6 +344,8 @@ def propose_amendment(request, pk: int):
     return redirect("contracts:detail", pk=pk)
 
 
+@login_required
+@require_POST
 def rate(request, pk: int):
     found = contract_for(request.user, pk, "rate_performance")
     form = forms.RatingForm(request.POST, auto_id="id_rating_%s")
@@ -387,6 +389,8 @@ def decline_amendment(request, pk: int, number: int):
     return redirect("contracts:detail", pk=pk)
 
 
+@login_required
+@require_POST
 def answer(request, pk: int):
     found = contract_for(request.user, pk, "answer_rating")
     form = forms.AnswerForm(request.POST, auto_id="id_answer_%s")
