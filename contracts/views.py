@@ -29,6 +29,7 @@ def contracts(request):
     visible = contract_access.visible_contracts(request.user, Contract.objects.select_related("tender", "lot", "buyer", "supplier"))
     buying = [o.pk for o in organisations_where(request.user, Role.PROCUREMENT_OFFICER)]
     firms = [o.pk for o in organisations_where(request.user, *FIRM_ROLES)]
+    paying = [o.pk for o in organisations_where(request.user, Role.FINANCE_OFFICER)]
     milestones = Milestone.objects.of_active_contracts().select_related("contract").order_by("due_date", "pk")
     return render(
         request,
@@ -40,6 +41,8 @@ def contracts(request):
             "to_accept": milestones.filter(contract__buyer__in=buying).awaiting_decision(),
             "overdue": milestones.filter(contract__buyer__in=buying).overdue_on(deliveries.local_date(timezone.now())),
             "to_deliver": milestones.filter(contract__supplier__in=firms).awaiting_delivery(),
+            # The finance officer reads every contract of the agency, in every state, with its milestones.
+            "paying": visible.filter(buyer__in=paying).prefetch_related("milestones")[:200] if paying else [],
             "public": visible.public()[:100],
         },
     )

@@ -67,3 +67,11 @@ def test_the_tender_page_links_the_contract_for_those_who_may_see_it(sent, page_
     for persona in ("public", "supplier_b", "supplier_a", "officer"):
         page = page_as(persona, f"/tenders/{sent.tender_id}/")
         assert (f"/contracts/{sent.pk}/" in page.text) == (persona in PARTIES), persona
+
+
+def test_the_finance_officer_reads_every_contract_of_the_agency_with_its_milestones(sent, page_as):
+    page = page_as("finance_officer", "/contracts/").content.decode()
+    assert "Your agency&#x27;s contracts and their milestones" in page or "Your agency's contracts and their milestones" in page
+    assert f'href="/contracts/{sent.pk}/"' in page and "Awaiting signatures" in page
+    for persona in ("supplier_a", "other_officer", "public"):
+        assert "contracts and their milestones" not in page_as(persona, "/contracts/").content.decode()
