@@ -140,16 +140,7 @@ def prepare(request, pk: int):
     """The draft's page for the buyer's officer: period, signatories, special terms, milestones."""
     found = contract_for(request.user, pk, "prepare_contract")
     if request.method != "POST":
-        initial = [
-            {"description": m.description, "deliverables": m.deliverables, "due_date": m.due_date, "amount": m.amount}
-            for m in found.milestones.all()
-        ]
-        return _prepare_page(
-            request,
-            found,
-            forms.DraftForm(contract=found, initial={f: getattr(found, f) for f in ("period_start", "period_end", "special_terms")}),
-            forms.MilestoneFormSet(initial=initial, prefix="milestones"),
-        )
+        return _prepare_page(request, found, *_draft_forms(found))
     form = forms.DraftForm(request.POST, contract=found)
     milestone_forms = forms.MilestoneFormSet(request.POST, prefix="milestones")
     if not (form.is_valid() and milestone_forms.is_valid()):
@@ -170,6 +161,16 @@ def prepare(request, pk: int):
         return _prepare_page(request, found, form, milestone_forms, problems=error.problems, status=error.status)
     messages.success(request, _("The draft is saved."))
     return redirect("contracts:prepare", pk=pk)
+
+
+def _draft_forms(contract: Contract) -> tuple:
+    """The draft's form and milestone forms, filled in with the draft as saved."""
+    form = forms.DraftForm(contract=contract, initial={f: getattr(contract, f) for f in ("period_start", "period_end", "special_terms")})
+    initial = [
+        {"description": m.description, "deliverables": m.deliverables, "due_date": m.due_date, "amount": m.amount}
+        for m in contract.milestones.all()
+    ]
+    return form, forms.MilestoneFormSet(initial=initial, prefix="milestones")
 
 
 def _prepare_page(request, contract: Contract, form, milestone_forms, *, problems=(), status: int = 200):
@@ -200,20 +201,7 @@ def send(request, pk: int):
         actions.send_for_signature(request.user, found)
     except ActionError as error:
         found.refresh_from_db()
-        return _prepare_page(
-            request,
-            found,
-            forms.DraftForm(contract=found, initial={f: getattr(found, f) for f in ("period_start", "period_end", "special_terms")}),
-            forms.MilestoneFormSet(
-                initial=[
-                    {"description": m.description, "deliverables": m.deliverables, "due_date": m.due_date, "amount": m.amount}
-                    for m in found.milestones.all()
-                ],
-                prefix="milestones",
-            ),
-            problems=error.problems,
-            status=error.status,
-        )
+        return _prepare_page(request, found, *_draft_forms(found), problems=error.problems, status=error.status)
     messages.success(request, _("Sent for signature. The supplier has been told."))
     return redirect("contracts:detail", pk=pk)
 

@@ -22,14 +22,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contracts import closing
-from contracts.actions import contract_path
+from contracts.actions import contract_path, supplier_members
 from contracts.actions import lock as lock_contract
 from contracts.deliveries import local_date, lock_milestone
 from contracts.models import Contract, Milestone
 from marketplace import audit, live
 from marketplace.access import FIRM_ROLES, has_role
 from marketplace.errors import ActionError, Conflict, Forbidden
-from marketplace.models import Membership, Role, User
+from marketplace.models import Role, User
 from marketplace.notify import notify
 from payments import actions, ledger
 from payments.models import Gateway, Invoice, Payment, Purpose
@@ -127,7 +127,7 @@ def submit_invoice(
         _announce(invoice, "invoice.submitted")
         with platform_language():
             notify(
-                finance_officers(contract.buyer_id),
+                list(User.objects.with_membership(Role.FINANCE_OFFICER, organisation=contract.buyer_id)),
                 kind="invoice.submitted",
                 title=lambda: (
                     _("Invoice %(number)s from %(supplier)s to approve") % {"number": invoice.number, "supplier": contract.supplier.name}
@@ -183,7 +183,7 @@ def approve_invoice(actor: User, invoice: Invoice) -> Invoice:
         _announce(invoice, "invoice.approved")
         with platform_language():
             notify(
-                firm_members(invoice.supplier_id),
+                supplier_members(invoice.contract),
                 kind="invoice.approved",
                 title=lambda: _("Invoice %(number)s is approved") % {"number": invoice.number},
                 body=lambda: _("The payment is ordered; it is due by %(due)s.") % {"due": invoice.due_on.isoformat()},
@@ -217,7 +217,7 @@ def reject_invoice(actor: User, invoice: Invoice, *, reason: str) -> Invoice:
         _announce(invoice, "invoice.rejected")
         with platform_language():
             notify(
-                firm_members(invoice.supplier_id),
+                supplier_members(invoice.contract),
                 kind="invoice.rejected",
                 title=lambda: _("Invoice %(number)s is rejected") % {"number": invoice.number},
                 body=reason,
@@ -256,7 +256,7 @@ def settle(payment: Payment, *, actor: User | None, now: datetime) -> Invoice | 
     _announce(invoice, "invoice.paid")
     with platform_language():
         notify(
-            firm_members(invoice.supplier_id),
+            supplier_members(invoice.contract),
             kind="invoice.paid",
             title=lambda: _("Invoice %(number)s is paid") % {"number": invoice.number},
             body=lambda: (
@@ -270,20 +270,6 @@ def settle(payment: Payment, *, actor: User | None, now: datetime) -> Invoice | 
         )
     closing.complete_if_fulfilled(contract, actor=actor, now=now)
     return invoice
-
-
-def finance_officers(organisation_id: int) -> list[User]:
-    return list(
-        User.objects.filter(memberships__in=Membership.objects.active().filter(organisation_id=organisation_id, role=Role.FINANCE_OFFICER))
-    )
-
-
-def firm_members(organisation_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__in=Membership.objects.active().filter(organisation_id=organisation_id, role__in=FIRM_ROLES)
-        ).distinct()
-    )
 
 
 def overview_path() -> str:
