@@ -9,12 +9,13 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 from django.dispatch import receiver
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
 from marketplace import live
 from marketplace.notify import notify
+from marketplace.timefmt import shown
 from suppliers import cpv
 from suppliers.actions.common import members_of
 from suppliers.models import Follow, Supplier
@@ -75,9 +76,7 @@ def alert_firm(supplier: Supplier, tender: Tender, follows: list[Follow], now: d
         return False
 
     def body() -> str:
-        deadline = (
-            formats.date_format(timezone.localtime(tender.submission_deadline), "DATETIME_FORMAT") if tender.submission_deadline else "—"
-        )
+        deadline = shown(tender.submission_deadline) if tender.submission_deadline else "—"
         return _("%(reference)s by %(buyer)s, bids due %(deadline)s. It matches what your firm follows: %(matched)s.") % {
             "reference": tender.reference or "",
             "buyer": tender.buyer.name,

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace import access, audit
@@ -20,6 +20,7 @@ from marketplace import actions as platform
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
 from marketplace.models import Membership, Organisation, Role, User
 from marketplace.notify import notify
+from marketplace.timefmt import shown
 from suppliers.actions.common import lock_organisation, members_of
 from suppliers.models import Invitation
 
@@ -29,7 +30,7 @@ def invitation_link(key: str) -> str:
 
 
 def _send_invitation(invitation: Invitation, key: str) -> None:
-    expires = formats.date_format(timezone.localtime(invitation.expires_at), "DATETIME_FORMAT")
+    expires = shown(invitation.expires_at)
     body = _(
         "%(inviter)s invites you to join %(firm)s on Tenderhall as %(role)s.\n\n"
         "Accept with this link before %(expires)s (it works once):\n%(link)s\n\n"
@@ -93,7 +94,7 @@ def _refuse_unusable(invitation: Invitation, now: datetime) -> None:
     if state == Invitation.State.REVOKED:
         raise Conflict(_("This invitation was withdrawn by the firm."), code="invitation_revoked")
     if state == Invitation.State.EXPIRED:
-        when = formats.date_format(timezone.localtime(invitation.expires_at), "DATETIME_FORMAT")
+        when = shown(invitation.expires_at)
         raise Conflict(
             _("This invitation expired on %(date)s: ask the firm's administrator for a new one.") % {"date": when},
             code="invitation_expired",

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from marketplace.models import LiveEvent, Notification
+from marketplace.timefmt import shown
 from suppliers.actions import add_follow
 from suppliers.models import Follow, Supplier
 from tenders.alerts import alert_followers, matching_followers
@@ -118,6 +119,15 @@ def test_alerting_twice_alerts_once(agency, firm_a, supplier_a, bidder_a):
     assert alert_followers.call(tender.pk) == 1
     assert alert_followers.call(tender.pk) == 0
     assert Notification.objects.filter(kind="tender.alert").count() == 2 and TenderAlert.objects.count() == 1
+
+
+def test_the_alert_reads_the_deadline_in_the_one_format_of_messages(agency, firm_a, supplier_a, bidder_a):
+    follow(firm_a, supplier_a, category="45000000")
+    tender = publish(make_tender(agency))
+    alert_followers.call(tender.pk)
+    body = Notification.objects.filter(kind="tender.alert").first().body
+    assert f"bids due {shown(tender.submission_deadline)}. It matches" in body
+    assert "m.." not in body
 
 
 def test_a_publication_rolled_back_alerts_nobody(agency, firm_a, supplier_a, django_capture_on_commit_callbacks):
