@@ -30,6 +30,9 @@ SECONDS_TO_DEADLINE = 5
 # The awarded tender asks a bid deposit; apps above (payments) register here how a demo firm
 # gives it, as `(world, tender, organisation, user)`, before the firm's bid is sealed.
 before_bidding: list = []
+# Apps above (contracts) publish their own demo tenders and seal their bids to the same deadline,
+# as `(world, deadline)`, so that the one wait below serves them too.
+before_deadline: list = []
 
 
 def seed(world, stdout) -> None:
@@ -52,6 +55,8 @@ def seed(world, stdout) -> None:
             for give_security in before_bidding:
                 give_security(world, tender, firms[key], bidders[key])
             _bid(bidders[key], firms[key], tender, prices)
+    for seal_more in before_deadline:
+        seal_more(world, deadline)
     time.sleep(max(0.0, (deadline - timezone.now()).total_seconds()) + 1)
     for tender in tenders.values():
         opening.open_tender(tender.pk)

@@ -17,6 +17,9 @@ class DemoWorld:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     logins: list[tuple[str, str, str]] = field(default_factory=list)  # (email, role, organisation)
+    # Tenders a seeder published with their bids sealed to a deadline that another seeder waited
+    # for, by the seeder that goes on with them: one wait for the clock serves several apps.
+    sealed: dict[str, dict] = field(default_factory=dict)
 
 
 ORGANISATIONS = [

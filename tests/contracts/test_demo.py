@@ -2,13 +2,14 @@
 (its invoice settled by treasury transfer) and one delivered; one awaiting the supplier's signature. The signed PDF validates with pyHanko's own
 validator against the root the platform publishes."""
 
-from io import BytesIO
+from io import BytesIO, StringIO
 
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.core.management import call_command
+from django.utils.module_loading import import_string
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -16,6 +17,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from contracts import demo
 from contracts.models import Contract, Milestone
+from marketplace.demo import seed_people
 from payments import ledger
 from payments.models import Invoice, Payment
 
@@ -50,3 +52,17 @@ def test_the_demos_signed_pdf_validates_against_the_published_root(seeded, clien
     assert validate_pdf_signature(supplier, context).bottom_line
     last = validate_pdf_signature(buyer, context)
     assert last.bottom_line and last.coverage == SignatureCoverageLevel.ENTIRE_FILE
+
+
+def test_the_contracts_demo_waits_for_its_own_deadline_when_no_other_demo_waited(settings, tmp_path):
+    """seed_demo seals these tenders inside the evaluation demo's wait; run alone, the seeder
+    publishes, seals and waits itself, and a second run changes nothing."""
+    settings.MEDIA_ROOT = tmp_path
+    world = seed_people()
+    for seeder in ("suppliers.demo.seed", "bidding.demo.seed"):
+        import_string(seeder)(world, stdout=StringIO())
+    assert world.sealed == {}
+    demo.seed(world, stdout=StringIO())
+    assert set(Contract.objects.values_list("tender__title", flat=True)) == {demo.ACTIVE, demo.AWAITING_SIGNATURE}
+    demo.seed(world, stdout=StringIO())
+    assert Contract.objects.count() == 2

@@ -9,6 +9,7 @@ SEEDERS: list[str] = [
     "bidding.demo.seed",
     "tenders.demo.seed",
     "payments.demo.prepare",
+    "contracts.demo.prepare",
     "evaluation.demo.seed",
     "contracts.demo.seed",
     "payments.demo.seed",
