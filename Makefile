@@ -12,7 +12,7 @@ PORT ?= 8000
 # The address links in e-mails and the demo's messages point to (the server itself is on HOST:PORT).
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-dev lint format messages bench bench-opening bench-opendata clean
+.PHONY: run test install install-dev lint format messages bench bench-opening bench-opendata bench-first-page clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tenderhall needs Python 3.11 or newer")'
@@ -65,6 +65,10 @@ messages: install
 	$(PY) manage.py makemessages --all --ignore=.venv --ignore=var --ignore=bench
 	$(PY) manage.py makemessages --all --domain=djangojs --ignore=.venv --ignore=var --ignore=bench
 	$(PY) manage.py compilemessages --ignore=.venv
+
+# A fresh clone of HEAD to the first page of `make run`, three times, with empty package caches; see the README.
+bench-first-page:
+	python3 bench/first_page.py --runs 3
 
 # Deadline burst against daphne + PostgreSQL (DATABASE_URL, default th_bench_burst on 127.0.0.1); see the README.
 bench: install-dev
