@@ -40,12 +40,9 @@ install: $(RUNTIME)
 
 install-dev: $(DEV)
 
+# Migrate, collect static files, create the cache table, seed the demo, then serve: one process.
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py createcachetable
-	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
-	SITE_URL=$(SITE_URL) exec $(PY) manage.py serve --host $(HOST) --port $(PORT)
+	SITE_URL=$(SITE_URL) exec $(PY) manage.py serve --prepare --host $(HOST) --port $(PORT)
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

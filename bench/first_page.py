@@ -52,6 +52,7 @@ def one_run(python: str) -> dict:
             "PIP_CACHE_DIR": str(folder / "pip-cache"),
             "UV_CACHE_DIR": str(folder / "uv-cache"),
             "TENDERHALL_DATA_DIR": str(folder / "data"),
+            "PYTHONUNBUFFERED": "1",
         }
         log = (folder / "run.log").open("w+")
         started = time.monotonic()
@@ -71,7 +72,7 @@ def one_run(python: str) -> dict:
                     sys.exit(f"make run stopped before serving a page:\n{log.read()[-3000:]}")
                 if time.monotonic() - started > LIMIT_SECONDS:
                     sys.exit(f"no page after {LIMIT_SECONDS} s")
-                if seeding_at is None and "manage.py seed_demo" in Path(log.name).read_text(errors="replace"):
+                if seeding_at is None and "Loading the demo data" in Path(log.name).read_text(errors="replace"):
                     seeding_at = time.monotonic() - started
                 time.sleep(0.2)
             first_page = time.monotonic() - started

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from marketplace import periodic
@@ -18,8 +19,21 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1, help="number of db_worker processes")
+        parser.add_argument(
+            "--prepare",
+            action="store_true",
+            help="first migrate, collect the static files, create the cache table and seed the demo, in this process",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, **options):
+    def handle(self, *args, host: str, port: int, workers: int, prepare: bool, **options):
+        if prepare:
+            # One process for every step before serving: each `manage.py` started anew would load
+            # Django and every app again, seconds each on a busy machine.
+            call_command("migrate", interactive=False, stdout=self.stdout)
+            call_command("collectstatic", interactive=False, verbosity=0)
+            call_command("createcachetable", stdout=self.stdout)
+            self.stdout.write("Loading the demo data…")
+            call_command("seed_demo", stdout=self.stdout)
         # /healthz reports a live worker only after its first beat: queue one before it starts.
         ensure_heartbeat()
         periodic.ensure_all()
