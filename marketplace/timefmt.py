@@ -7,7 +7,8 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from marketplace.formats.moments import DATETIME_FORMAT
+
 
 def shown(moment: datetime) -> str:
-    local = timezone.localtime(moment)
-    return f"{date_format(local, 'Y-m-d H:i')} {local.tzname()}"
+    return date_format(timezone.localtime(moment), DATETIME_FORMAT)
