@@ -52,6 +52,18 @@ function showProgress(section) {
   section.querySelector("[data-round-progress]").textContent = format(labels.reading, { read, bids });
 }
 
+// A moment as the server writes it on every page: 2026-12-12 05:40 CET, in the platform's time zone.
+function moment(date) {
+  const parts = {};
+  const format = new Intl.DateTimeFormat("en-GB", {
+    timeZone: room.dataset.timeZone || "UTC",
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23", timeZoneName: "short",
+  });
+  for (const part of format.formatToParts(date)) parts[part.type] = part.value;
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${parts.timeZoneName}`;
+}
+
 function lineRow(line) {
   const template = room.querySelector("template[data-line-template]");
   const row = template.content.firstElementChild.cloneNode(true);
@@ -66,7 +78,7 @@ function lineRow(line) {
   }
   if (line.received_at) {
     cell("received").dateTime = line.received_at;
-    cell("received").textContent = new Date(line.received_at).toLocaleString(document.documentElement.lang || undefined);
+    cell("received").textContent = moment(new Date(line.received_at));
   }
   const lots = line.lots || [];
   if (lots.length) {
