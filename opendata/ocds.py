@@ -436,9 +436,8 @@ def contracts_section(tender: Tender) -> list[dict]:
             entry["implementation"] = implementation
         if amendments := _contract_amendments(contract):
             entry["amendments"] = amendments
-        if contract.final_value is not None and contract.status in (Contract.Status.COMPLETED, Contract.Status.TERMINATED):
-            # The value as performed: every milestone accepted, or what was paid before the termination.
-            entry["value"] = money(contract.final_value, contract.currency)
+        if completion := _completion(contract):
+            entry.setdefault("implementation", {}).update(completion)
         if contract.period_start or contract.period_end:
             entry["period"] = {
                 key: day_start(day) for key, day in (("startDate", contract.period_start), ("endDate", contract.period_end)) if day
@@ -462,10 +461,35 @@ def _contract_amendments(contract: Contract) -> list[dict]:
                 "id": f"{contract.pk}-{amendment.number}",
                 "date": stamp(amendment.decided_at),
                 "rationale": rationale,
+                "rationaleClassifications": [
+                    {"scheme": AMENDMENT_RATIONALE_SCHEME, "id": amendment.rationale, "description": amendment.get_rationale_display()}
+                ],
                 "description": "; ".join(changes),
             }
         )
     return entries
+
+
+# The amendment_rationale_classifications extension's scheme for the platform's rationale codes,
+# which are ProZorro's contract change rationales (`Amendment.Rationale`).
+AMENDMENT_RATIONALE_SCHEME = "prozorro-contract-change-rationale"
+
+
+def _completion(contract: Contract) -> dict:
+    """The contract_completion extension's fields once the contract has ended: when, and the value
+    as performed (every milestone accepted, or what was paid before the termination)."""
+    if contract.status == Contract.Status.COMPLETED and contract.completed_at:
+        ended, details = contract.completed_at, ""
+    elif contract.status == Contract.Status.TERMINATED and contract.terminated_at:
+        ended, details = contract.terminated_at, contract.termination_reason
+    else:
+        return {}
+    completion = {"endDate": stamp(ended)}
+    if contract.final_value is not None:
+        completion["finalValue"] = money(contract.final_value, contract.currency)
+    if details:
+        completion["finalValueDetails"] = details
+    return completion
 
 
 def _transactions(contract: Contract) -> list[dict]:

@@ -22,7 +22,15 @@ VERSION = "1.1"
 # The extensions every package declares, by their folder in `schema/extensions/`. `lots` refers
 # to definitions that `bid` and `submissionTerms` add, so the three go together. (`bidOpening`
 # needs the `location` extension's definitions, which the platform has no data for.)
-EXTENSIONS = ("lots", "bid", "submissionTerms", "partyDetails_scale", "contract_signatories")
+EXTENSIONS = (
+    "lots",
+    "bid",
+    "submissionTerms",
+    "partyDetails_scale",
+    "contract_signatories",
+    "contract_completion",
+    "amendment_rationale_classifications",
+)
 
 
 def extension_url(name: str) -> str:

@@ -173,6 +173,8 @@ def test_accepted_milestones_and_the_completed_contract_are_implementation_and_t
     assert ending.tags == ["contractTermination"]
     [ended] = ending.data["contracts"]
     assert ended["status"] == "terminated" and ended["value"] == {"amount": 900.0, "currency": "EUR"}
+    assert ended["implementation"]["finalValue"] == {"amount": 900.0, "currency": "EUR"}
+    assert ended["implementation"]["endDate"] == ending.data["date"]
     assert_valid_release_package(_package_of(ending))
 
 
@@ -205,5 +207,8 @@ def test_an_amendment_signed_by_both_is_a_contract_amendment_release(officer, ev
     assert entry["value"] == {"amount": 950.0, "currency": "EUR"}
     assert [(a["rationale"], a["description"]) for a in entry["amendments"]] == [
         ("durationExtension", "value: 900.00 → 950.00 EUR; period.endDate: 2027-06-30 → 2027-09-30")
+    ]
+    assert entry["amendments"][0]["rationaleClassifications"] == [
+        {"scheme": "prozorro-contract-change-rationale", "id": "durationExtension", "description": "Extension of the period of performance"}
     ]
     assert_valid_release_package(_package_of(release))
