@@ -15,6 +15,7 @@ from bidding import actions, box, keys
 from bidding.access import bidding_firms
 from bidding.forms import ChangePassphraseForm, CheckShareForm, ReceiptForm, SetPassphraseForm
 from bidding.models import Bid, CustodianKey, CustodianShare
+from bidding.plaintext_schema import plaintext_schema
 from marketplace import access, confirm, live, signing
 from marketplace.errors import ActionError
 from marketplace.models import Organisation
@@ -46,6 +47,8 @@ def sealing_config(tender: Tender, firm: Organisation, bid: Bid | None) -> dict:
         "envelopes": keys.public_envelopes(tender),
         "lots": [{"number": lot.number, "title": lot.title, "reserved": lot.sme_reserved} for lot in tender.lots.all()],
         "maxEnvelopeBytes": tender.max_envelope_bytes,
+        # The tender's plaintext schema, as `GET /api/v1/bids/plaintext-schema?tender=<id>` gives it.
+        "schema": plaintext_schema(tender),
         "submitUrl": reverse("api-tender-bids", args=[tender.pk]),
         "replaceUrl": reverse("api-bid-replace", args=[bid.pk]) if bid else "",
         "pageUrl": reverse("bidding:bid", args=[tender.pk]) + f"?organisation={firm.pk}",
@@ -59,6 +62,7 @@ def sealing_config(tender: Tender, firm: Organisation, bid: Bid | None) -> dict:
             "zeroPrice": _("A price must be greater than zero."),
             "tooLarge": _("The sealed envelope “%(name)s” would be larger than this tender accepts."),
             "failed": _("The bid was not received:"),
+            "unreadable": _("Nothing was sealed: the envelope would not open as a valid bid."),
             "summarised": _("The summary is saved on your computer. Nothing was sent."),
             "noCrypto": _("Your browser cannot seal bids (WebCrypto is unavailable; use an up-to-date browser over https)."),
         },

@@ -2,6 +2,7 @@
 // with seal.js, and uploads only the compact JWEs. Progress is shown while reading, sealing
 // and uploading large documents.
 
+import { problems } from "./plaintext-check.js";
 import { base64, sealEnvelope, sha256Hex } from "./seal.js";
 
 const PRICE = /^\d{1,16}(\.\d{1,2})?$/;
@@ -175,9 +176,14 @@ class BidForm {
         tender,
         envelope: envelope.name,
         organisation,
-        lots: twoEnvelopes && envelope.name === "technical" ? prices.map((p) => ({ lot: p.lot })) : prices,
+        // The technical envelope holds no price: the lots bid for are in the submission itself.
+        lots: twoEnvelopes && envelope.name === "technical" ? [] : prices,
         documents: await this.documents(envelope.name, step * 0.7, start),
       };
+      // Nothing the opening would refuse is sealed: the plaintext is checked against the
+      // tender's published schema first.
+      const wrong = problems(this.config.schema, plaintext);
+      if (wrong.length) throw new Error(`${this.text.unreadable} ${wrong.slice(0, 3).join("; ")}`);
       this.show(fill(this.text.sealing, { name: envelope.name }), start + step * 0.8);
       const bytes = new TextEncoder().encode(JSON.stringify(plaintext));
       sealed[envelope.name] = await sealEnvelope({ jwk: envelope.jwk, kid: envelope.kid, plaintext: bytes, organisation, tender });

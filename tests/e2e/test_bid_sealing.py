@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
-from bidding import keys, sealing
+from bidding import keys, reading, sealing
 from bidding.models import Bid
 from tenders.models import EnvelopeMode
 from tests.bidding import helpers
@@ -83,7 +83,17 @@ def test_bid_sealed_in_chromium_opens_after_the_deadline(browser, live_server, c
     [document] = technical["documents"]
     assert document["name"] == "drawings.bin" and document["sha256"] == hashlib.sha256(drawings).hexdigest()
     assert sealing.base64.b64decode(document["content"]) == drawings
-    assert technical["lots"] == [{"lot": 1}, {"lot": 2}]
+    assert technical["lots"] == []  # the technical envelope holds no price, nor lot entries
+    for name, plaintext in opened.items():  # and the opening reads both envelopes as a valid bid
+        read = reading.check(
+            json.dumps(plaintext).encode(),
+            tender_id=tender.pk,
+            organisation_id=supplier_org_a.pk,
+            name=name,
+            currency=tender.currency,
+            lot_numbers={1, 2},
+        )
+        assert len(read.lots) == (2 if name == "financial" else 0)
 
 
 def test_receipt_from_the_page_verifies_on_the_verification_page(browser, live_server, client, officer, supplier_a, supplier_org_a):
@@ -144,3 +154,83 @@ def test_the_summary_of_what_is_sealed_is_saved_in_the_browser_and_nothing_is_se
     assert (document["name"], document["size"], document["sha256"]) == ("drawings.pdf", len(drawings), hashlib.sha256(drawings).hexdigest())
     assert sent == [] and Bid.objects.count() == 0 and page.errors == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_plaintext_the_opening_would_refuse_is_not_sealed(browser, live_server, client, officer, supplier_a, supplier_org_a):
+    helpers.make_supplier(supplier_org_a)
+    tender = helpers.publish(helpers.make_tender(officer), officer)
+    page = signed_in_page(browser, client, supplier_a, live_server)
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if request.method == "POST" else None)
+
+    page.goto(f"{live_server.url}/tenders/{tender.pk}/bid/")
+    page.fill("#price-1", "120.00")
+    long_name = "n" * 197 + ".pdf"  # 201 characters: the schema (and the opening) allow 200
+    page.set_input_files("#documents-bid", files=[{"name": long_name, "mimeType": "application/pdf", "buffer": b"%PDF-1.7"}])
+    page.click("[data-seal-submit]")
+    page.wait_for_selector("text=Nothing was sealed", timeout=10_000)
+    assert "plaintext.documents[0].name: must be at most 200 characters" in page.inner_text("[data-seal-status]")
+    assert sent == [] and not Bid.objects.exists()
+
+
+def test_the_pages_schema_check_agrees_with_a_json_schema_validator(browser, live_server, client, officer, supplier_a, supplier_org_a):
+    """The page's own checker (plaintext-check.js) against jsonschema's Draft 2020-12 validator on
+    the same schema, over valid plaintexts and one wrong in each way the schema forbids."""
+    from jsonschema import Draft202012Validator
+
+    from bidding.plaintext_schema import plaintext_schema
+
+    helpers.make_supplier(supplier_org_a)
+    tender = helpers.publish(helpers.make_tender(officer, envelope_mode=EnvelopeMode.TWO, lots=2), officer)
+    schema = plaintext_schema(tender)
+    content = sealing.base64.b64encode(b"offer").decode()
+    document = {"name": "offer.txt", "media_type": "text/plain", "sha256": hashlib.sha256(b"offer").hexdigest(), "content": content}
+    financial = {
+        "tender": tender.pk,
+        "envelope": "financial",
+        "organisation": supplier_org_a.pk,
+        "lots": [{"lot": 1, "price": {"amount": "10.50", "currency": "EUR"}}],
+        "documents": [document],
+    }
+    technical = financial | {"envelope": "technical", "lots": []}
+
+    def changed(base, **fields):
+        return {**base, **fields}
+
+    cases = [
+        financial,
+        technical,
+        changed(technical, lots=financial["lots"]),
+        changed(financial, lots=[]),
+        changed(financial, lots=[{"lot": 3, "price": {"amount": "1", "currency": "EUR"}}]),
+        changed(financial, lots=[{"lot": 1, "price": {"amount": "0.00", "currency": "EUR"}}]),
+        changed(financial, lots=[{"lot": 1, "price": {"amount": "1.005", "currency": "EUR"}}]),
+        changed(financial, lots=[{"lot": 1, "price": {"amount": "1", "currency": "USD"}}]),
+        changed(financial, lots=[{"lot": 1}]),
+        changed(financial, tender=tender.pk + 1),
+        changed(financial, envelope="bid"),
+        changed(financial, organisation="1"),
+        changed(financial, documents=[document | {"sha256": "ABC"}]),
+        changed(financial, documents=[document | {"content": "not base64!"}]),
+        changed(financial, documents=[document | {"name": "a/b.txt"}]),
+        changed(financial, documents=[document | {"name": "x" * 201}]),
+        changed(financial, documents=[document | {"extra": 1}]),
+        changed(financial, documents=[{k: v for k, v in document.items() if k != "sha256"}]),
+        changed(financial, documents=[document] * 201),
+        changed(financial, extra=True),
+        {k: v for k, v in financial.items() if k != "documents"},
+        [],
+    ]
+    expected = [Draft202012Validator(schema).is_valid(case) for case in cases]
+    assert expected[:2] == [True, True] and not any(expected[2:])
+
+    page = signed_in_page(browser, client, supplier_a, live_server)
+    page.goto(f"{live_server.url}/tenders/{tender.pk}/bid/")
+    verdicts = page.evaluate(
+        """async ([schema, cases]) => {
+            const { problems } = await import("/static/js/plaintext-check.js");
+            return cases.map((c) => problems(schema, c).length === 0);
+        }""",
+        [schema, cases],
+    )
+    assert verdicts == expected
