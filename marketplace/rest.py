@@ -4,11 +4,13 @@ Kept apart from the views so DRF can import it while it is itself being imported
 """
 
 import codecs
+import logging
 import math
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +23,8 @@ from rest_framework.utils import json
 from marketplace.auth import client_address
 from marketplace.errors import ActionError
 from marketplace.models import ApiToken
+
+logger = logging.getLogger(__name__)
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
@@ -127,6 +131,14 @@ def exception_handler(exc, context):
     """Every API error has the shape `{"errors": [{"field", "code", "message"}]}`."""
     if isinstance(exc, ActionError):
         return Response({"errors": [p.as_dict() for p in exc.problems]}, status=exc.status)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database went away (or refused) mid-request. An action whose commit might have
+        # gone through unseen checks for itself before it lets this through (a bid does).
+        logger.error("database unavailable during %s: %s", context["request"].path, exc)
+        message = _("The database was unavailable and the request did not complete. Try again in a moment.")
+        return Response(
+            {"errors": [{"field": None, "code": "database_unavailable", "message": str(message)}]}, status=503, headers={"Retry-After": "5"}
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
