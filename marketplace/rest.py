@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from redis.exceptions import RedisError
 from rest_framework import authentication, exceptions, pagination, parsers, throttling
 from rest_framework.response import Response
 from rest_framework.utils import json
@@ -159,7 +160,20 @@ def exception_handler(exc, context):
     return Response({"errors": errors}, status=exc.status_code, headers=headers)
 
 
-class AnonymousThrottle(throttling.SimpleRateThrottle):
+class CountingThrottle(throttling.SimpleRateThrottle):
+    """A rate counted in the shared cache. When the cache (Redis) cannot be reached, the request
+    goes through uncounted and the lapse is logged: the API stays up while Redis is down, and
+    the sign-in lock-outs, kept in the database, still hold."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except RedisError as error:
+            logger.warning("throttle %s not counted, the cache is unreachable: %s", self.scope, error)
+            return True
+
+
+class AnonymousThrottle(CountingThrottle):
     """Anonymous API calls, per client address (`API_ANONYMOUS_PER_MINUTE`)."""
 
     scope = "anonymous"
@@ -173,7 +187,7 @@ class AnonymousThrottle(throttling.SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": client_address(request) or "-"}
 
 
-class TokenThrottle(throttling.SimpleRateThrottle):
+class TokenThrottle(CountingThrottle):
     """Signed-in API calls, per token, or per person for the pages' session calls (`API_TOKEN_PER_MINUTE`)."""
 
     scope = "token"
