@@ -6,59 +6,20 @@ and no partial file is left; once there is room again the same upload goes throu
 Mounting needs root (CAP_SYS_ADMIN); where the test cannot mount, it is skipped with the reason
 rather than run against an imitation of a full disk."""
 
-import io
 import os
-import subprocess
-import zipfile
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tenders.models import Document, DocumentVersion
+from tests.faults import fullfs
+from tests.faults.fullfs import ROOM_LEFT, office_document, stored_files
 from tests.tenders import factories
 
 pytestmark = pytest.mark.django_db
 
-ROOM_LEFT = 64 * 1024
-
-
-@pytest.fixture
-def full_disk(settings, tmp_path):
-    """MEDIA_ROOT on a 2 MB tmpfs, filled but for `ROOM_LEFT` bytes; yields the filler file."""
-    media = tmp_path / "media"
-    media.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(media)], capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small file system here ({mounted.stderr.strip() or 'mount failed'}): needs root")
-    try:
-        settings.MEDIA_ROOT = media
-        filler = media / "filler"
-        with filler.open("wb") as f:
-            try:
-                while True:
-                    f.write(os.urandom(64 * 1024))
-                    f.flush()
-            except OSError:
-                pass
-        os.truncate(filler, filler.stat().st_size - ROOM_LEFT)
-        yield filler
-    finally:
-        subprocess.run(["umount", "-l", str(media)], check=True)
-
-
-def office_document(size: int) -> bytes:
-    """A .docx (a zip the type check opens) carrying `size` bytes that do not compress."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-        archive.writestr("word/media/image1.bin", os.urandom(size), compress_type=zipfile.ZIP_STORED)
-    return buffer.getvalue()
-
-
-def stored_files(root: Path) -> list[str]:
-    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+full_disk = fullfs.full_disk  # the fixture
 
 
 def free_bytes(root: Path) -> int:
