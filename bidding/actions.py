@@ -7,7 +7,7 @@ ones. The deadline is checked under that lock against one reading of the clock.
 
 from datetime import datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -163,6 +163,7 @@ def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelope
     can change (deadline, state, eligibility) are checked under the tender lock.
     """
     inspected = inspect_envelopes(tender, organisation, envelopes)
+    bid = None
     try:
         with transaction.atomic():
             tender = lock_tender_for_bidding(tender.pk)
@@ -220,7 +221,19 @@ def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelope
             _("This bid, or one of its envelopes, was already received from your firm: replace your bid with freshly sealed envelopes."),
             code="duplicate",
         ) from None
+    except (OperationalError, InterfaceError):
+        # The connection was lost. If it was lost after the commit, the bid is in the box and
+        # its receipt stands: answer with it rather than tell the bidder it was not received.
+        if bid is None or not _stored_after_all(bid):
+            raise
     return bid
+
+
+def _stored_after_all(bid: Bid) -> bool:
+    if connection.in_atomic_block:
+        return False  # an outer transaction decides, and it failed
+    connection.close()  # the lost connection cannot be asked; a new one can
+    return Bid.objects.filter(pk=bid.pk, receipt=bid.receipt).exists()
 
 
 def withdraw_bid(actor: User, bid: Bid) -> Bid:

@@ -49,6 +49,17 @@ def report_delivery(actor: User, milestone: Milestone, *, note: str, documents: 
     if len(documents) > MAX_DOCUMENTS:
         raise ActionError(_("Attach at most %(count)s files.") % {"count": MAX_DOCUMENTS}, code="too_many_files", field="documents")
     checked = [check_licence_file(upload, field="documents") for upload in documents]
+    stored: list[DeliveryDocument] = []
+    try:
+        return _report_delivery(actor, milestone, note, checked, stored)
+    except BaseException:
+        # Nothing was recorded: the files written before the failure must not stay behind.
+        for attached in stored:
+            attached.file.delete(save=False)
+        raise
+
+
+def _report_delivery(actor: User, milestone: Milestone, note: str, checked: list, stored: list) -> Milestone:
     with transaction.atomic():
         contract = lock(milestone.contract_id)
         if not contract_access.report_delivery(actor, contract):
@@ -71,6 +82,7 @@ def report_delivery(actor: User, milestone: Milestone, *, note: str, documents: 
                 delivery=delivery, filename=file.filename, media_type=file.media_type, size=file.size, sha256=file.sha256
             )
             attached.file.save(file.stored_name, file.upload, save=False)
+            stored.append(attached)
             attached.save()
         audit.record(
             "milestone.delivered",

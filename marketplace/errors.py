@@ -54,3 +54,10 @@ class TooLarge(ActionError):
 
     status = 413
     default_code = "too_large"
+
+
+class StorageFull(ActionError):
+    """The file store has no room left (HTTP 507): nothing was kept, the same upload can be retried later."""
+
+    status = 507
+    default_code = "storage_full"

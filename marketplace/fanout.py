@@ -6,6 +6,12 @@ hub of a subject joins the group once per process; each batch of events it recei
 once and written to every websocket of the subject, as one frame of several events for clients
 that accept them (`batch=1`), else one frame per event.
 
+A broadcast can be lost (Redis restarting, a publisher that could not reach it): every
+`LIVE_RESYNC_SECONDS` the hub asks the store for its subject's last event number and, when it is
+past what the hub has fanned out, reads the missed events from the store and fans them out, so a
+listener is never left behind for longer than that, even if no later event shows it the gap.
+(With the in-memory layer the store tailer, `live.StoreTailer`, already delivers from the store.)
+
 Batches form while the hub is busy writing: under load, the events that arrive during one pass
 go out together in the next. A subject with many listeners also waits a little between passes
 (at most `MAX_PAUSE`), so frames stay few when lines arrive faster than a crowd can read them.
@@ -16,7 +22,9 @@ import itertools
 import json
 import logging
 
-from channels.layers import get_channel_layer
+from channels.db import database_sync_to_async
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 
 from marketplace import live
 
@@ -60,6 +68,8 @@ class Hub:
         # tailer and the publisher both sent it, or broadcasts raced) is dropped: a listener that
         # never got it noticed the gap at the next event and read it from the store.
         self.fanned_out = 0
+        # The subject's last stored event when the hub last asked the store (see `_resync`).
+        self.stored = 0
 
     async def start(self, group: str) -> None:
         self.layer = get_channel_layer()
@@ -69,6 +79,10 @@ class Hub:
         self.channel = await self.layer.new_channel()
         await self.layer.group_add(group, self.channel)
         self.tasks = [asyncio.ensure_future(self._pump()), asyncio.ensure_future(self._fan_out())]
+        if not isinstance(self.layer, InMemoryChannelLayer):
+            # Listeners replay what was stored before they joined; the hub watches from here on.
+            self.stored = await database_sync_to_async(live.last_seq_of)(self.subject)
+            self.tasks.append(asyncio.ensure_future(self._resync()))
 
     def leave(self, listener) -> None:
         self.listeners.discard(listener)
@@ -77,8 +91,9 @@ class Hub:
             self.tasks.append(asyncio.ensure_future(self._stop()))
 
     async def _stop(self) -> None:
-        for task in self.tasks[:2]:  # the pump and the fan-out
-            task.cancel()
+        for task in self.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
         try:
             await self.layer.group_discard(self.group, self.channel)
         except Exception:  # the group entry expires on its own
@@ -97,6 +112,24 @@ class Hub:
                 continue
             if message.get("type") == live.MESSAGE_TYPE:
                 self.inbox.put_nowait(message["event"])
+
+    async def _resync(self) -> None:
+        last_stored = database_sync_to_async(live.last_seq_of)
+        missed_after = database_sync_to_async(live.events_after)
+        while True:
+            await asyncio.sleep(settings.LIVE_RESYNC_SECONDS)
+            try:
+                known = max(self.fanned_out, self.stored)
+                latest = await last_stored(self.subject)
+                if latest > known:
+                    logger.warning("live hub of %s missed broadcasts after #%s: delivering them from the store", self.subject, known)
+                    for event in await missed_after(self.subject, known):
+                        self.inbox.put_nowait(event)
+                self.stored = latest
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store is unreachable too: try again at the next turn
+                logger.exception("live hub of %s could not read the store", self.subject)
 
     async def _fan_out(self) -> None:
         loop = asyncio.get_running_loop()

@@ -163,6 +163,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000, "expiry": 60}}}
 # How often each daphne process polls stored events when the layer is in memory.
 LIVE_TAIL_INTERVAL_MS = env_int("LIVE_TAIL_INTERVAL_MS", 250, minimum=20, maximum=10_000)
+# With Redis, how often each subject's hub checks the store for broadcasts it missed (seconds).
+LIVE_RESYNC_SECONDS = env_int("LIVE_RESYNC_SECONDS", 5, minimum=1, maximum=300)
 
 # Background work -----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -201,7 +203,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # goes through a view that checks access.
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "marketplace.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if env_bool("STATIC_MANIFEST", True)

@@ -2,6 +2,7 @@
 bid read exactly once and the record complete."""
 
 import hashlib
+import io
 import os
 import threading
 import time
@@ -180,8 +181,13 @@ def test_two_db_workers_open_the_tender_their_closing_queued(officer, tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_half_way_is_resumed_by_the_sweep(officer, tmp_path):
     """SIGKILL, not an exception: the killed worker's task never finishes; the opening sweep,
-    queued by the closing, finds the round half-read and completes it."""
+    queued by the closing, finds the round half-read and completes it. Afterwards each bid was
+    read once, the signed record lists every one, the file store holds exactly the opened
+    documents (none left half-written or orphaned by the killed worker) and the audit chain
+    verifies."""
     import signal
+
+    from django.core.management import call_command
 
     from tests.processes import Processes
 
@@ -201,6 +207,12 @@ def test_a_worker_killed_half_way_is_resumed_by_the_sweep(officer, tmp_path):
         platform.worker()
         wait_for_status(tender, Tender.Status.OPENED, timeout=120)
     assert_read_exactly_once(tender, bids)
+    documents = {document.file.name: document.sha256 for document in OpenedDocument.objects.all()}
+    media = tmp_path / "media"
+    stored = {str(path.relative_to(media)): path for path in (media / "bidding").rglob("*") if path.is_file()}
+    assert set(stored) == set(documents)
+    assert all(hashlib.sha256(stored[name].read_bytes()).hexdigest() == digest for name, digest in documents.items())
+    call_command("verify_audit", stdout=io.StringIO())
 
 
 def submit_bids_with_large_documents(tender: Tender, count: int) -> list[Bid]:

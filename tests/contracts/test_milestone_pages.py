@@ -7,9 +7,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from contracts import deliveries
-from contracts.models import Contract, Milestone
+from contracts.models import Contract, Delivery, DeliveryDocument, Milestone
 from tenders.demo import pdf
 from tests.contracts.helpers import confirm_award, milestone_plans, signed_by_both
+from tests.faults import fullfs
 
 DELIVERY_NOTE = pdf(["Delivery note", "640 luminaires installed"])  # a real PDF
 
@@ -120,3 +121,20 @@ def test_the_lists_show_deliveries_to_accept_milestones_overdue_and_to_deliver(a
     assert "Deliveries to accept" in officers and "Milestones overdue" in officers and "Milestones to deliver" not in officers
     assert "Milestones to deliver" in firms and "Stage 2" in firms and "Deliveries to accept" not in firms
     assert not any(heading in others for heading in ("Deliveries to accept", "Milestones overdue", "Milestones to deliver"))
+
+
+full_disk = fullfs.full_disk  # the fixture: MEDIA_ROOT on a real, nearly full tmpfs
+
+
+def test_a_delivery_on_a_full_disk_keeps_nothing_not_even_the_files_that_fitted(active, page_as, full_disk, settings):
+    """The first document fits in the room left, the second does not: the delivery is refused
+    beside the form, and the first document's file goes with it (tests/faults/fullfs.py)."""
+    media, before = settings.MEDIA_ROOT, fullfs.stored_files(settings.MEDIA_ROOT)
+    fits = SimpleUploadedFile("delivery-note.pdf", DELIVERY_NOTE)
+    too_big = SimpleUploadedFile("site-photo.png", fullfs.png_image(4 * fullfs.ROOM_LEFT))
+    url = f"/contracts/{active.pk}/milestones/1/deliver/"
+    refused = page_as("supplier_a", url, {"note": "Lamps on site.", "documents": [fits, too_big]})
+    assert refused.status_code == 507 and "The file store is full: the file was not kept." in refused.text
+    assert status_of(active, 1) == Milestone.Status.PLANNED
+    assert not Delivery.objects.exists() and not DeliveryDocument.objects.exists()
+    assert fullfs.stored_files(media) == before
