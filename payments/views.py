@@ -220,10 +220,14 @@ def overview(request):
 def _payout_firm(request) -> Organisation:
     if not connect.available():
         raise Http404
-    firms = [f for f in supplier_firms(request.user) if access.can(request.user, "manage_payouts", f)]
-    if not firms:
+    firms = supplier_firms(request.user)
+    wanted = request.GET.get("organisation") or request.POST.get("organisation")
+    firm = next((f for f in firms if str(f.pk) == wanted), None) if wanted else (firms[0] if firms else None)
+    if firm is None and firms:
+        raise Http404  # another firm's
+    if firm is None or not access.can(request.user, "manage_payouts", firm):
         raise PermissionDenied("manage_payouts")
-    return _chosen_firm(request, firms)
+    return firm
 
 
 def _onboarding_redirect(request, firm: Organisation) -> HttpResponse:
