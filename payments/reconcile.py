@@ -157,8 +157,8 @@ def transfer_differences() -> Iterator[Difference]:
     """Each invoice paid out through Stripe Connect against its Transfer at Stripe, invoices settled
     through Stripe whose Transfer is not made, and Transfers of this platform no invoice knows."""
     ours = list(Invoice.objects.exclude(transfer_status=Invoice.TransferStatus.NONE).select_related("payment"))
-    if not ours and not _stripe_configured():
-        return
+    if not ours and not (_stripe_configured() and ConnectedAccount.objects.exists()):
+        return  # no firm was ever onboarded: this platform made no Transfer
     try:
         gateway = gateway_for(Gateway.STRIPE)
         yield from _compare_transfers(gateway, ours)

@@ -403,3 +403,24 @@ def test_the_invoice_api_shows_the_transfer(fake, connected, active, supplier_a,
     listed = api_client.get("/api/v1/invoices/")
     assert listed.json()[0]["transfer_status"] == "made" and listed.json()[0]["transfer_reference"].startswith("tr_")
     assert_conforms(listed)
+
+
+@pytest.mark.django_db
+def test_reconcile_compares_each_transfer_with_stripe(fake, connected, active, supplier_a, finance_officer, stripe_client):
+    contract, _clock = active
+    invoice = invoices.approve_invoice(finance_officer, submit(supplier_a, contract))
+    pay_with_card(stripe_client, _intent_id(invoice))
+    actions.sync_payment(Payment.objects.get(pk=invoice.payment_id))
+    invoice = connect.send_transfer(invoice.pk)
+    assert list(reconcile.transfer_differences()) == []
+    made = fake.transfers[invoice.transfer_reference]
+    made["reversed"], made["amount"] = True, 100
+    fake.transfers["tr_stray"] = made | {"id": "tr_stray", "metadata": {"platform": "tenderhall", "invoice": "0"}}
+    fake.transfers["tr_other_platform"] = made | {"id": "tr_other_platform", "metadata": {}}
+    found = [str(d) for d in reconcile.transfer_differences()]
+    assert found == [
+        f"invoice {invoice.pk}: pays out 600.00 EUR but Stripe's {invoice.transfer_reference} is 1.00 EUR",
+        f"invoice {invoice.pk}: Stripe's {invoice.transfer_reference} was reversed",
+        "stripe tr_stray: Transfer of this platform (1.00 EUR) unknown to the platform",
+    ]
+    assert [str(d) for d in reconcile.differences() if "transfer" in str(d).lower() or "tr_" in str(d)] == found
