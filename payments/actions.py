@@ -12,8 +12,8 @@ cannot undo them); each carries an idempotency key from the platform's ids, so t
 safe to run again when the process dies after the call and before its result was saved.
 
 The flows above (deposits, refunds after an award, invoice settlement) call:
-`create_payment`, `confirm_offline_payment`, `cancel_payment`, `request_refund`, `send_refund`,
-`confirm_offline_refund`, `sync_payment`.
+`create_payment`, `resume_payment`, `confirm_offline_payment`, `cancel_payment`, `request_refund`,
+`send_refund`, `confirm_offline_refund`, `sync_payment`.
 """
 
 import uuid
