@@ -314,6 +314,9 @@ CONTRACT_DOCUMENT_MAX_BYTES = env_int("CONTRACT_DOCUMENT_MAX_BYTES", 25 * 1024 *
 STRIPE_SECRET_KEY = env_prefixed("STRIPE_SECRET_KEY", ("sk_test_", "sk_live_", "rk_test_", "rk_live_"))
 STRIPE_PUBLISHABLE_KEY = env_prefixed("STRIPE_PUBLISHABLE_KEY", ("pk_test_", "pk_live_"))
 STRIPE_WEBHOOK_SECRET = env_prefixed("STRIPE_WEBHOOK_SECRET", ("whsec_",))
+# Stripe Connect: events about connected accounts (`account.updated`) come from a Connect endpoint,
+# which Stripe signs with a secret of its own; empty when both endpoints share STRIPE_WEBHOOK_SECRET.
+STRIPE_CONNECT_WEBHOOK_SECRET = env_prefixed("STRIPE_CONNECT_WEBHOOK_SECRET", ("whsec_",))
 STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes=("https", "http")).rstrip("/")
 # Seconds a webhook's signed timestamp may be old (Stripe's default: 5 minutes) before it is refused as a replay.
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300, minimum=10, maximum=3600)
@@ -345,8 +348,8 @@ if STRIPE_SECRET_KEY:
         raise SettingsError(f"STRIPE_API_BASE={STRIPE_API_BASE!r} must use https:// (plain http only for a local test server)")
     if "_live_" in STRIPE_SECRET_KEY and STRIPE_API_BASE != "https://api.stripe.com":
         raise SettingsError("a live STRIPE_SECRET_KEY may only be sent to https://api.stripe.com")
-elif STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET:
-    raise SettingsError("STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET is set without STRIPE_SECRET_KEY")
+elif STRIPE_PUBLISHABLE_KEY or STRIPE_WEBHOOK_SECRET or STRIPE_CONNECT_WEBHOOK_SECRET:
+    raise SettingsError("STRIPE_PUBLISHABLE_KEY or a STRIPE_*WEBHOOK_SECRET is set without STRIPE_SECRET_KEY")
 
 # Open data -----------------------------------------------------------------------------
 # The OCDS ocid prefix the Open Contracting Partnership registers for a publisher (`ocds-` and six

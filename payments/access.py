@@ -32,3 +32,9 @@ def work_finance(user, organisation=None) -> bool:
 def view_invoice(user, invoice) -> bool:
     """An invoice and its document: the supplier's members and the buyer's finance officers."""
     return has_role(user, invoice.supplier_id, *FIRM_ROLES) or has_role(user, invoice.buyer_id, Role.FINANCE_OFFICER)
+
+
+@rule("manage_payouts")
+def manage_payouts(user, organisation) -> bool:
+    """How the firm is paid (its Stripe connected account): the firm's administrators."""
+    return organisation is not None and has_role(user, organisation, Role.SUPPLIER_ADMIN)

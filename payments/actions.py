@@ -12,8 +12,8 @@ cannot undo them); each carries an idempotency key from the platform's ids, so t
 safe to run again when the process dies after the call and before its result was saved.
 
 The flows above (deposits, refunds after an award, invoice settlement) call:
-`create_payment`, `confirm_offline_payment`, `cancel_payment`, `request_refund`, `send_refund`,
-`confirm_offline_refund`, `sync_payment`.
+`create_payment`, `resume_payment`, `confirm_offline_payment`, `cancel_payment`, `request_refund`,
+`send_refund`, `confirm_offline_refund`, `sync_payment`.
 """
 
 import uuid
@@ -109,6 +109,7 @@ def create_payment(
     purpose_reference: str = "",
     description: str = "",
     gateway: str | None = None,
+    transfer_group: str = "",
 ) -> PaymentStart:
     """Record a payment and ask the gateway to take it; asking again with the same
     `idempotency_key` returns the same payment (and the same PaymentIntent).
@@ -141,6 +142,7 @@ def create_payment(
                 gateway=gateway,
                 purpose_reference=purpose_reference,
                 description=description,
+                transfer_group=transfer_group,
                 created_by=actor if actor is not None and actor.is_authenticated else None,
                 created_at=now,
                 **wanted,
@@ -153,6 +155,11 @@ def create_payment(
                 _("This payment was already asked for with other details."), code="idempotency_key_reused", field="idempotency_key"
             ) from None
     return _start_at_gateway(payment)
+
+
+def resume_payment(payment: Payment) -> PaymentStart:
+    """What the payer needs to pay a payment under way (asking the gateway again if it never answered)."""
+    return _start_at_gateway(Payment.objects.get(pk=payment.pk))
 
 
 def _start_at_gateway(payment: Payment) -> PaymentStart:

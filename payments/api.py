@@ -15,9 +15,9 @@ from marketplace import access
 from marketplace.access import FIRM_ROLES, organisations_where, supplier_firms
 from marketplace.errors import ActionError
 from marketplace.models import Organisation, Role
-from payments import actions, deposits, invoices
+from payments import actions, connect, deposits, invoices
 from payments.gateway import GatewayError
-from payments.models import Gateway, Guarantee, Invoice, Payment, Purpose, Refund
+from payments.models import ConnectedAccount, Gateway, Guarantee, Invoice, Payment, Purpose, Refund
 from payments.money import Money
 from tenders.models import Tender
 
@@ -346,6 +346,10 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "payment",
             "fee",
             "paid_at",
+            "transfer_status",
+            "transfer_reference",
+            "transfer_failure",
+            "transferred_at",
         ]
 
     def get_overdue(self, invoice) -> bool:
@@ -402,9 +406,31 @@ class ApproveInvoiceView(SignedIn):
     @extend_schema(request=None, responses={200: InvoiceSerializer, **ERRORS})
     def post(self, request, pk: int):
         """A finance officer of the buyer approves the invoice: the payment order (`payment`) is
-        created, settled when the treasury transfer is confirmed (`POST /api/v1/payments/<id>/confirm/`)."""
-        invoice = invoices.approve_invoice(request.user, _readable_invoice(request, pk))
+        created, settled when the treasury transfer is confirmed (`POST /api/v1/payments/<id>/confirm/`)
+        or, for a supplier paid through Stripe Connect, when its PaymentIntent (`POST …/pay/`) succeeds.
+        503 while Stripe cannot be reached (approving again retries it)."""
+        try:
+            invoice = invoices.approve_invoice(request.user, _readable_invoice(request, pk))
+        except GatewayError:
+            raise GatewayUnavailable from None
         return Response(InvoiceSerializer(_readable_invoice(request, invoice.pk)).data)
+
+
+class PayInvoiceView(SignedIn):
+    @extend_schema(request=None, responses={200: StartedSerializer, **ERRORS})
+    def post(self, request, pk: int):
+        """A finance officer of the buyer pays an approved invoice settled through Stripe: the
+        PaymentIntent (in the contract's `transfer_group`) and its client secret for the Payment
+        Element; the same one every time. 409 `not_payable` for a treasury transfer, `not_open` once paid."""
+        invoice = _readable_invoice(request, pk)
+        try:
+            started = invoices.start_settlement_payment(request.user, invoice)
+        except GatewayError:
+            raise GatewayUnavailable from None
+        payment = _reloaded(started.payment)
+        return Response(
+            StartedSerializer({"payment": payment, "reference": started.reference, "client_secret": started.client_secret}).data
+        )
 
 
 class RejectInvoiceView(SignedIn):
@@ -426,3 +452,74 @@ class InvoiceDocumentView(SignedIn):
         return FileResponse(
             invoice.document.open("rb"), as_attachment=True, filename=f"invoice-{invoice.number}.pdf", content_type="application/pdf"
         )
+
+
+# Stripe Connect ---------------------------------------------------------------------------
+
+
+class ConnectedAccountSerializer(serializers.ModelSerializer):
+    organisation = serializers.IntegerField(source="organisation_id")
+    can_receive_transfers = serializers.BooleanField(help_text="Stripe enabled it: approved invoices are paid out to it.")
+
+    class Meta:
+        model = ConnectedAccount
+        fields = [
+            "organisation",
+            "stripe_account",
+            "country",
+            "details_submitted",
+            "payouts_enabled",
+            "transfers",
+            "requirements_due",
+            "can_receive_transfers",
+            "updated_at",
+        ]
+
+
+class OnboardingRequestSerializer(serializers.Serializer):
+    organisation = serializers.IntegerField(required=False, help_text="The firm (default: your only firm).")
+
+
+class OnboardingSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="Stripe's single-use onboarding link, valid for a few minutes.")
+    account = ConnectedAccountSerializer()
+
+
+def _payout_firm(request, wanted) -> Organisation:
+    if not connect.available():
+        raise Http404
+    firm = _firm(request, wanted)
+    if not access.can(request.user, "manage_payouts", firm):
+        raise exceptions.PermissionDenied("Only the firm's administrators choose how it is paid.")
+    return firm
+
+
+class ConnectedAccountView(SignedIn):
+    @extend_schema(
+        parameters=[OpenApiParameter("organisation", int, description="The firm (default: your only firm).")],
+        responses={200: ConnectedAccountSerializer, **ERRORS},
+    )
+    def get(self, request):
+        """The firm's Stripe connected account as Stripe last reported it (404 before onboarding, or without Stripe)."""
+        firm = _payout_firm(request, request.query_params.get("organisation"))
+        account = connect.account_of(firm.pk)
+        if account is None:
+            raise Http404
+        return Response(ConnectedAccountSerializer(account).data)
+
+
+class OnboardingView(SignedIn):
+    @extend_schema(request=OnboardingRequestSerializer, responses={201: OnboardingSerializer, **ERRORS})
+    def post(self, request):
+        """The firm's administrator asks to receive invoice payments through Stripe: the firm's
+        account is created the first time, and a new onboarding link is returned each time. 409
+        `not_registered` for a firm not in the supplier registry; 503 while Stripe cannot be reached."""
+        data = OnboardingRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        firm = _payout_firm(request, data.validated_data.get("organisation"))
+        try:
+            url = connect.start_onboarding(request.user, firm)
+        except GatewayError:
+            raise GatewayUnavailable from None
+        body = {"url": url, "account": connect.account_of(firm.pk)}
+        return Response(OnboardingSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -14,5 +14,8 @@ urlpatterns = [
     path("invoices/", api.InvoiceListView.as_view(), name="api-invoices"),
     path("invoices/<int:pk>/approve/", api.ApproveInvoiceView.as_view(), name="api-invoice-approve"),
     path("invoices/<int:pk>/reject/", api.RejectInvoiceView.as_view(), name="api-invoice-reject"),
+    path("invoices/<int:pk>/pay/", api.PayInvoiceView.as_view(), name="api-invoice-pay"),
+    path("connect/account/", api.ConnectedAccountView.as_view(), name="api-connect-account"),
+    path("connect/onboarding/", api.OnboardingView.as_view(), name="api-connect-onboarding"),
     path("invoices/<int:pk>/document/", api.InvoiceDocumentView.as_view(), name="api-invoice-document"),
 ]

@@ -58,6 +58,32 @@ class GatewayRefund:
     metadata: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class GatewayAccount:
+    """A Stripe connected account as Stripe sees it; `transfers` is its capability's status."""
+
+    reference: str
+    country: str
+    details_submitted: bool
+    payouts_enabled: bool
+    transfers: str
+    requirements_due: list = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GatewayTransfer:
+    """A Stripe Connect Transfer as Stripe sees it."""
+
+    reference: str
+    amount: Money
+    destination: str
+    transfer_group: str = ""
+    source_transaction: str = ""
+    reversed: bool = False
+    metadata: dict = field(default_factory=dict)
+
+
 class PaymentGateway(Protocol):
     name: str
 

@@ -4,10 +4,12 @@ rejects it with a reason, and the payment's arrival settles it: the supplier is 
 the platform fee, and the milestone is paid. A public buyer pays within `INVOICE_PAYMENT_DAYS`
 of receiving the invoice (Directive 2011/7/EU, Art. 4); an unpaid invoice past that is overdue.
 
-The payment order is a treasury transfer on either configuration: the buyer's finance officer
-records it with the bank's reference on the finance desk, as for a deposit, and the payout to the
-supplier, less the fee, is posted with it. (Stripe Connect payouts to a supplier's connected
-account are not built.)
+The payment order is a treasury transfer (the buyer's finance officer records it with the bank's
+reference on the finance desk, as for a deposit, and the payout to the supplier, less the fee,
+is posted with it), or, where Stripe is configured and the supplier's connected account can
+receive transfers (`payments.connect`), a PaymentIntent in the contract's `transfer_group` that
+the finance officer pays on the invoice's payment page; its success posts the payout and queues
+the Transfer of the invoice less the fee to the supplier's account.
 """
 
 from datetime import date, datetime, timedelta
@@ -31,7 +33,7 @@ from marketplace.access import FIRM_ROLES, has_role
 from marketplace.errors import ActionError, Conflict, Forbidden
 from marketplace.models import Role, User
 from marketplace.notify import notify
-from payments import actions, ledger
+from payments import actions, connect, ledger
 from payments.models import Gateway, Invoice, Payment, Purpose
 from payments.money import Money, MoneyError
 from payments.signals import invoice_paid, payment_succeeded
@@ -149,26 +151,29 @@ def submit_invoice(
 
 
 def approve_invoice(actor: User, invoice: Invoice) -> Invoice:
-    """The buyer's finance officer approves the invoice: the payment order is created (the
-    settlement payment, on the configured gateway) for the treasury or Stripe to settle."""
+    """The buyer's finance officer approves the invoice: the payment order is created, a treasury
+    transfer or, where the supplier's connected account can receive transfers, a Stripe PaymentIntent."""
     invoice = Invoice.objects.select_related("buyer", "supplier", "contract").get(pk=invoice.pk)
     actions.require_finance_officer(actor, invoice.buyer)
     if invoice.status != Invoice.Status.SUBMITTED:
         raise Conflict(
             _("This invoice is %(status)s: it was already decided.") % {"status": invoice.get_status_display().lower()}, code="decided"
         )
+    key = f"invoice:{invoice.pk}:settlement"
+    earlier = Payment.objects.filter(idempotency_key=key).first()  # a try the gateway did not answer
+    gateway = earlier.gateway if earlier else settlement_gateway(invoice)
     started = actions.create_payment(
         actor,
         payer=invoice.buyer,
         payee=invoice.supplier,
         purpose=Purpose.INVOICE_SETTLEMENT,
         amount=invoice.money,
-        idempotency_key=f"invoice:{invoice.pk}:settlement",
+        idempotency_key=key,
         tender=invoice.contract.tender,
         purpose_reference=invoice.number,
         description=_("Invoice %(number)s, contract %(contract)s") % {"number": invoice.number, "contract": invoice.contract.number},
-        # A treasury transfer on either configuration: Stripe Connect payouts are not built yet.
-        gateway=Gateway.OFFLINE,
+        gateway=gateway,
+        transfer_group=invoice.transfer_group if gateway == Gateway.STRIPE else "",
     )
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().select_related("buyer", "supplier", "contract").get(pk=invoice.pk)
@@ -191,6 +196,25 @@ def approve_invoice(actor: User, invoice: Invoice) -> Invoice:
                 organisation=invoice.supplier,
             )
     return invoice
+
+
+def settlement_gateway(invoice: Invoice) -> str:
+    """Stripe where it is configured and the supplier's connected account can receive transfers;
+    otherwise the treasury transfer."""
+    return Gateway.STRIPE if connect.receives_transfers(invoice.supplier_id) else Gateway.OFFLINE
+
+
+def start_settlement_payment(actor: User, invoice: Invoice) -> actions.PaymentStart:
+    """The buyer's finance officer opens the payment of an approved invoice settled through Stripe:
+    the PaymentIntent (the same one on every visit) and its client secret for the Payment Element."""
+    invoice = Invoice.objects.select_related("buyer", "payment").get(pk=invoice.pk)
+    actions.require_finance_officer(actor, invoice.buyer)
+    payment = invoice.payment
+    if invoice.status != Invoice.Status.APPROVED or payment is None or payment.gateway != Gateway.STRIPE:
+        raise Conflict(_("This invoice has no payment to make through Stripe."), code="not_payable")
+    if payment.status not in (Payment.Status.CREATED, Payment.Status.PENDING, Payment.Status.FAILED):
+        raise Conflict(_("This payment is %(status)s.") % {"status": payment.get_status_display().lower()}, code="not_open")
+    return actions.resume_payment(payment)
 
 
 def reject_invoice(actor: User, invoice: Invoice, *, reason: str) -> Invoice:
@@ -246,6 +270,10 @@ def settle(payment: Payment, *, actor: User | None, now: datetime) -> Invoice | 
         f"invoice:{invoice.pk}:paid_out", payment.gateway, invoice.supplier_id, invoice.money, fee, now, payment=payment
     )
     invoice.settle(now, fee.amount if fee else None)
+    if payment.gateway == Gateway.STRIPE:
+        # The payout is the Transfer to the supplier's connected account, made after the commit.
+        invoice.transfer_status = Invoice.TransferStatus.QUEUED
+        transaction.on_commit(lambda: schedule_transfer(invoice.pk))
     invoice.save()
     contract = lock_contract(invoice.contract_id)
     milestone = lock_milestone(contract, invoice.milestone.number)
@@ -270,6 +298,12 @@ def settle(payment: Payment, *, actor: User | None, now: datetime) -> Invoice | 
         )
     closing.complete_if_fulfilled(contract, actor=actor, now=now)
     return invoice
+
+
+def schedule_transfer(invoice_id: int) -> None:
+    from payments.tasks import make_transfer
+
+    make_transfer.enqueue(invoice_id)
 
 
 def overview_path() -> str:

@@ -63,6 +63,8 @@ class Payment(FSMModelMixin, models.Model):
     confirmation_reference = models.CharField(_("confirmation reference"), max_length=255, blank=True, default="")
     confirmed_by = models.ForeignKey("marketplace.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     failure_reason = models.CharField(_("failure reason"), max_length=500, blank=True, default="")
+    # Stripe Connect: the group of the PaymentIntent and of the Transfers paid out of it (`contract-<id>`).
+    transfer_group = models.CharField(_("transfer group"), max_length=100, blank=True, default="")
     # A bid deposit the buyer kept under the rules (the winner refused to sign, 政府采购法 Art. 46).
     forfeited_at = models.DateTimeField(_("forfeited at"), null=True, blank=True)
 
@@ -375,6 +377,12 @@ class Invoice(FSMModelMixin, models.Model):
         PAID = "paid", _("Paid")  # settled: the supplier was paid
         REJECTED = "rejected", _("Rejected")  # with a reason; the supplier may invoice the milestone again
 
+    class TransferStatus(models.TextChoices):
+        NONE = "", _("None")  # settled offline: the payout is the operator's bank transfer
+        QUEUED = "queued", _("To be made")  # settled through Stripe: the Transfer is being made
+        MADE = "made", _("Made")  # Stripe took the Transfer to the supplier's connected account
+        FAILED = "failed", _("Failed")  # Stripe refused it; retried by the sweep when retryable, else the finance desk acts
+
     UNPAID_STATUSES = (Status.SUBMITTED, Status.APPROVED)
 
     contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("contract"))
@@ -397,6 +405,13 @@ class Invoice(FSMModelMixin, models.Model):
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="invoice")
     fee = models.DecimalField(_("platform fee"), max_digits=20, decimal_places=4, null=True, blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    # Stripe Connect: the Transfer of the settlement, less the fee, to the supplier's connected account.
+    transfer_status = models.CharField(_("transfer"), max_length=10, choices=TransferStatus.choices, blank=True, default="", db_index=True)
+    transfer_reference = models.CharField(_("Stripe transfer"), max_length=255, null=True, blank=True, unique=True)
+    transfer_failure = models.CharField(_("transfer failure"), max_length=500, blank=True, default="")
+    transfer_retryable = models.BooleanField(_("transfer retryable"), default=False)
+    transfer_attempts = models.PositiveIntegerField(_("transfer attempts"), default=0)
+    transferred_at = models.DateTimeField(_("transferred"), null=True, blank=True)
 
     objects = InvoiceQuerySet.as_manager()
 
@@ -434,3 +449,49 @@ class Invoice(FSMModelMixin, models.Model):
     @transition(field=status, source=Status.APPROVED, target=Status.PAID)
     def settle(self, now, fee) -> None:
         self.paid_at, self.fee = now, fee
+
+    @property
+    def payout(self) -> Money:
+        """What reaches the supplier: the invoice less the platform fee."""
+        return self.money - Money(self.fee, self.currency) if self.fee else self.money
+
+    @property
+    def transfer_group(self) -> str:
+        return f"contract-{self.contract_id}"
+
+
+class ConnectedAccount(models.Model):
+    """A supplier firm's Stripe connected account (Express), to which its invoices are paid out.
+
+    Its state is Stripe's, copied from `accounts.retrieve` or an `account.updated` event; never
+    from what the onboarding's return page says."""
+
+    class Capability(models.TextChoices):
+        INACTIVE = "inactive", _("Inactive")
+        PENDING = "pending", _("Pending")
+        ACTIVE = "active", _("Active")
+
+    organisation = models.OneToOneField("marketplace.Organisation", on_delete=models.PROTECT, related_name="connected_account")
+    stripe_account = models.CharField(_("Stripe account"), max_length=255, unique=True)
+    country = models.CharField(_("country"), max_length=2)
+    details_submitted = models.BooleanField(_("details submitted"), default=False)
+    payouts_enabled = models.BooleanField(_("payouts enabled"), default=False)
+    transfers = models.CharField(_("transfers capability"), max_length=10, choices=Capability.choices, default=Capability.INACTIVE)
+    # What Stripe still asks of the firm before it can be paid (`requirements.currently_due`).
+    requirements_due = models.JSONField(_("requirements due"), default=list, blank=True)
+    # Onboarding links asked for so far: each carries its own idempotency key.
+    links_created = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey("marketplace.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("connected account")
+        verbose_name_plural = _("connected accounts")
+
+    def __str__(self) -> str:
+        return self.stripe_account
+
+    @property
+    def can_receive_transfers(self) -> bool:
+        return self.details_submitted and self.transfers == self.Capability.ACTIVE

@@ -12,7 +12,7 @@ from django.db.models import Sum
 
 from payments import ledger
 from payments.gateway import GatewayError, gateway_for
-from payments.models import Gateway, LedgerEntry, LedgerTransaction, Payment, Refund
+from payments.models import ConnectedAccount, Gateway, Invoice, LedgerEntry, LedgerTransaction, Payment, Refund
 from payments.money import Money
 
 
@@ -30,6 +30,7 @@ def differences(*, gateways: bool = True) -> list[Difference]:
     if gateways:
         found += list(offline_differences())
         found += list(stripe_differences())
+        found += list(transfer_differences())
     return found
 
 
@@ -150,3 +151,43 @@ def _compare_refunds(payment: Payment, reported_refunds) -> Iterator[Difference]
     refunded_here = sum((r.money for r in payment.refunds.filter(status=Refund.Status.SUCCEEDED)), Money(0, payment.currency))
     if refunded_here != refunded_at_stripe:
         yield Difference(f"payment {payment.pk}", f"{refunded_here} refunded on the platform, {refunded_at_stripe} at Stripe")
+
+
+def transfer_differences() -> Iterator[Difference]:
+    """Each invoice paid out through Stripe Connect against its Transfer at Stripe, invoices settled
+    through Stripe whose Transfer is not made, and Transfers of this platform no invoice knows."""
+    ours = list(Invoice.objects.exclude(transfer_status=Invoice.TransferStatus.NONE).select_related("payment"))
+    if not ours and not (_stripe_configured() and ConnectedAccount.objects.exists()):
+        return  # no firm was ever onboarded: this platform made no Transfer
+    try:
+        gateway = gateway_for(Gateway.STRIPE)
+        yield from _compare_transfers(gateway, ours)
+    except GatewayError as exc:
+        yield Difference("stripe", f"did not answer about transfers: {exc}")
+
+
+def _compare_transfers(gateway, ours: list[Invoice]) -> Iterator[Difference]:
+    destinations = dict(ConnectedAccount.objects.values_list("organisation_id", "stripe_account"))
+    known = set()
+    for invoice in ours:
+        subject = f"invoice {invoice.pk}"
+        if invoice.transfer_status != Invoice.TransferStatus.MADE:
+            yield Difference(
+                subject, f"is paid but its transfer of {invoice.payout} is {invoice.transfer_status}: {invoice.transfer_failure}"
+            )
+            continue
+        known.add(invoice.transfer_reference)
+        reported = gateway.retrieve_transfer(invoice.transfer_reference)
+        if reported.amount != invoice.payout:
+            yield Difference(subject, f"pays out {invoice.payout} but Stripe's {reported.reference} is {reported.amount}")
+        if reported.destination != destinations.get(invoice.supplier_id):
+            yield Difference(subject, f"Stripe's {reported.reference} went to {reported.destination}, not the supplier's account")
+        if reported.transfer_group != invoice.transfer_group:
+            yield Difference(
+                subject, f"Stripe's {reported.reference} is in group {reported.transfer_group!r}, not {invoice.transfer_group!r}"
+            )
+        if reported.reversed:
+            yield Difference(subject, f"Stripe's {reported.reference} was reversed")
+    for reported in gateway.list_transfers():
+        if reported.reference not in known:
+            yield Difference(f"stripe {reported.reference}", f"Transfer of this platform ({reported.amount}) unknown to the platform")

@@ -6,6 +6,10 @@ platform's ids (`payment:<uuid>:create`, `refund:<uuid>`), so a retry from any p
 timeout or a crash, gets Stripe's first answer back instead of a second charge or refund.
 PaymentIntents capture at once (`capture_method=automatic`): a card hold expires after about
 seven days, and a tender runs for weeks.
+
+Stripe Connect: a supplier firm's Express account (`account:<org id>:create`), its onboarding
+links (`account:<org id>:link:<n>`), and the Transfer of an invoice's settlement to it
+(`invoice:<id>:transfer`), in the contract's `transfer_group` and from the settlement's charge.
 """
 
 from collections.abc import Iterator
@@ -13,7 +17,7 @@ from collections.abc import Iterator
 import stripe
 from django.conf import settings
 
-from payments.gateway import GatewayError, GatewayPayment, GatewayRefund, idempotency_key
+from payments.gateway import GatewayAccount, GatewayError, GatewayPayment, GatewayRefund, GatewayTransfer, idempotency_key
 from payments.models import Gateway, Payment, Refund
 from payments.money import from_stripe_amount, stripe_currency, to_stripe_amount
 
@@ -76,6 +80,35 @@ def refund_from_stripe(refund) -> GatewayRefund:
     )
 
 
+def account_from_stripe(account) -> GatewayAccount:
+    """The platform's view of a connected account (an SDK object or the dict of an `account.updated` event)."""
+    account = plain(account)
+    transfers = (account.get("capabilities") or {}).get("transfers") or "inactive"
+    return GatewayAccount(
+        reference=account["id"],
+        country=account.get("country") or "",
+        details_submitted=bool(account.get("details_submitted")),
+        payouts_enabled=bool(account.get("payouts_enabled")),
+        transfers=transfers if transfers in ("active", "pending", "inactive") else "inactive",
+        requirements_due=list((account.get("requirements") or {}).get("currently_due") or []),
+        metadata=dict(account.get("metadata") or {}),
+    )
+
+
+def transfer_from_stripe(transfer) -> GatewayTransfer:
+    transfer = plain(transfer)
+    source = transfer.get("source_transaction") or ""
+    return GatewayTransfer(
+        reference=transfer["id"],
+        amount=from_stripe_amount(transfer["amount"], transfer["currency"]),
+        destination=transfer.get("destination") or "",
+        transfer_group=transfer.get("transfer_group") or "",
+        source_transaction=source if isinstance(source, str) else source.get("id", ""),
+        reversed=bool(transfer.get("reversed")),
+        metadata=dict(transfer.get("metadata") or {}),
+    )
+
+
 class StripeGateway:
     name = Gateway.STRIPE
 
@@ -122,6 +155,8 @@ class StripeGateway:
                 "tender": str(payment.tender_id or ""),
             },
         }
+        if payment.transfer_group:
+            params["transfer_group"] = payment.transfer_group
         options = {"idempotency_key": idempotency_key("payment", payment.pk, "create")}
         intent = self._call(self.client.v1.payment_intents.create, params=params, options=options)
         return payment_from_intent(intent)
@@ -151,3 +186,57 @@ class StripeGateway:
         for intent in page.auto_paging_iter():
             if (plain(intent).get("metadata") or {}).get("platform") == PLATFORM_MARK:
                 yield payment_from_intent(intent)
+
+    # Stripe Connect ---------------------------------------------------------------------
+
+    def create_account(self, organisation, *, country: str, email: str = "") -> GatewayAccount:
+        """The firm's Express account, asking for the `transfers` capability; the same firm gets the same account."""
+        params = {
+            "type": "express",
+            "country": country,
+            "capabilities": {"transfers": {"requested": True}},
+            "business_profile": {"name": organisation.name[:100]},
+            "metadata": {"platform": PLATFORM_MARK, "organisation": str(organisation.pk)},
+        }
+        if email:
+            params["email"] = email
+        options = {"idempotency_key": idempotency_key("account", organisation.pk, "create")}
+        return account_from_stripe(self._call(self.client.v1.accounts.create, params=params, options=options))
+
+    def retrieve_account(self, reference: str) -> GatewayAccount:
+        return account_from_stripe(self._call(self.client.v1.accounts.retrieve, reference))
+
+    def create_account_link(self, organisation, reference: str, *, number: int, refresh_url: str, return_url: str) -> str:
+        """A single-use onboarding link (it expires after a few minutes); the n-th link has its own key."""
+        params = {"account": reference, "type": "account_onboarding", "refresh_url": refresh_url, "return_url": return_url}
+        options = {"idempotency_key": idempotency_key("account", organisation.pk, f"link:{number}")}
+        return plain(self._call(self.client.v1.account_links.create, params=params, options=options))["url"]
+
+    def create_transfer(self, invoice, *, destination: str, amount, source_transaction: str = "") -> GatewayTransfer:
+        """The invoice's payout to the supplier's connected account; a retry gets the first Transfer back."""
+        params = {
+            "amount": to_stripe_amount(amount),
+            "currency": stripe_currency(amount.currency),
+            "destination": destination,
+            "transfer_group": invoice.transfer_group,
+            "description": f"Invoice {invoice.number}"[:300],
+            "metadata": {
+                "platform": PLATFORM_MARK,
+                "invoice": str(invoice.pk),
+                "payment": str(invoice.payment_id),
+                "contract": str(invoice.contract_id),
+            },
+        }
+        if source_transaction:
+            params["source_transaction"] = source_transaction
+        options = {"idempotency_key": idempotency_key("invoice", invoice.pk, "transfer")}
+        return transfer_from_stripe(self._call(self.client.v1.transfers.create, params=params, options=options))
+
+    def retrieve_transfer(self, reference: str) -> GatewayTransfer:
+        return transfer_from_stripe(self._call(self.client.v1.transfers.retrieve, reference))
+
+    def list_transfers(self) -> Iterator[GatewayTransfer]:
+        page = self._call(self.client.v1.transfers.list, params={"limit": 100})
+        for transfer in page.auto_paging_iter():
+            if (plain(transfer).get("metadata") or {}).get("platform") == PLATFORM_MARK:
+                yield transfer_from_stripe(transfer)

@@ -29,7 +29,7 @@ from marketplace import access
 from marketplace.access import organisations_where, supplier_firms
 from marketplace.errors import ActionError
 from marketplace.models import Organisation, Role
-from payments import actions, deposits, forms, invoices, ledger, webhooks
+from payments import actions, connect, deposits, forms, invoices, ledger, webhooks
 from payments.gateway import GatewayError
 from payments.models import Gateway, Guarantee, Invoice, Payment, Purpose, Refund
 from payments.money import Money
@@ -134,23 +134,31 @@ def deposit(request, tender_id: int):
     }
     response = render(request, "payments/deposit.html", context, status=status)
     if started is not None:
-        # Stripe.js and its frames come from Stripe (the platform's own policy allows only itself).
-        origin = _origin(settings.STRIPE_JS_URL)
-        response.headers["Content-Security-Policy"] = (
-            f"default-src 'self'; script-src 'self' {origin}; frame-src {origin}; connect-src 'self' {origin} {_origin(settings.STRIPE_API_BASE)}; "
-            "img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-        )
+        _allow_stripe_js(response)
     return response
 
 
+def _allow_stripe_js(response: HttpResponse) -> None:
+    # Stripe.js and its frames come from Stripe (the platform's own policy allows only itself).
+    origin = _origin(settings.STRIPE_JS_URL)
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self' {origin}; frame-src {origin}; connect-src 'self' {origin} {_origin(settings.STRIPE_API_BASE)}; "
+        "img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+
 def _stripe_config(started: actions.PaymentStart, tender: Tender, firm: Organisation) -> dict:
+    return _payment_element(started, _deposit_url(tender, firm))
+
+
+def _payment_element(started: actions.PaymentStart, return_url: str) -> dict:
     return {
         "js": settings.STRIPE_JS_URL,
         "config": (
             {
                 "publishableKey": settings.STRIPE_PUBLISHABLE_KEY,
                 "clientSecret": started.client_secret,
-                "returnUrl": _deposit_url(tender, firm),
+                "returnUrl": return_url,
                 "messages": {"failed": _("The payment did not go through:"), "done": _("Paid. The page updates when Stripe confirms it.")},
             }
         ),
@@ -198,8 +206,70 @@ def overview(request):
             "invoices": Invoice.objects.filter(supplier__in=firms).select_related("contract", "milestone")[:200],
             "today": today,
             "now": timezone.now(),
+            # Offline configuration: the option is not offered at all.
+            "connect": [(f, connect.account_of(f.pk)) for f in firms if access.can(request.user, "manage_payouts", f)]
+            if connect.available()
+            else [],
         },
     )
+
+
+# Stripe Connect: the firm's connected account ------------------------------------------------
+
+
+def _payout_firm(request) -> Organisation:
+    if not connect.available():
+        raise Http404
+    firms = supplier_firms(request.user)
+    wanted = request.GET.get("organisation") or request.POST.get("organisation")
+    firm = next((f for f in firms if str(f.pk) == wanted), None) if wanted else (firms[0] if firms else None)
+    if firm is None and firms:
+        raise Http404  # another firm's
+    if firm is None or not access.can(request.user, "manage_payouts", firm):
+        raise PermissionDenied("manage_payouts")
+    return firm
+
+
+def _onboarding_redirect(request, firm: Organisation) -> HttpResponse:
+    try:
+        return redirect(connect.start_onboarding(request.user, firm))
+    except ActionError as error:
+        for problem in error.problems:
+            messages.error(request, str(problem.message))
+    except GatewayError:
+        messages.error(request, _("Stripe cannot be reached just now; try again in a few minutes."))
+    return redirect("payments:overview")
+
+
+@login_required
+@require_POST
+def connect_onboard(request):
+    """The firm's administrator asks to receive invoice payments through Stripe: off to Stripe's onboarding."""
+    return _onboarding_redirect(request, _payout_firm(request))
+
+
+@login_required
+def connect_refresh(request):
+    """Stripe sends the administrator here when an onboarding link expired: a new one."""
+    return _onboarding_redirect(request, _payout_firm(request))
+
+
+@login_required
+def connect_return(request):
+    """Back from Stripe's onboarding: what the account can do is asked of Stripe, not taken from this visit."""
+    firm = _payout_firm(request)
+    try:
+        account = connect.refresh_account(firm)
+    except GatewayError:
+        messages.error(request, _("Stripe cannot be reached just now; the page shows your account as Stripe last reported it."))
+        return redirect("payments:overview")
+    if account is None:
+        messages.error(request, _("Your firm has no Stripe account yet."))
+    elif account.can_receive_transfers:
+        messages.success(request, _("Your Stripe account is ready: approved invoices are paid out to it."))
+    else:
+        messages.info(request, _("Stripe has not enabled your account yet; finish what Stripe asks, or wait for its check."))
+    return redirect("payments:overview")
 
 
 @login_required
@@ -285,6 +355,13 @@ def finance(request):
             .select_related("supplier", "contract", "milestone")
             .order_by("due_on"),
             "invoices_overdue": Invoice.objects.filter(buyer__in=agencies).overdue_on(local_date(now)).count(),
+            "invoices_to_pay": Invoice.objects.filter(
+                buyer__in=agencies, status=Invoice.Status.APPROVED, payment__gateway=Gateway.STRIPE
+            ).select_related("supplier", "contract", "payment"),
+            "transfers_failing": Invoice.objects.filter(
+                buyer__in=agencies,
+                transfer_status__in=[Invoice.TransferStatus.FAILED, Invoice.TransferStatus.QUEUED],
+            ).select_related("supplier", "contract"),
             "invoices_paid": Invoice.objects.filter(buyer__in=agencies, status=Invoice.Status.PAID)
             .select_related("supplier", "contract")
             .order_by("-paid_at")[:20],
@@ -352,10 +429,38 @@ def approve_invoice(request, invoice_id: int):
     invoice = get_object_or_404(Invoice, pk=invoice_id)
 
     def work():
-        invoices.approve_invoice(request.user, invoice)
+        approved = invoices.approve_invoice(request.user, invoice)
+        if approved.payment.gateway == Gateway.STRIPE:
+            return _("Invoice %(number)s is approved: pay it through Stripe from its payment page.") % {"number": invoice.number}
         return _("Invoice %(number)s is approved: record the treasury transfer once it is made.") % {"number": invoice.number}
 
     return _finance_post(request, work)
+
+
+@login_required
+def pay_invoice(request, invoice_id: int):
+    """The buyer's finance officer pays an approved invoice settled through Stripe (Payment Element)."""
+    invoice = Invoice.objects.filter(pk=invoice_id).select_related("buyer", "supplier", "contract", "payment").first()
+    if invoice is None or not access.can(request.user, "view_invoice", invoice):
+        raise Http404
+    if not access.can(request.user, "work_finance", invoice.buyer):
+        raise PermissionDenied("work_finance")
+    try:
+        started = invoices.start_settlement_payment(request.user, invoice)
+    except ActionError as error:
+        for problem in error.problems:
+            messages.error(request, str(problem.message))
+        return redirect("payments:finance")
+    except GatewayError:
+        messages.error(request, _("The payment gateway cannot be reached just now; try again in a few minutes."))
+        return redirect("payments:finance")
+    context = {
+        "invoice": invoice,
+        "stripe": _payment_element(started, reverse("payments:finance")),
+    }
+    response = render(request, "payments/pay_invoice.html", context)
+    _allow_stripe_js(response)
+    return response
 
 
 @login_required

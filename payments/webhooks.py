@@ -5,7 +5,9 @@ Stripe delivers at least once and in no particular order. The event's unique row
 is applied through the same forward-only rules as a reconciliation fetch, so a
 `payment_intent.succeeded` before its `payment_intent.created`, or a failure after a success,
 leaves the payment where it should be. Events about objects this platform did not create, and
-types it does not act on, are acknowledged and recorded as ignored.
+types it does not act on, are acknowledged and recorded as ignored. `account.updated` (from the
+Connect endpoint, which may sign with `STRIPE_CONNECT_WEBHOOK_SECRET`) copies Stripe's view of a
+supplier's connected account.
 """
 
 import logging
@@ -15,10 +17,10 @@ import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from payments import actions
+from payments import actions, connect
 from payments.gateway import GatewayError
 from payments.models import Gateway, Payment, WebhookEvent
-from payments.stripe_gateway import payment_from_intent, refund_from_stripe
+from payments.stripe_gateway import account_from_stripe, payment_from_intent, refund_from_stripe
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ PAYMENT_INTENT_EVENTS = {
 REFUND_EVENTS = {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
 # Carry a charge, whose refunds are fetched from Stripe rather than read from the event.
 CHARGE_EVENTS = {"charge.refunded"}
+ACCOUNT_EVENTS = {"account.updated"}
 
 
 class BadSignature(Exception):
@@ -41,15 +44,17 @@ class BadSignature(Exception):
 
 def verify(payload: bytes, signature: str | None) -> stripe.Event:
     """The event, if `signature` is Stripe's signature of exactly these bytes and recent enough."""
-    if not settings.STRIPE_WEBHOOK_SECRET:
-        # An empty secret is a key anyone can sign with.
+    # An empty secret is a key anyone can sign with: only configured ones count.
+    secrets = [s for s in (settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET) if s]
+    if not secrets:
         raise BadSignature("no STRIPE_WEBHOOK_SECRET is configured")
-    try:
-        return stripe.Webhook.construct_event(
-            payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE
-        )
-    except (stripe.SignatureVerificationError, ValueError) as exc:
-        raise BadSignature(str(exc)) from exc
+    failure = None
+    for secret in secrets:
+        try:
+            return stripe.Webhook.construct_event(payload, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE)
+        except (stripe.SignatureVerificationError, ValueError) as exc:
+            failure = exc
+    raise BadSignature(str(failure)) from failure
 
 
 def receive(event: stripe.Event) -> WebhookEvent:
@@ -97,6 +102,11 @@ def _apply(kind: str, obj: dict) -> tuple[str, Payment | None]:
     if kind in CHARGE_EVENTS:
         payment = Payment.objects.filter(gateway=Gateway.STRIPE, gateway_reference=obj.get("payment_intent") or "-").first()
         return (WebhookEvent.Outcome.APPLIED if payment else WebhookEvent.Outcome.UNKNOWN_OBJECT), payment
+    if kind in ACCOUNT_EVENTS:
+        account, changed = connect.apply_account(account_from_stripe(obj), source=f"webhook:{kind}")
+        if account is None:
+            return WebhookEvent.Outcome.UNKNOWN_OBJECT, None
+        return (WebhookEvent.Outcome.APPLIED if changed else WebhookEvent.Outcome.NO_CHANGE), None
     return WebhookEvent.Outcome.IGNORED, None
 
 

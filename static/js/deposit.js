@@ -1,5 +1,6 @@
-// The bid deposit by card: Stripe's Payment Element in the page. Whether the deposit is paid is
-// decided by the server from Stripe's webhook, never from what this page reports.
+// A payment by card (a bid deposit, an invoice settled through Stripe): Stripe's Payment Element in
+// the page. Whether it is paid is decided by the server from Stripe's webhook, never from what this
+// page reports.
 (function () {
   "use strict";
   const node = document.getElementById("stripe-config");
