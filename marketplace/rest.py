@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.utils import json
 
 from marketplace.auth import client_address
-from marketplace.errors import ActionError
+from marketplace.errors import ActionError, TooManyAttempts
 from marketplace.models import ApiToken
 
 
@@ -126,7 +126,8 @@ def _flatten(detail, field: str | None = None) -> list[dict]:
 def exception_handler(exc, context):
     """Every API error has the shape `{"errors": [{"field", "code", "message"}]}`."""
     if isinstance(exc, ActionError):
-        return Response({"errors": [p.as_dict() for p in exc.problems]}, status=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
+        return Response({"errors": [p.as_dict() for p in exc.problems]}, status=exc.status, headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
