@@ -94,7 +94,7 @@ def base32_secret(device: TOTPDevice) -> str:
 
 def qr_svg(device: TOTPDevice, title: str) -> str:
     """The app's set-up address as an inline SVG QR code: no script, no image from elsewhere."""
-    return segno.make(device.config_url, error="m").svg_inline(scale=4, border=4, light="#fff", title=title, svgclass="qr", lineclass=None)
+    return segno.make(device.config_url, error="m").svg_inline(scale=5, border=4, light="#fff", title=title, svgclass="qr", lineclass=None)
 
 
 def confirm_authenticator(user: User, device: TOTPDevice, code: str) -> list[str]:
