@@ -43,11 +43,13 @@ RECOVERY_NAME = "Recovery codes"
 
 def authenticator_of(user: User) -> TOTPDevice | None:
     """The person's confirmed authenticator app, if they set one up."""
+    if not user.is_authenticated:
+        return None
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
 def has_authenticator(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return user.is_authenticated and TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
 def is_required(user: User) -> bool:
