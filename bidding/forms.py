@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.forms import StepUpCodeMixin
+
 
 class ReceiptForm(forms.Form):
     receipt = forms.CharField(
@@ -31,7 +33,7 @@ class CheckShareForm(forms.Form):
     passphrase = forms.CharField(label=_("Opening passphrase"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
 
-class ReleaseShareForm(forms.Form):
+class ReleaseShareForm(StepUpCodeMixin, forms.Form):
     passphrase = forms.CharField(
         label=_("Opening passphrase"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )

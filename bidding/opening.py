@@ -23,7 +23,7 @@ from jwcrypto import jwk
 from bidding import custody, keys, readout, record, shares
 from bidding.models import Bid, EnvelopeKey, Opening, OpeningLine, ShareRelease
 from bidding.shares import custodian_presence
-from marketplace import audit, live
+from marketplace import audit, live, twofactor
 from marketplace.errors import ActionError, Conflict
 from marketplace.models import User
 from tenders.actions import close_tender
@@ -207,13 +207,15 @@ def _private_key(opening: Opening) -> jwk.JWK:
     return custody.rebuild_committee_key(envelope_key, mnemonics, now=now)
 
 
-def release_share(custodian: User, tender: Tender, round: str, passphrase: str) -> dict:
+def release_share(custodian: User, tender: Tender, round: str, passphrase: str, otp: str | None = None) -> dict:
     """A custodian, after the deadline, unlocks their share of the round's key with their opening
-    passphrase. The k-th release starts the round and reads it out. Returns the presence count.
+    passphrase (and a fresh code from their authenticator app, if they have one). The k-th
+    release starts the round and reads it out. Returns the presence count.
 
     Wrong passphrases are counted per custodian and round: the fifth in a row locks the
     custodian out for 15 minutes. Every attempt is audited.
     """
+    twofactor.require_code(custodian, otp, purpose="custodian_share.release")
     if round == first_round(tender) and not Opening.objects.filter(tender=tender, round=round).exists():
         open_tender(tender.pk)  # the deadline task may not have run yet; it is idempotent
     with transaction.atomic():

@@ -81,6 +81,12 @@ class StartOpeningView(APIView):
 class ReleaseSerializer(serializers.Serializer):
     passphrase = serializers.CharField(max_length=1024, trim_whitespace=False)
     round = serializers.ChoiceField(choices=Opening.Round.choices, required=False)
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="A code from the custodian's authenticator app (required if they have one).",
+    )
 
 
 def current_round(tender) -> str:
@@ -101,7 +107,9 @@ class ReleaseShareView(APIView):
         serializer = ReleaseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        presence = opening.release_share(request.user, tender, data.get("round") or current_round(tender), data["passphrase"])
+        presence = opening.release_share(
+            request.user, tender, data.get("round") or current_round(tender), data["passphrase"], data.get("otp")
+        )
         return Response(presence)
 
 

@@ -36,15 +36,17 @@ def release_share(request, tender_id: int):
     """GET: the form (and how many custodians are present). POST: release the share."""
     tender = visible_tender(request.user, tender_id)
     access.require(request.user, "release_share", tender)
-    form = ReleaseShareForm(request.POST or None)
+    form = ReleaseShareForm(request.POST or None, user=request.user)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             try:
-                presence = opening.release_share(request.user, tender, current_round(tender), form.cleaned_data["passphrase"])
+                presence = opening.release_share(
+                    request.user, tender, current_round(tender), form.cleaned_data["passphrase"], form.cleaned_data.get("otp")
+                )
             except ActionError as error:
                 problem = error.problems[0]
-                form.add_error("passphrase" if problem.field == "passphrase" else None, problem.message)
+                form.add_error(problem.field if problem.field in form.fields else None, problem.message)
             else:
                 messages.success(
                     request,

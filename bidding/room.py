@@ -73,7 +73,7 @@ def room_context(request, tender: Tender) -> dict:
         "rounds": _rounds(tender, own_suppliers),
         "presence": presence,
         "may_release": may_release,
-        "release_form": ReleaseShareForm() if may_release and past_deadline and presence["waiting"] else None,
+        "release_form": ReleaseShareForm(user=request.user) if may_release and past_deadline and presence["waiting"] else None,
         "own_suppliers": sorted(own_suppliers),
         "labels": {
             "one": _("%(days)s day %(clock)s"),

@@ -19,7 +19,7 @@ from contracts.models import Contract, ContractItem, ContractSignature, Mileston
 from contracts.signals import contract_refused, contract_signed
 from evaluation.actions import cancel_confirmed_award
 from evaluation.models import Award
-from marketplace import audit, live
+from marketplace import audit, live, twofactor
 from marketplace.access import FIRM_ROLES, has_role
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
 from marketplace.models import Role, User
@@ -407,12 +407,14 @@ def signing_party(user: User, contract: Contract) -> str | None:
     return None
 
 
-def sign_contract(actor: User, contract: Contract, *, password: str) -> Contract:
-    """The actor re-authenticates with their password and the platform signs the document in
-    their name (PAdES, an incremental update): the supplier first, then the buyer. Signed by
-    both, the contract is active and public."""
+def sign_contract(actor: User, contract: Contract, *, password: str, otp: str | None = None) -> Contract:
+    """The actor re-authenticates with their password (and a fresh code from their authenticator
+    app, if they have one) and the platform signs the document in their name (PAdES, an
+    incremental update): the supplier first, then the buyer. Signed by both, the contract is
+    active and public."""
     if not actor.check_password(password or ""):
         raise Forbidden(_("The password is not correct: the contract was not signed."), code="wrong_password", field="password")
+    twofactor.require_code(actor, otp, purpose="contract.sign")
     with transaction.atomic():
         contract = lock(contract)
         party = signing_party(actor, contract)

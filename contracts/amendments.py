@@ -27,7 +27,7 @@ from contracts import certificates
 from contracts.actions import announce, buyer_officers, contract_path, lock, supplier_signatories
 from contracts.models import Amendment, AmendmentSignature, Contract, Milestone
 from contracts.signals import contract_amended
-from marketplace import audit
+from marketplace import audit, twofactor
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
 from marketplace.models import User
 from marketplace.notify import notify
@@ -132,9 +132,11 @@ def _change_problems(contract: Contract, amendment: Amendment) -> list[Problem]:
     return problems
 
 
-def _require_password(actor: User, password: str) -> None:
+def _require_password(actor: User, password: str, otp: str | None) -> None:
+    """Signing re-authenticates: the password, and a fresh code of whoever has an authenticator app."""
     if not actor.check_password(password or ""):
         raise Forbidden(_("The password is not correct: the amendment was not signed."), code="wrong_password", field="password")
+    twofactor.require_code(actor, otp, purpose="contract.amendment")
 
 
 def _require_active(contract: Contract) -> None:
@@ -184,6 +186,7 @@ def propose_amendment(
     new_value: Decimal | None = None,
     new_period_end: date | None = None,
     password: str,
+    otp: str | None = None,
 ) -> Amendment:
     """The buyer's procurement officer proposes an amendment of an active contract and signs it
     for the buyer with their password; the winning firm is asked to sign it too."""
@@ -191,7 +194,7 @@ def propose_amendment(
     problems = _input_problems(rationale, rationale_text, new_value, new_period_end)
     if problems:
         raise ActionError(problems=problems)
-    _require_password(actor, password)
+    _require_password(actor, password, otp)
     with transaction.atomic():
         contract = lock(contract)
         if not contract_access.propose_amendment(actor, contract):
@@ -251,11 +254,11 @@ def propose_amendment(
     return amendment
 
 
-def sign_amendment(actor: User, amendment: Amendment, *, password: str) -> Amendment:
+def sign_amendment(actor: User, amendment: Amendment, *, password: str, otp: str | None = None) -> Amendment:
     """The winning firm's administrator signs a proposed amendment with their password: signed
     by both parties, it is in force and the contract's value and period are the new ones. The
     increase limit is checked again: the setting, or the milestones, may have changed since."""
-    _require_password(actor, password)
+    _require_password(actor, password, otp)
     with transaction.atomic():
         contract = lock(amendment.contract_id)
         amendment = lock_amendment(contract, amendment.number)

@@ -227,11 +227,13 @@ class SignView(ContractAction):
     @extend_schema(request=contract_serializers.SignSerializer, responses={200: contract_serializers.ContractSerializer, **ERRORS})
     def post(self, request, pk: int):
         """Sign for your party with your password: the supplier's administrator first, then the
-        buyer's procurement officer. A wrong password is a 403 `wrong_password`."""
+        buyer's procurement officer. A wrong password is a 403 `wrong_password`; whoever has an
+        authenticator app sends its code as `otp` too (403 `otp_required`, `wrong_otp`, `otp_used`;
+        429 `otp_throttled` after repeated wrong codes)."""
         contract = contract_for(request.user, pk)
         serializer = contract_serializers.SignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        contract = actions.sign_contract(request.user, contract, password=serializer.validated_data["password"])
+        contract = actions.sign_contract(request.user, contract, **serializer.validated_data)
         return Response(contract_data(request, contract))
 
 
@@ -354,7 +356,7 @@ class SignAmendmentView(ContractAction):
         amendment = amendment_for(request.user, pk, number)
         serializer = contract_serializers.SignSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        amendment = amendments.sign_amendment(request.user, amendment, password=serializer.validated_data["password"])
+        amendment = amendments.sign_amendment(request.user, amendment, **serializer.validated_data)
         return Response(amendment_data(request, amendment))
 
 

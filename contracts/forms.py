@@ -2,9 +2,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from contracts.models import Amendment
+from marketplace.forms import StepUpCodeMixin
 
 
-class SignForm(forms.Form):
+class SignForm(StepUpCodeMixin, forms.Form):
     password = forms.CharField(label=_("Your password (signing re-authenticates you)"), widget=forms.PasswordInput, strip=False)
 
 
@@ -98,7 +99,7 @@ class MilestoneForm(forms.Form):
 MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, max_num=50, absolute_max=50, validate_max=True)
 
 
-class AmendmentForm(forms.Form):
+class AmendmentForm(StepUpCodeMixin, forms.Form):
     rationale = forms.ChoiceField(label=_("Rationale"), choices=Amendment.Rationale.choices)
     rationale_text = forms.CharField(
         label=_("Explanation (required for “other”)"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, required=False

@@ -247,6 +247,12 @@ class DraftChangesSerializer(serializers.Serializer):
 
 class SignSerializer(serializers.Serializer):
     password = serializers.CharField(help_text="The signatory's own password: signing re-authenticates.", trim_whitespace=False)
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="A code from the signatory's authenticator app, if they have set one up (then required).",
+    )
 
 
 class DeclineSerializer(serializers.Serializer):
@@ -290,6 +296,12 @@ class ProposeContractAmendmentSerializer(serializers.Serializer):
     )
     new_period_end = serializers.DateField(required=False, allow_null=True, default=None, help_text="Omit to keep the end of the period.")
     password = serializers.CharField(help_text="The proposing officer's password: proposing signs for the buyer.", trim_whitespace=False)
+    otp = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="A code from the signatory's authenticator app, if they have set one up (then required).",
+    )
 
 
 class MilestoneFactsSerializer(serializers.Serializer):

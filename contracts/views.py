@@ -114,10 +114,10 @@ def _page(
             "amendments": contract_amendments,
             "may_propose_amendment": active and proposed is None and access.can(request.user, "propose_amendment", contract),
             "amendment_to_accept": proposed if active and access.can(request.user, "accept_amendment", contract) else None,
-            "amendment_form": amendment_form or forms.AmendmentForm(auto_id="id_amendment_%s"),
-            "amendment_sign_form": amendment_sign_form or forms.SignForm(auto_id="id_amendment_sign_%s"),
+            "amendment_form": amendment_form or forms.AmendmentForm(auto_id="id_amendment_%s", user=request.user),
+            "amendment_sign_form": amendment_sign_form or forms.SignForm(auto_id="id_amendment_sign_%s", user=request.user),
             "amendment_decline_form": amendment_decline_form or forms.DeclineAmendmentForm(auto_id="id_amendment_decline_%s"),
-            "sign_form": sign_form or forms.SignForm(),
+            "sign_form": sign_form or forms.SignForm(user=request.user),
             "decline_form": decline_form or forms.DeclineForm(),
             "terminate_form": terminate_form or forms.TerminateForm(auto_id="id_terminate_%s"),
             "problems": problems,
@@ -210,13 +210,13 @@ def send(request, pk: int):
 @require_POST
 def sign(request, pk: int):
     found = contract_for(request.user, pk)
-    form = forms.SignForm(request.POST)
+    form = forms.SignForm(request.POST, user=request.user)
     if not form.is_valid():
         return _page(request, found, sign_form=form, status=400)
     try:
-        signed = actions.sign_contract(request.user, found, password=form.cleaned_data["password"])
+        signed = actions.sign_contract(request.user, found, password=form.cleaned_data["password"], otp=form.cleaned_data.get("otp"))
     except ActionError as error:
-        return _page(request, found, sign_form=forms.SignForm(), problems=error.problems, status=error.status)
+        return _page(request, found, sign_form=forms.SignForm(user=request.user), problems=error.problems, status=error.status)
     messages.success(request, _("Signed. The contract is active.") if signed.status == Contract.Status.ACTIVE else _("Signed."))
     return redirect("contracts:detail", pk=pk)
 
@@ -321,7 +321,7 @@ def terminate(request, pk: int):
 @require_POST
 def propose_amendment(request, pk: int):
     found = contract_for(request.user, pk, "propose_amendment")
-    form = forms.AmendmentForm(request.POST, auto_id="id_amendment_%s")
+    form = forms.AmendmentForm(request.POST, auto_id="id_amendment_%s", user=request.user)
     if not form.is_valid():
         return _page(request, found, amendment_form=form, status=400)
     try:
@@ -354,11 +354,11 @@ def rate(request, pk: int):
 @require_POST
 def sign_amendment(request, pk: int, number: int):
     amendment = amendment_for(request.user, pk, number, "accept_amendment")
-    form = forms.SignForm(request.POST, auto_id="id_amendment_sign_%s")
+    form = forms.SignForm(request.POST, auto_id="id_amendment_sign_%s", user=request.user)
     if not form.is_valid():
         return _page(request, amendment.contract, amendment_sign_form=form, status=400)
     try:
-        amendments.sign_amendment(request.user, amendment, password=form.cleaned_data["password"])
+        amendments.sign_amendment(request.user, amendment, password=form.cleaned_data["password"], otp=form.cleaned_data.get("otp"))
     except ActionError as error:
         return _page(request, amendment.contract, problems=error.problems, status=error.status)
     messages.success(request, _("Amendment %(number)s is signed by both parties and in force.") % {"number": number})

@@ -1,5 +1,6 @@
 """Demo people and organisations for `manage.py seed_demo`. Every call leaves the same result."""
 
+import base64
 import functools
 from dataclasses import dataclass, field
 
@@ -7,9 +8,13 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from marketplace import actions
-from marketplace.models import Organisation, Role, User
+from marketplace.models import Membership, Organisation, Role, User
 
 DEMO_PASSWORD = "tenderhall-demo"
+# The demo's authenticator secret (base32, as apps take it), the same for every demo account that
+# has an app: add it to any authenticator app once, or print the current code with
+# `manage.py demo_otp <email>`. A real person's app gets a secret of its own at enrolment.
+DEMO_TOTP_SECRET = "TENDERHALLDEMOTWOSTEPSIGNINKEY23"
 
 
 @dataclass
@@ -52,6 +57,23 @@ PEOPLE = [
 ]
 
 STAFF = ("staff@platform.example", "Sam Staff")
+
+
+def enrol_second_factors(world: DemoWorld) -> None:
+    """Every demo account that must pass a second factor (officers, staff), and the supplier
+    administrators (who may), gets an authenticator app with the demo's secret. Run after the
+    demo's other data, whose contracts its people signed with the password alone."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    for user in world.users.values():
+        wanted = user.is_officer() or Membership.objects.filter(user=user, role=Role.SUPPLIER_ADMIN).exists()
+        if wanted and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            TOTPDevice.objects.create(user=user, name="Authenticator app (demo)", confirmed=True, key=demo_totp_key())
+
+
+def demo_totp_key() -> str:
+    """The demo secret as django-otp stores a key (hex)."""
+    return base64.b32decode(DEMO_TOTP_SECRET).hex()
 
 
 @transaction.atomic

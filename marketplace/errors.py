@@ -61,3 +61,14 @@ class StorageFull(ActionError):
 
     status = 507
     default_code = "storage_full"
+
+
+class TooManyAttempts(ActionError):
+    """Too many wrong tries in a row: the actor must wait `retry_after` seconds (HTTP 429)."""
+
+    status = 429
+    default_code = "throttled"
+
+    def __init__(self, message: str = "", *, retry_after: int = 1, **kwargs):
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.utils import json
 
 from marketplace.auth import client_address
-from marketplace.errors import ActionError
+from marketplace.errors import ActionError, TooManyAttempts
 from marketplace.models import ApiToken
 
 logger = logging.getLogger(__name__)
@@ -131,7 +131,8 @@ def _flatten(detail, field: str | None = None) -> list[dict]:
 def exception_handler(exc, context):
     """Every API error has the shape `{"errors": [{"field", "code", "message"}]}`."""
     if isinstance(exc, ActionError):
-        return Response({"errors": [p.as_dict() for p in exc.problems]}, status=exc.status)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else {}
+        return Response({"errors": [p.as_dict() for p in exc.problems]}, status=exc.status, headers=headers)
     if isinstance(exc, OperationalError | InterfaceError):
         # The database went away (or refused) mid-request. An action whose commit might have
         # gone through unseen checks for itself before it lets this through (a bid does).

@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "marketplace",
     "suppliers",
     "tenders",
@@ -92,6 +95,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # `request.user.is_verified()`: whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "marketplace.middleware.RequestContextMiddleware",
@@ -424,6 +429,7 @@ else:
 INSTALLED_APPS.append("axes")
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 MIDDLEWARE.append("marketplace.middleware.OfficerIdleTimeoutMiddleware")
+MIDDLEWARE.append("marketplace.middleware.SecondFactorMiddleware")
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 SIGN_IN_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
 SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1, maximum=24 * 60)
@@ -456,6 +462,14 @@ API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 90, minimum=1, maximum=3650)
 # Officers and staff are signed out after this long without a request; suppliers keep Django's
 # two-week session.
 OFFICER_IDLE_MINUTES = env_int("OFFICER_IDLE_MINUTES", 30, minimum=1, maximum=24 * 60)
+
+# The second factor (django-otp): officers and staff must pass it, suppliers may. After each wrong
+# code the device waits this many seconds, doubled at every further wrong code (1, 2, 4, … s);
+# a right code resets it. Authenticator apps and recovery codes are throttled apart.
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# The issuer an authenticator app shows beside the account's e-mail address.
+OTP_TOTP_ISSUER = "Tenderhall"
 
 # Logging -------------------------------------------------------------------------------
 LOGGING = {

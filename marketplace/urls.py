@@ -5,7 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
 from evaluation import urls as evaluation_urls
-from marketplace import api, health, views
+from marketplace import api, health, second_factor_views, views
 from tenders import urls as tender_urls
 from tenders import views as tender_views
 
@@ -46,6 +46,11 @@ urlpatterns = [
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/two-factor/", second_factor_views.manage, name="second-factor"),
+    path("accounts/two-factor/verify/", second_factor_views.verify, name="second-factor-verify"),
+    path("accounts/two-factor/enrol/", second_factor_views.enrol, name="second-factor-enrol"),
+    path("accounts/two-factor/recovery-codes/", second_factor_views.recovery_codes, name="second-factor-recovery-codes"),
+    path("accounts/two-factor/remove/", second_factor_views.remove, name="second-factor-remove"),
     path("start/", views.start, name="start"),
     path("accounts/tokens/", views.api_token_create, name="api-token-create"),
     path("accounts/tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),

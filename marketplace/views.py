@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_POST
 
-from marketplace import access, actions
+from marketplace import access, actions, twofactor
 from marketplace.auth import password_reset_allowed
 from marketplace.context_processors import start_page
 from marketplace.forms import ApiTokenForm
@@ -43,6 +44,7 @@ def profile(request):
         "token_days": settings.API_TOKEN_DAYS,
         "token_form": ApiTokenForm(),
         "new_key": request.session.pop("new_api_key", None),
+        "has_authenticator": twofactor.has_authenticator(request.user),
     }
     return render(request, "marketplace/profile.html", context)
 
@@ -51,6 +53,10 @@ def profile(request):
 @require_POST
 def api_token_create(request):
     access.require(request.user, "manage_api_tokens", request.user)
+    # A token acts without the second factor, so only a session that passed it may make one
+    # (the middleware already stops any other for whoever must pass it; this says it here too).
+    if twofactor.must_verify(request.user) and not request.user.is_verified():
+        raise PermissionDenied
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         context = {
@@ -58,6 +64,7 @@ def api_token_create(request):
             "tokens": _tokens_of(request.user),
             "token_days": settings.API_TOKEN_DAYS,
             "token_form": form,
+            "has_authenticator": twofactor.has_authenticator(request.user),
         }
         return render(request, "marketplace/profile.html", context, status=400)
     token, key = actions.issue_api_token(request.user, form.cleaned_data["name"])

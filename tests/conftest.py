@@ -15,6 +15,25 @@ def pytest_configure(config):
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     sqlite_flush_past_triggers()
+    force_login_passes_the_second_factor()
+
+
+def force_login_passes_the_second_factor():
+    """`client.force_login(user)` signs in past both steps: the password's and the second factor's
+    (the session holds the device that passed it, under django-otp's own key). The tests of the
+    second factor itself sign in through the pages (`tests/marketplace/test_second_factor.py`)."""
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    login = ClientMixin._login
+
+    def _login(self, user, backend=None):
+        login(self, user, backend)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = factories.force_login_device(user).persistent_id
+        session.save()
+
+    ClientMixin._login = _login
 
 
 def sqlite_flush_past_triggers():

@@ -1,6 +1,7 @@
 """Small factories for tests. Each returns a saved object built through the real actions."""
 
 import itertools
+import time
 from decimal import Decimal
 
 from django.utils import timezone
@@ -96,3 +97,41 @@ def accept_licence(licence):
         platform, Role.REGISTRY_OFFICER, "licence-check@platform.test"
     )
     return check_licence(officer, licence, accept=True)
+
+
+def force_login_device(user: User):
+    """The device `client.force_login` marks the session verified with (tests/conftest.py): a
+    recovery-code container holding no code, so it passes the sign-in step for the suite's
+    personas without giving them an authenticator app (steps that sign ask no code of them)."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    return StaticDevice.objects.get_or_create(user=user, name="Signed in by the test suite", defaults={"confirmed": True})[0]
+
+
+def make_authenticator(user: User, key: str | None = None):
+    """A confirmed authenticator app (TOTP) for `user`; its codes come from `current_code`."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    fields = {"key": key} if key else {}
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True, **fields)
+
+
+def current_code(device, offset_steps: int = 0) -> str:
+    """The code the person's app shows now (time moves with time-machine), computed as the app does."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift + offset_steps):0{device.digits}d}"
+
+
+def pass_second_step(client, user) -> None:
+    """After the password, the code step through its page, for whoever must pass it; an app is
+    made for a person who has none. A code passes once, so a second sign-in in the same 30 s
+    uses the next code (which the platform accepts, one step either way)."""
+    from marketplace import twofactor
+
+    if not twofactor.must_verify(user):
+        return
+    device = twofactor.authenticator_of(user) or make_authenticator(user)
+    now_step = int(time.time() - device.t0) // device.step + device.drift
+    response = client.post("/accounts/two-factor/verify/", {"code": current_code(device, max(0, device.last_t - now_step + 1))})
+    assert response.status_code == 302, response.content.decode()

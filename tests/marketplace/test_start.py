@@ -24,6 +24,7 @@ def test_signing_in_lands_on_the_roles_own_page(client, persona, start, request)
     user = request.getfixturevalue(persona)
     response = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
     assert response.status_code == 302 and response.url == "/start/"
+    factories.pass_second_step(client, user)
     landed = client.get("/start/")
     assert landed.status_code == 302 and landed.url == start
     assert client.get(landed.url).status_code == 200

@@ -29,15 +29,19 @@ def browser(monkeypatch):
         chromium.close()
 
 
-def sign_in(page, base: str, email: str, password: str) -> None:
+def sign_in(page, base: str, email: str, password: str, code: str = "") -> None:
+    """The sign-in form, then (for whoever has an authenticator app) the code step."""
     page.goto(f"{base}/accounts/login/")
     page.fill("#id_username", email)
     page.fill("#id_password", password)
     page.click("main button[type=submit]")
+    if code:
+        page.fill("#id_code", code)
+        page.click("main button[type=submit]")
 
 
 def test_register_verify_and_follow(browser, live_server, registry_officer):
-    from tests.factories import PASSWORD
+    from tests.factories import PASSWORD, current_code, make_authenticator
 
     firm = browser.new_page()
     firm.goto(f"{live_server.url}/")
@@ -60,7 +64,8 @@ def test_register_verify_and_follow(browser, live_server, registry_officer):
     assert "Waiting for a registry officer" in firm.text_content("main")
 
     officer = browser.new_context().new_page()
-    sign_in(officer, live_server.url, registry_officer.email, PASSWORD)
+    app = make_authenticator(registry_officer)
+    sign_in(officer, live_server.url, registry_officer.email, PASSWORD, current_code(app))
     officer.click("nav >> text=Registry")
     officer.click("text=Emerald Paving Ltd")
     officer.click("button:has-text('Verify')")
