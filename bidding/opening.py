@@ -23,7 +23,7 @@ from jwcrypto import jwk
 from bidding import custody, keys, readout, record, shares
 from bidding.models import Bid, EnvelopeKey, Opening, OpeningLine, ShareRelease
 from bidding.shares import custodian_presence
-from marketplace import audit, live
+from marketplace import audit, journal, live
 from marketplace.errors import ActionError, Conflict
 from marketplace.models import User
 from tenders.actions import close_tender
@@ -89,6 +89,9 @@ def start_opening(actor: User, tender: Tender) -> Opening:
 def _start_first_round(tender_id: int, *, requested_by: User | None = None) -> Opening | None:
     with transaction.atomic():
         tender = lock(tender_id)
+        # Every submission has committed (the tender's lock waits for them): their audit events
+        # join the chain before the opening's own, so nothing the record pins is still pending.
+        journal.drain()
         now = timezone.now()
         started = Opening.objects.filter(tender=tender, round=first_round(tender)).first()
         if started is not None:
