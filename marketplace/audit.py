@@ -60,13 +60,16 @@ def try_lock_head() -> ChainHead | None:
     """Lock the chain head if no other transaction holds it (SKIP LOCKED), else None at once.
 
     Where the database has no row locks (SQLite, whose transactions exclude one another) the
-    head is always free. It is None too before the head's first use.
+    head is always free.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("the chain head may only be locked inside a transaction")
     if not connection.features.has_select_for_update_skip_locked:
         return _lock_head()
-    return ChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    head = ChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    if head is None and not ChainHead.objects.filter(pk=1).exists():
+        return _lock_head()  # its first use: nobody can hold it yet
+    return head
 
 
 def drain_journal_after_commit() -> None:
