@@ -32,9 +32,13 @@ def heartbeat(context: TaskContext) -> str:
     """Proves a worker is alive: appends to the audit chain what the journal still holds (rows of
     a process that died before draining them: the beat bounds their delay), stamps the time,
     re-queues any recurring chain that broke, then queues the next beat."""
-    moved = journal.drain()
-    if moved:
-        logger.info("heartbeat: %s journal rows appended to the audit chain", moved)
+    try:
+        moved = journal.drain()
+    except Exception:  # the beat still proves the worker alive; the next one drains again
+        logger.exception("heartbeat: could not drain the chain journal")
+    else:
+        if moved:
+            logger.info("heartbeat: %s journal rows appended to the audit chain", moved)
     now = timezone.now()
     worker_id = context.task_result.worker_ids[-1] if context.task_result.worker_ids else "unknown"
     with transaction.atomic():
