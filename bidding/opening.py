@@ -59,6 +59,10 @@ def open_tender(tender_id: int, *, requested_by: User | None = None) -> Opening 
 
     `requested_by`: the officer starting it by hand, refused if the round has already started."""
     close_tender(tender_id)
+    # Every submission has committed (the closing's lock on the tender waited for them, and none
+    # is taken after it): their audit events join the chain before the opening's own. Drained in
+    # a transaction of its own, so the head is never held while waiting for the tender's locks.
+    journal.drain()
     opening = _start_first_round(tender_id, requested_by=requested_by)
     if opening is not None and opening.status == Opening.Status.RUNNING:
         opening = run_round(opening.pk)
@@ -89,9 +93,6 @@ def start_opening(actor: User, tender: Tender) -> Opening:
 def _start_first_round(tender_id: int, *, requested_by: User | None = None) -> Opening | None:
     with transaction.atomic():
         tender = lock(tender_id)
-        # Every submission has committed (the tender's lock waits for them): their audit events
-        # join the chain before the opening's own, so nothing the record pins is still pending.
-        journal.drain()
         now = timezone.now()
         started = Opening.objects.filter(tender=tender, round=first_round(tender)).first()
         if started is not None:
