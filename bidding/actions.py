@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from bidding import custody, receipts, sealing
 from bidding.models import Bid, CustodianKey, CustodianShare, Envelope, EnvelopeKey
 from bidding.signals import bid_eligibility_check, bid_withdrawn
-from marketplace import audit, live
+from marketplace import audit, journal
 from marketplace.access import FIRM_ROLES
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
-from marketplace.models import ChainHead, Organisation, User
+from marketplace.models import Organisation, User
 from marketplace.notify import notify
 from suppliers.models import Supplier
 from tenders.models import Lot, Tender
@@ -137,23 +137,15 @@ def _refuse_after_deadline(tender: Tender, now: datetime) -> None:
         raise Conflict(_("This tender is not open for bids."), code="not_open")
 
 
-# The live bids of a tender (as `BidQuerySet.live()`) and the last event number of a subject, in
-# one plain statement: it runs in the tail that every submission takes in turn, where even the
-# ORM's compiling of two subqueries (about a millisecond of Python) holds everyone up.
-COUNT_AND_LAST_SEQ = (
-    'SELECT (SELECT COUNT(*) FROM "bidding_bid" WHERE "tender_id" = %s AND "status" = %s),'
-    ' (SELECT COALESCE(MAX("seq"), 0) FROM "marketplace_liveevent" WHERE "subject" = %s)'
-)
+def live_bid_count(payload: dict) -> dict:
+    """The officers' `bids.count` payload, completed with the number of live bids when the event
+    is put on the chain (under the chain head lock, after every act sequenced before it), so the
+    last event always carries the true number."""
+    return payload | {"count": Bid.objects.filter(tender_id=payload["tender"]).live().count()}
 
 
-def _publish_count(tender: Tender, head: ChainHead) -> None:
-    # Counted under the chain-head lock (a statement after it, so it sees every transaction that
-    # counted before us committed): the last event always carries the true number.
-    subject = f"tender.{tender.pk}.officers"
-    with connection.cursor() as cursor:
-        cursor.execute(COUNT_AND_LAST_SEQ, [tender.pk, Bid.Status.SUBMITTED, subject])
-        count, prev_seq = cursor.fetchone()
-    live.publish(subject, "bids.count", {"tender": tender.pk, "count": count}, head=head, prev_seq=prev_seq)
+def _count_event(tender: Tender) -> journal.Live:
+    return journal.Live(f"tender.{tender.pk}.officers", "bids.count", {"tender": tender.pk}, refresh="bids.count")
 
 
 def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelopes, *, lots=None, replacing: Bid | None = None) -> Bid:
@@ -188,27 +180,31 @@ def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelope
             Envelope.objects.bulk_create(
                 [Envelope(bid=bid, name=e.name, kid=e.kid, jwe=e.compact, sha256=e.sha256, size=e.size) for e in inspected]
             )
-            with audit.holding_head() as head:
-                if old is not None:
-                    audit.record(
-                        "bid.replaced",
-                        actor=actor,
-                        organisation=organisation,
-                        obj=old,
-                        payload={"tender": tender.pk, "by": str(bid.id)},
-                        now=now,
-                        head=head,
-                    )
-                audit.record(
-                    "bid.submitted",
-                    actor=actor,
-                    organisation=organisation,
-                    obj=bid,
-                    payload={"tender": tender.pk, "envelopes": digests, "lots": lot_numbers, "replaces": str(old.id) if old else None},
-                    now=now,
-                    head=head,
+            # The bid's events go with it: on the chain at once if its head is free, else in the
+            # journal for the sequencer — a submission never waits for the others' turn.
+            entries = []
+            if old is not None:
+                entries.append(
+                    {
+                        "action": "bid.replaced",
+                        "actor": actor,
+                        "organisation": organisation,
+                        "obj": old,
+                        "payload": {"tender": tender.pk, "by": str(bid.id)},
+                        "now": now,
+                    }
                 )
-                _publish_count(tender, head)
+            entries.append(
+                {
+                    "action": "bid.submitted",
+                    "actor": actor,
+                    "organisation": organisation,
+                    "obj": bid,
+                    "payload": {"tender": tender.pk, "envelopes": digests, "lots": lot_numbers, "replaces": str(old.id) if old else None},
+                    "now": now,
+                }
+            )
+            journal.append(entries, [_count_event(tender)])
     except IntegrityError:
         # The unique constraints refused a second live bid of this firm (the receipt goes back in
         # the response, so no lookup runs before the insert), or an envelope it already sent:
@@ -252,11 +248,19 @@ def withdraw_bid(actor: User, bid: Bid) -> Bid:
         digests = dict(bid.envelopes.values_list("name", "sha256"))
         bid.withdrawal_receipt = receipts.issue(receipts.withdrawal_payload(bid, digests, now))
         bid.save(update_fields=["status", "withdrawn_at", "withdrawal_receipt"])
-        with audit.holding_head() as head:
-            audit.record(
-                "bid.withdrawn", actor=actor, organisation=bid.organisation, obj=bid, payload={"tender": tender.pk}, now=now, head=head
-            )
-            _publish_count(tender, head)
+        journal.append(
+            [
+                {
+                    "action": "bid.withdrawn",
+                    "actor": actor,
+                    "organisation": bid.organisation,
+                    "obj": bid,
+                    "payload": {"tender": tender.pk},
+                    "now": now,
+                }
+            ],
+            [_count_event(tender)],
+        )
         bid_withdrawn.send(sender=Bid, bid=bid, now=now)
     return bid
 

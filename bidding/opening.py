@@ -23,7 +23,7 @@ from jwcrypto import jwk
 from bidding import custody, keys, readout, record, shares
 from bidding.models import Bid, EnvelopeKey, Opening, OpeningLine, ShareRelease
 from bidding.shares import custodian_presence
-from marketplace import audit, live, twofactor
+from marketplace import audit, journal, live, twofactor
 from marketplace.errors import ActionError, Conflict
 from marketplace.models import User
 from tenders.actions import close_tender
@@ -59,6 +59,10 @@ def open_tender(tender_id: int, *, requested_by: User | None = None) -> Opening 
 
     `requested_by`: the officer starting it by hand, refused if the round has already started."""
     close_tender(tender_id)
+    # Every submission has committed (the closing's lock on the tender waited for them, and none
+    # is taken after it): their audit events join the chain before the opening's own. Drained in
+    # a transaction of its own, so the head is never held while waiting for the tender's locks.
+    journal.drain()
     opening = _start_first_round(tender_id, requested_by=requested_by)
     if opening is not None and opening.status == Opening.Status.RUNNING:
         opening = run_round(opening.pk)

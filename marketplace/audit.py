@@ -1,7 +1,8 @@
 """Appending to, checkpointing and verifying the audit chain.
 
 Every action that changes state calls `record()` inside its transaction, after its own row
-locks (lock order: domain rows first, then the chain head). Only `record()` writes the chain.
+locks (lock order: domain rows first, then the chain head). Only `record()` and the journal's
+sequencer (`marketplace.journal`, for acts that do not wait for the head) write the chain.
 
 The head alone lives in the same database as the events, so whoever can rewrite the events can
 move it too. Checkpoints (`take_checkpoint()`) sign the head with the platform's key; a copy kept
@@ -31,7 +32,17 @@ client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_i
 
 
 def lock_head() -> ChainHead:
-    """Lock the chain head for the rest of the transaction, creating it on first use."""
+    """Lock the chain head for the rest of the transaction, creating it on first use.
+
+    Whoever releases the head looks at the journal once more after committing (acts that found
+    the head held left their events there), so nothing waits for the next heartbeat in vain.
+    """
+    head = _lock_head()
+    drain_journal_after_commit()
+    return head
+
+
+def _lock_head() -> ChainHead:
     if not connection.in_atomic_block:
         raise RuntimeError("the chain head may only be locked inside a transaction")
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
@@ -45,21 +56,48 @@ def lock_head() -> ChainHead:
     return head
 
 
+def try_lock_head() -> ChainHead | None:
+    """Lock the chain head if no other transaction holds it (SKIP LOCKED), else None at once.
+
+    Where the database has no row locks (SQLite, whose transactions exclude one another) the
+    head is always free.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("the chain head may only be locked inside a transaction")
+    if not connection.features.has_select_for_update_skip_locked:
+        return _lock_head()
+    head = ChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
+    if head is None and not ChainHead.objects.filter(pk=1).exists():
+        return _lock_head()  # its first use: nobody can hold it yet
+    return head
+
+
+def drain_journal_after_commit() -> None:
+    """Once this transaction commits, append to the chain what the journal holds (if the head is free)."""
+    # The journal module builds on this one and on live events: imported here, the one way round.
+    from marketplace import journal
+
+    if not any(func is journal.drain_soon for _sids, func, _robust in connection.run_on_commit):
+        transaction.on_commit(journal.drain_soon)
+
+
 @contextmanager
-def holding_head() -> Iterator[ChainHead]:
+def holding_head(head: ChainHead | None = None) -> Iterator[ChainHead]:
     """Lock the chain head once for several appends (`record(head=…)`, `live.publish(head=…)`).
 
+    `head`: the head already locked by this transaction (`try_lock_head()`).
     Their rows and the head are written together when the block ends — on PostgreSQL in one
     round trip — so the tail that every writer takes in turn is a few round trips shorter.
     """
-    head = lock_head()
+    head = head if head is not None else lock_head()
     head.pending = []
     yield head
     rows, head.pending = head.pending, None
-    _write_appended(head, rows)
+    write_appended(head, rows)
 
 
-def _write_appended(head: ChainHead, rows: list[models.Model]) -> None:
+def write_appended(head: ChainHead, rows: list[models.Model]) -> None:
+    """Insert the appended rows (audit and live events) and write the head back."""
     head_fields = ["audit_length", "audit_hash", "live_seq"]
     if connection.vendor != "postgresql":
         for row in rows:
@@ -155,6 +193,48 @@ def _linked_event(
         payload=json_safe(payload),
         ip=ip or client_ip.get(),
         prev_hash=prev_hash,
+    )
+    event.hash = link_hash(event.prev_hash, event.canonical_fields())
+    return event
+
+
+def journal_fields(
+    *,
+    action: str,
+    actor=None,
+    organisation=None,
+    obj: models.Model | None = None,
+    payload: dict | None = None,
+    now: datetime | None = None,
+    ip: str | None = None,
+) -> dict:
+    """An event with `record()`'s arguments as the journal keeps it until it is sequenced (JSON)."""
+    return {
+        "at": (now or timezone.now()).isoformat(),
+        "actor": actor.pk if actor is not None and actor.is_authenticated else None,
+        "organisation": organisation.pk if organisation is not None else None,
+        "action": action,
+        "object_type": obj._meta.label_lower if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        "payload": json_safe(payload),
+        "ip": ip or client_ip.get(),
+    }
+
+
+def journalled_event(seq: int, prev_hash: str, fields: dict, *, journal_id: int) -> AuditEvent:
+    """The link made from an event of the journal (`journal_fields()`)."""
+    event = AuditEvent(
+        seq=seq,
+        created_at=datetime.fromisoformat(fields["at"]),
+        actor_id=fields["actor"],
+        organisation_id=fields["organisation"],
+        action=fields["action"],
+        object_type=fields["object_type"],
+        object_id=fields["object_id"],
+        payload=fields["payload"],
+        ip=fields["ip"],
+        prev_hash=prev_hash,
+        journal_id=journal_id,
     )
     event.hash = link_hash(event.prev_hash, event.canonical_fields())
     return event
@@ -269,7 +349,10 @@ def take_checkpoint(now: datetime | None = None) -> AuditCheckpoint | None:
     """Sign the chain head as committed now, after checking that the events since the last
     checkpoint link from it (so a rewritten chain is never signed). Returns the latest checkpoint,
     new or not, or None while the chain is empty."""
+    from marketplace import journal  # it builds on this module: imported here, the one way round
+
     now = now or timezone.now()
+    journal.drain()  # a checkpoint covers every act acknowledged before it
     head = ChainHead.objects.filter(pk=1).first()
     last = AuditCheckpoint.objects.order_by("-length").first()
     if head is None or head.audit_length == 0 or (last is not None and last.length >= head.audit_length):

@@ -1,5 +1,6 @@
 """Background work of the platform itself: the worker heartbeat, which also keeps every
-recurring chain of `marketplace.periodic` alive, and the audit chain's checkpoints."""
+recurring chain of `marketplace.periodic` alive and drains the chain journal, and the audit
+chain's checkpoints."""
 
 import logging
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.utils import timezone
 from django_tasks import TaskContext, TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from marketplace import audit, periodic
+from marketplace import audit, journal, periodic
 from marketplace.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -28,8 +29,16 @@ def ensure_heartbeat() -> None:
 
 @task(takes_context=True)
 def heartbeat(context: TaskContext) -> str:
-    """Proves a worker is alive: stamps the time, re-queues any recurring chain that broke, then
-    queues the next beat."""
+    """Proves a worker is alive: appends to the audit chain what the journal still holds (rows of
+    a process that died before draining them: the beat bounds their delay), stamps the time,
+    re-queues any recurring chain that broke, then queues the next beat."""
+    try:
+        moved = journal.drain()
+    except Exception:  # the beat still proves the worker alive; the next one drains again
+        logger.exception("heartbeat: could not drain the chain journal")
+    else:
+        if moved:
+            logger.info("heartbeat: %s journal rows appended to the audit chain", moved)
     now = timezone.now()
     worker_id = context.task_result.worker_ids[-1] if context.task_result.worker_ids else "unknown"
     with transaction.atomic():
@@ -48,6 +57,21 @@ def live_workers(now=None) -> list[WorkerHeartbeat]:
     now = now or timezone.now()
     window = timedelta(seconds=max(3 * settings.WORKER_HEARTBEAT_SECONDS, 30))
     return list(WorkerHeartbeat.objects.filter(beat_at__gte=now - window).order_by("-beat_at"))
+
+
+def journal_drain_is_pending() -> bool:
+    return DBTaskResult.objects.filter(task_path=drain_journal.module_path, status=TaskResultStatus.READY).exists()
+
+
+def ensure_journal_drain() -> None:
+    if not journal_drain_is_pending():
+        drain_journal.enqueue()
+
+
+@task()
+def drain_journal() -> int:
+    """Append what the chain journal holds, when a busy request left it (`journal.drain_soon`)."""
+    return journal.drain() or 0
 
 
 def checkpoint_is_pending() -> bool:

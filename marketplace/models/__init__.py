@@ -1,4 +1,4 @@
-from marketplace.models.audit import GENESIS_HASH, AppendOnlyError, AuditCheckpoint, AuditEvent, ChainHead
+from marketplace.models.audit import GENESIS_HASH, AppendOnlyError, AuditCheckpoint, AuditEvent, ChainHead, ChainJournal
 from marketplace.models.live import LiveEvent, WorkerHeartbeat
 from marketplace.models.people import (
     OFFICER_ROLES,
@@ -20,6 +20,7 @@ __all__ = [
     "AuditCheckpoint",
     "AuditEvent",
     "ChainHead",
+    "ChainJournal",
     "LiveEvent",
     "Membership",
     "Notification",

@@ -43,6 +43,9 @@ class AuditEvent(models.Model):
     # The hash of the previous link; unique, so two writers can never both extend one head.
     prev_hash = models.CharField(max_length=64, unique=True, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The journal row this event was sequenced from (`marketplace.journal`), if any; not hashed.
+    # The database lets a journal row be deleted only once an event made from it is stored.
+    journal_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False, db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -82,7 +85,9 @@ class ChainHead(models.Model):
     """The single row that serialises writers of the audit chain and of live events.
 
     Locking it (SELECT … FOR UPDATE) is the only way to append to either; holding one lock for
-    both keeps lock order trivial and makes live-event numbers follow commit order.
+    both keeps lock order trivial and makes live-event numbers follow commit order. A bid's
+    submission never waits for it: it takes it only if free, else leaves its events in the
+    journal (`ChainJournal`) for the sequencer (`marketplace.journal`).
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
@@ -95,6 +100,48 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit {self.audit_length} · live {self.live_seq}"
+
+
+class ChainJournalQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("journal rows cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("journal rows are removed only by the sequencer, as it appends them to the chain")
+
+    def _raw_delete(self, using):
+        raise AppendOnlyError("journal rows are removed only by the sequencer, as it appends them to the chain")
+
+
+class ChainJournal(models.Model):
+    """Audit and live events of one committed transaction, not yet in the chain.
+
+    Written in the transaction of the act (a bid's submission) when the chain head is held by
+    another writer; the sequencer (`marketplace.journal.drain`) appends them to the chain in
+    order under the head lock and deletes the row in the same transaction. `entries` are audit
+    events as `record()` takes them (ids and ISO times), `live` the live events
+    `{"subject", "kind", "payload", "refresh"}`.
+    """
+
+    created_at = models.DateTimeField(editable=False)
+    entries = models.JSONField(editable=False)
+    live = models.JSONField(default=list, editable=False)
+
+    objects = ChainJournalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"journal #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("journal rows cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("journal rows are removed only by the sequencer, as it appends them to the chain")
 
 
 class AuditCheckpointQuerySet(models.QuerySet):
