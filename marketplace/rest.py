@@ -234,7 +234,8 @@ def server_error(request):
 # some errors can come from any operation whatever the view declares: a token that is unknown or
 # expired (401), a refusal (403: a role, or a form's CSRF check), an unknown object, page or route
 # (404), a rate passed (429), and for a request with parameters or a body, malformed input (400);
-# a write may also meet a state conflict (409), an oversized body (413) or the rules (422). The
+# a write may also meet a state conflict (409), an oversized body (413), a body of a media type it
+# does not read (415) or the rules (422). The
 # schema says so, each with the one error shape, so a client (and a schema checker) knows them.
 ERROR_SHAPE = {
     "type": "object",
@@ -264,6 +265,7 @@ WITH_INPUT = {"400": "malformed input"}
 WRITES = {
     "409": "the state or a deadline does not allow it",
     "413": "the body is too large",
+    "415": "the body's media type is not one the operation reads",
     "422": "the rules refuse it; every problem is listed",
 }
 

@@ -172,6 +172,7 @@ SCHEMA_ERRORS = [
     ("get", "/api/v1/awards/", {"buyer": "18446744073709551616"}, None, None, 400),
     ("post", "/api/v1/receipts/verify", "{not json", "application/json", None, 400),
     ("post", "/api/v1/tenders/1/bids/", "{}", "application/json", None, 401),
+    ("post", "/api/v1/contracts/verify", "<xml/>", "application/xml", None, 415),
 ]
 
 
