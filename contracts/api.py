@@ -45,7 +45,9 @@ class RootCertificateView(APIView):
     the signatures on Tenderhall contracts show as valid."""
 
     authentication_classes = []
-    renderer_classes = [PemRenderer, JSONRenderer]
+    # JSON first: the certificate itself is written as PEM whatever was asked, and an error (an
+    # unknown `?format=`, say) is answered in the API's JSON error shape, not labelled as PEM.
+    renderer_classes = [JSONRenderer, PemRenderer]
 
     @extend_schema(auth=[], responses={(200, PEM_CHAIN): OpenApiResponse(OpenApiTypes.STR, description=_("The root certificate (PEM)."))})
     def get(self, request):

@@ -254,3 +254,66 @@ def server_error(request):
     if not _is_api(request):
         return defaults.server_error(request)
     return _error(500, "server_error", _("The server failed to answer; the error is logged."))
+
+
+# The schema's error answers -------------------------------------------------------------
+# Every view answers through the same authentication, throttles, parser and error handler, so
+# some errors can come from any operation whatever the view declares: a token that is unknown or
+# expired (401), a refusal (403: a role, or a form's CSRF check), an unknown object, page or route
+# (404), a rate passed (429), and for a request with parameters or a body, malformed input (400);
+# a write may also meet a state conflict (409), an oversized body (413), a body of a media type it
+# does not read (415) or the rules (422). The
+# schema says so, each with the one error shape, so a client (and a schema checker) knows them.
+ERROR_SHAPE = {
+    "type": "object",
+    "required": ["errors"],
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "code", "message"],
+                "properties": {
+                    "field": {"type": "string", "nullable": True},
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        }
+    },
+}
+ANY_CALL = {
+    "401": "the token is unknown, revoked or expired",
+    "403": "not allowed",
+    "404": "no such object, page or route",
+    "429": "too many calls; retry after the seconds in Retry-After",
+}
+WITH_INPUT = {"400": "malformed input"}
+WRITES = {
+    "409": "the state or a deadline does not allow it",
+    "413": "the body is too large",
+    "415": "the body's media type is not one the operation reads",
+    "422": "the rules refuse it; every problem is listed",
+}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular post-processing hook: the error answers above, on every operation."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Errors"] = ERROR_SHAPE
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            errors = dict(ANY_CALL)
+            if operation.get("parameters") or operation.get("requestBody") or method != "get":
+                errors |= WITH_INPUT
+            if method != "get":
+                errors |= WRITES
+            responses = operation.setdefault("responses", {})
+            for status, description in errors.items():
+                responses.setdefault(status, {"description": description})
+            for status, response in responses.items():
+                if status.startswith("4") and not response.get("content"):
+                    response["content"] = body
+    return result

@@ -396,6 +396,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The error answers every operation can give, in the one error shape (marketplace.rest).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "marketplace.rest.document_errors"],
     "ENUM_NAME_OVERRIDES": {
         "TenderStatusEnum": "tenders.models.Tender.Status",
         "ClarificationStatusEnum": "tenders.models.Clarification.Status",

@@ -10,6 +10,14 @@ from marketplace.models import Organisation, Role
 from tests import factories
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--write-access-matrix",
+        action="store_true",
+        help="write the answers of today into tests/marketplace/access_matrix.csv (see that module's test)",
+    )
+
+
 def pytest_configure(config):
     # Tests render templates without a collectstatic run, and hash passwords quickly.
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

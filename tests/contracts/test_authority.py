@@ -22,6 +22,22 @@ def test_root_certificate_is_public_pem_of_a_ca(public):
     assert root.subject == root.issuer
 
 
+@pytest.mark.parametrize("accept", ["*/*", "application/pem-certificate-chain", "application/json"])
+def test_root_certificate_is_pem_whatever_the_client_accepts(public, accept):
+    response = public.get("/api/v1/certificates/root.pem", HTTP_ACCEPT=accept)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pem-certificate-chain"
+    assert response.content.startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_an_unknown_format_of_the_root_certificate_is_a_json_404_as_the_schema_says(public):
+    from tests.openapi import assert_conforms
+
+    response = public.get("/api/v1/certificates/root.pem", {"format": "AAA"})
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert [error["code"] for error in response.json()["errors"]] == ["not_found"]
+    assert_conforms(response)
+
+
 def test_root_certificate_is_the_one_signatories_chain_to(public):
     published = x509.load_pem_x509_certificate(public.get("/api/v1/certificates/root.pem").content)
     assert published.public_key() == authority.ca_private_key().public_key()
