@@ -5,6 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from marketplace import actions
 from marketplace.models import ApiToken, Membership, Organisation, Role, User
@@ -66,6 +67,7 @@ def published_tender(agency: Organisation, officer: User, deadline: datetime, ti
     Item.objects.create(tender=tender, lot=lot, description="Works", quantity=Decimal(1), unit="lot", cpv="45000000")
     tender.publish()
     tender.reference = f"BENCH-{tender.pk}"
+    tender.published_at = timezone.now()
     tender.save()
     tender_published.send(sender=Tender, tender=tender, actor=officer, now=deadline)
     return tender
