@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+import pybase64
 from django.utils.translation import gettext as _
-from jwcrypto import jwk
 
-from bidding import sealing
+from bidding import sealing, unsealing
 from bidding.models import Bid, OpeningLine
 from marketplace import signing
 
@@ -72,7 +72,7 @@ def receipt_digests(bid: Bid) -> dict[str, str]:
     return digests if isinstance(digests, dict) else {}
 
 
-def read(jwe: str | None, bid: Bid, *, name: str, key: jwk.JWK, digests: dict[str, str], lot_numbers: set[int]) -> Reading:
+def read(jwe: str | None, bid: Bid, *, name: str, key: unsealing.OpeningKey, digests: dict[str, str], lot_numbers: set[int]) -> Reading:
     """Decrypt and check the envelope `name` of `bid`, its compact JWE as stored (None if the bid
     has none). Never raises for anything in the envelope."""
     try:
@@ -91,8 +91,8 @@ def _read(jwe, bid, *, name, key, digests, lot_numbers) -> Reading:
             _("The stored envelope's SHA-256 is not the one on the receipt: it was altered after it was received."),
         )
     try:
-        plaintext = sealing.open_envelope(jwe, key)
-    except Exception:  # whatever jwcrypto or the curve refuses, the envelope does not open
+        plaintext = unsealing.open_compact(jwe, key)
+    except Exception:  # unsealing.NotOpened, or whatever the curve refuses: the envelope does not open
         raise Rejected(
             Reason.UNDECRYPTABLE, _("The envelope cannot be decrypted with this tender's key for “%(name)s”.") % {"name": name}
         ) from None
@@ -213,10 +213,21 @@ def _documents(documents: list) -> list[Document]:
         if not media_type or len(media_type) > 120 or not _is_text(media_type):
             raise _invalid(_("A document's media type is missing, too long, or holds a control character."))
         try:
-            content = base64.b64decode(entry["content"], validate=True)
+            content = _base64(entry["content"])
         except (binascii.Error, ValueError):
             raise _invalid(_("The content of “%(name)s” is not base64.") % {"name": name}) from None
         if not SHA256_HEX.fullmatch(entry["sha256"]) or hashlib.sha256(content).hexdigest() != entry["sha256"]:
             raise _invalid(_("The content of “%(name)s” does not match its SHA-256.") % {"name": name})
         parsed.append(Document(name=name, media_type=entry["media_type"], sha256=entry["sha256"], content=content))
     return parsed
+
+
+def _base64(text: str) -> bytes:
+    """`base64.b64decode(text, validate=True)`, the rule the plaintext schema publishes, at
+    SIMD speed: pybase64 decodes what it accepts to the same bytes, and refuses a little more
+    (padding past a full quantum, which the standard library ignores), so a refusal is decided
+    by the standard library."""
+    try:
+        return pybase64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return base64.b64decode(text, validate=True)

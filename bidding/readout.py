@@ -16,9 +16,8 @@ from typing import NamedTuple
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from jwcrypto import jwk
 
-from bidding import reading, receipts
+from bidding import reading, receipts, unsealing
 from bidding.models import Bid, Envelope, OpenedDocument, Opening, OpeningLine
 from marketplace import audit, live
 
@@ -36,7 +35,7 @@ class LineRead(NamedTuple):
     documents: list[OpenedDocument]
 
 
-def read_batch(opening_id: int, pending: list[tuple[int, str]], key: jwk.JWK) -> list[tuple[int, str]]:
+def read_batch(opening_id: int, pending: list[tuple[int, str]], key: unsealing.OpeningKey) -> list[tuple[int, str]]:
     """Read the next bids of `pending` (position, bid) in one transaction, for up to
     `BATCH_SECONDS` or `BATCH_LINES`, and return the bids left.
 
@@ -117,7 +116,9 @@ class EnvelopeFetcher:
         return row[0] if row else None
 
 
-def read_line(opening: Opening, position: int, bid: Bid, jwe: str | None, stored_digests: dict[str, str], key: jwk.JWK) -> LineRead:
+def read_line(
+    opening: Opening, position: int, bid: Bid, jwe: str | None, stored_digests: dict[str, str], key: unsealing.OpeningKey
+) -> LineRead:
     """Decrypt and check one bid's envelope (None if it has none of this round): its line and
     documents, written by the batch. Runs no query (see `EnvelopeFetcher`)."""
     digests = reading.receipt_digests(bid)
