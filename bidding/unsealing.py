@@ -79,22 +79,33 @@ def content_key(shared_secret: bytes, *, apu: bytes, apv: bytes) -> bytes:
     return ConcatKDFHash(algorithm=hashes.SHA256(), length=KEY_BITS // 8, otherinfo=other_info).derive(shared_secret)
 
 
-def decode_segment(segment: str) -> bytes:
+def decode_segment(segment: str | bytes) -> bytes:
     """A base64url segment of a compact JWE, without padding (RFC 7515 §2), strictly: any
     character outside the alphabet, padding, or a length no encoding has (4n + 1) is refused."""
-    if len(segment) % 4 == 1:
-        raise OutsideProfile("a segment has a length no base64url encoding has")
-    # pybase64 refuses with validate=True any character outside the alphabet, the altchars and
+    if isinstance(segment, str):
+        if not segment.isascii():
+            raise OutsideProfile("a segment is not base64url")
+        segment = segment.encode("ascii")
+    return _decode(segment, 0, len(segment))
+
+
+def _decode(data: bytes, start: int, end: int) -> bytes:
+    """`data[start:end]` decoded as strict base64url, read in place (no copy of the segment)."""
+    # pybase64 with validate=True refuses any character outside the alphabet, the altchars and
     # padding; its alphabet still holds + and /, which base64url has not, and padding is not sent.
-    if "+" in segment or "/" in segment or "=" in segment:
+    if (end - start) % 4 == 1 or any(data.find(c, start, end) != -1 for c in (b"+", b"/", b"=")):
         raise OutsideProfile("a segment is not base64url")
+    whole = start + (end - start) // 4 * 4  # the full 4-character groups, then 0, 2 or 3 more
     try:
-        return pybase64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
+        decoded = pybase64.b64decode(memoryview(data)[start:whole], altchars=b"-_", validate=True)
+        if whole < end:
+            decoded += pybase64.b64decode(data[whole:end] + b"=" * (4 - (end - whole)), altchars=b"-_", validate=True)
     except (binascii.Error, ValueError):
         raise OutsideProfile("a segment is not base64url") from None
+    return decoded
 
 
-def _header(segment: str, kid: str) -> dict:
+def _header(segment: bytes, kid: str) -> dict:
     try:
         header = json.loads(decode_segment(segment))
     except (ValueError, RecursionError):  # not UTF-8, not JSON (UnicodeDecodeError is a ValueError)
@@ -135,30 +146,38 @@ def _ephemeral_key(epk) -> ec.EllipticCurvePublicKey:
         raise OutsideProfile("the ephemeral key (epk) is not on the P-256 curve") from None
 
 
-def open_compact(compact: str, key: OpeningKey) -> bytes:
-    """The plaintext of a compact JWE sealed to `key`; `NotOpened` (its subclass says which
-    kind) for anything else. Nothing from the envelope reaches the key before the header is
-    checked, and no plaintext is returned unless its tag verifies."""
-    if not isinstance(compact, str):
-        raise OutsideProfile("not a compact JWE string")
-    parts = compact.split(".")
-    if len(parts) != 5:
+def open_compact(compact: str | bytes, key: OpeningKey) -> bytes:
+    """The plaintext of a compact JWE (as text, or its ASCII bytes) sealed to `key`; `NotOpened`
+    (its subclass says which kind) for anything else. Nothing from the envelope reaches the key
+    before the header is checked, and no plaintext is returned unless its tag verifies. The
+    ciphertext is decoded where it lies and decrypted in one piece: the plaintext is the only
+    copy made of it."""
+    if isinstance(compact, str):
+        if not compact.isascii():
+            raise OutsideProfile("not a compact JWE: it holds characters that are not ASCII")
+        compact = compact.encode("ascii")
+    if not isinstance(compact, bytes):
+        raise OutsideProfile("not a compact JWE")
+    # Five segments: the four dots found from each end, the ciphertext between them scanned once.
+    first = compact.find(b".")
+    second = compact.find(b".", first + 1) if first != -1 else -1
+    third = compact.find(b".", second + 1) if second != -1 else -1
+    fourth = compact.rfind(b".")
+    if third == -1 or fourth <= third or compact.find(b".", third + 1, fourth) != -1:
         raise OutsideProfile("not a compact JWE (five dot-separated segments)")
-    protected, encrypted_key, iv, ciphertext, tag = parts
-    if not protected.isascii():  # the AAD is its ASCII (RFC 7516 §5.1, step 14)
-        raise OutsideProfile("the protected header is not base64url")
+    protected = compact[:first]  # the AAD is its ASCII (RFC 7516 §5.1, step 14)
     header = _header(protected, key.kid)
-    if encrypted_key:
+    if second != first + 1:
         raise OutsideProfile("direct key agreement has an empty encrypted key")
     peer = _ephemeral_key(header.get("epk"))
     apu, apv = _party_info(header, "apu"), _party_info(header, "apv")
-    iv, tag = decode_segment(iv), decode_segment(tag)
-    if len(iv) != IV_BYTES or len(tag) != TAG_BYTES or not ciphertext:
+    iv, tag = _decode(compact, second + 1, third), _decode(compact, fourth + 1, len(compact))
+    if len(iv) != IV_BYTES or len(tag) != TAG_BYTES or fourth == third + 1:
         raise OutsideProfile("the IV, ciphertext or tag has the wrong length")
-    ciphertext = decode_segment(ciphertext)
+    ciphertext = _decode(compact, third + 1, fourth)
     cek = content_key(key.private.exchange(ec.ECDH(), peer), apu=apu, apv=apv)
     decryptor = Cipher(algorithms.AES(cek), modes.GCM(iv, tag)).decryptor()
-    decryptor.authenticate_additional_data(protected.encode("ascii"))
+    decryptor.authenticate_additional_data(protected)
     plaintext = decryptor.update(ciphertext)
     del ciphertext
     try:

@@ -148,6 +148,8 @@ def envelopes(draw) -> str:
 @given(compact=envelopes())
 def test_the_opening_and_jwcrypto_open_the_same_envelopes_to_the_same_bytes(compact):
     outcome, plaintext = fast(compact)  # raises nothing but NotOpened's kinds
+    if compact.isascii():  # as the opening reads it: the stored text's bytes
+        assert fast(compact.encode("ascii")) == (outcome, plaintext)
     expected = reference(compact)
     if outcome == "opened":
         assert plaintext == expected
@@ -220,3 +222,42 @@ def test_a_document_is_decoded_as_the_standard_library_decodes_it(text):
     except (ValueError, binascii.Error):
         decoded = None
     assert decoded == expected
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=4), children, max_size=4),
+    max_leaves=12,
+)
+JSON_NOISE = st.sampled_from(["", "NaN", "1e400", "\\ud800", "\ufeff", "\x01", " ", ",", "]", "}", '"', "[" * 1000, "]" * 1000])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(value=JSON_VALUES, noise=JSON_NOISE, at=st.integers(0, 10**6), encoding=st.sampled_from(["utf-8", "utf-8", "utf-16"]))
+def test_a_plaintext_is_read_as_the_standard_library_reads_it(value, noise, at, encoding):
+    text = json.dumps(value, ensure_ascii=encoding != "utf-8")
+    at %= len(text) + 1
+    data = (text[:at] + noise + text[at:]).encode(encoding, "surrogatepass")
+    try:
+        expected = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        expected = type(error)
+    try:
+        read = reading._json(data)
+    except (ValueError, RecursionError) as error:
+        read = type(error)
+    assert repr(read) == repr(expected)  # repr: NaN is not equal to itself, and 1 == 1.0
+
+
+@pytest.mark.parametrize("depth", [150, 250, 990, 1010, 1030, 1100])
+def test_a_deeply_nested_plaintext_is_read_as_the_standard_library_reads_it(depth):
+    data = b"[" * depth + b"]" * depth
+    try:
+        expected = repr(json.loads(data))
+    except RecursionError:
+        expected = "too deep"
+    try:
+        read = repr(reading._json(data))
+    except RecursionError:
+        read = "too deep"
+    assert read == expected
