@@ -24,9 +24,12 @@ from marketplace import audit, live
 
 # A batch of lines is read in one transaction: the Opening's lock, the audit chain head, the
 # event numbers and the commit are paid once a batch. It ends after this many lines or this long,
-# so the room still sees the lines come in a few at a time, in order.
+# so the room still sees the lines come in a few at a time, in order; but it holds at least
+# BATCH_MIN_LINES, so that a loaded machine, where every line is slower, does not also pay the
+# batch's queries for every line or two.
 BATCH_LINES = 50
 BATCH_SECONDS = 0.1
+BATCH_MIN_LINES = 10
 
 
 class LineRead(NamedTuple):
@@ -38,7 +41,7 @@ class LineRead(NamedTuple):
 
 def read_batch(opening_id: int, pending: list[tuple[int, str]], key: unsealing.OpeningKey) -> list[tuple[int, str]]:
     """Read the next bids of `pending` (position, bid) in one transaction, for up to
-    `BATCH_SECONDS` or `BATCH_LINES`, and return the bids left.
+    `BATCH_SECONDS` (but at least `BATCH_MIN_LINES`) or `BATCH_LINES`, and return the bids left.
 
     Under the Opening's lock a bid that already has a line is skipped. A line that fails (an
     error, not a rejection) ends the batch: the lines read before it are written, then the error
@@ -66,7 +69,7 @@ def read_batch(opening_id: int, pending: list[tuple[int, str]], key: unsealing.O
                 upcoming = fetcher.fetch(to_read[0][1]) if to_read else None
                 for number, (position, bid_id) in enumerate(to_read):
                     envelope = upcoming.result()
-                    more = number + 1 < len(to_read) and time.monotonic() < ends_at
+                    more = number + 1 < len(to_read) and (number + 1 < BATCH_MIN_LINES or time.monotonic() < ends_at)
                     # The next envelope comes from PostgreSQL while this one is decrypted and checked.
                     upcoming = fetcher.fetch(to_read[number + 1][1]) if more else None
                     try:
