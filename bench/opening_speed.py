@@ -1,12 +1,13 @@
 """Opening speed: 1,000 sealed bids of 1 MB opened by the engine (`bidding.opening.open_tender`,
 platform custody), against the floor — a plain loop that reads the same JWEs from the database
-and decrypts them with jwcrypto in one process. Peak memory of the opening process for 250 and
-1,000 bids shows it does not grow with the number of bids.
+and decrypts them with jwcrypto in one process — and the same loop reading only, which no
+opening reading from the database can go below. Peak memory of the opening process for 250
+and 1,000 bids shows it does not grow with the number of bids.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/th_bench_opening .venv/bin/python -m bench.opening_speed
         # --bids 250,1000 --mb 1
 
-Each measurement runs in a fresh process (`--measure engine|floor --tender <id>`), so its peak
+Each measurement runs in a fresh process (`--measure engine|floor|read --tender <id>`), so its peak
 resident memory (VmHWM) is its own and not the setup's. The bids are sealed with
 `bidding.sealing.seal` and inserted in bulk (setup, not measured).
 """
@@ -44,8 +45,9 @@ def rss_mb() -> float:
 # Measurements (each in its own process) ---------------------------------------------------------
 
 
-def measure_floor(tender_id: int) -> dict:
-    """Read each envelope and decrypt it with jwcrypto: nothing else."""
+def measure_floor(tender_id: int, decrypt: bool = True) -> dict:
+    """Read each envelope and decrypt it with jwcrypto: nothing else. Without `decrypt`, only
+    read it: what no opening that reads the envelopes from the database can go below."""
     from django.utils import timezone
 
     from bidding import keys, sealing
@@ -55,7 +57,7 @@ def measure_floor(tender_id: int) -> dict:
     started = time.perf_counter()
     count = size = 0
     for jwe in Envelope.objects.filter(bid__tender=tender_id).order_by("pk").values_list("jwe", flat=True).iterator(chunk_size=1):
-        size += len(sealing.open_envelope(jwe, key))
+        size += len(sealing.open_envelope(jwe, key)) if decrypt else len(jwe)
         count += 1
     return {"seconds": time.perf_counter() - started, "envelopes": count, "plaintext_mb": round(size / 2**20)}
 
@@ -121,7 +123,7 @@ def main() -> None:
     parser.add_argument("--bids", default="250,1000", help="tender sizes, comma-separated; the last is the speed comparison")
     parser.add_argument("--mb", type=float, default=1.0, help="size of each sealed envelope (compact JWE), MB")
     parser.add_argument("--trace-memory", action="store_true", help="trace the engine's Python allocations (slower: not for timing)")
-    parser.add_argument("--measure", choices=["engine", "engine-traced", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=["engine", "engine-traced", "floor", "read"], help=argparse.SUPPRESS)
     parser.add_argument("--tender", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -133,7 +135,10 @@ def main() -> None:
 
         django.setup()
         before = rss_mb()
-        row = measure_floor(args.tender) if args.measure == "floor" else measure_engine(args.tender, args.measure == "engine-traced")
+        if args.measure in ("floor", "read"):
+            row = measure_floor(args.tender, decrypt=args.measure == "floor")
+        else:
+            row = measure_engine(args.tender, args.measure == "engine-traced")
         row |= {"rss_after_setup_mb": round(before), "peak_rss_mb": round(peak_rss_mb())}
         Path(args.out).write_text(json.dumps(row))
         return
@@ -157,9 +162,17 @@ def main() -> None:
             tender = tender_with_sealed_bids(bids, envelope_bytes, f"{bids} bids")
             floor = run_measurement("floor", tender.pk, data_dir)
             print(f"  floor (read + jwcrypto decrypt): {json.dumps(floor)}", flush=True)
+            read = run_measurement("read", tender.pk, data_dir)
+            print(f"  read only: {json.dumps(read)}", flush=True)
             engine = run_measurement("engine-traced" if args.trace_memory else "engine", tender.pk, data_dir)
             print(f"  engine (open_tender): {json.dumps(engine)}", flush=True)
-            report["runs"][bids] = {"floor": floor, "engine": engine, "ratio": round(engine["seconds"] / floor["seconds"], 2)}
+            report["runs"][bids] = {
+                "floor": floor,
+                "read": read,
+                "engine": engine,
+                "ratio": round(engine["seconds"] / floor["seconds"], 2),
+                "ratio_to_read": round(engine["seconds"] / read["seconds"], 2),
+            }
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -168,14 +181,16 @@ def main() -> None:
     out.write_text(json.dumps(report, indent=2))
     print(f"\nwritten to {out}\n")
     print(
-        "| bids | floor: read + decrypt | engine: open_tender | ratio | floor peak memory | engine peak memory | engine, Python allocations: peak / held after |"
+        "| bids | floor: read + decrypt | read only | engine: open_tender | ratio to the floor | ratio to the read "
+        "| floor peak memory | engine peak memory | engine, Python allocations: peak / held after |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for bids, run in report["runs"].items():
-        floor, engine = run["floor"], run["engine"]
+        floor, read, engine = run["floor"], run["read"], run["engine"]
         print(
-            f"| {bids} | {floor['seconds']:.2f} s | {engine['seconds']:.2f} s ({engine['valid']} opened, {engine['rejected']} rejected) "
-            f"| {run['ratio']:.2f} | {floor['peak_rss_mb']} MB | {engine['peak_rss_mb']} MB "
+            f"| {bids} | {floor['seconds']:.2f} s | {read['seconds']:.2f} s "
+            f"| {engine['seconds']:.2f} s ({engine['valid']} opened, {engine['rejected']} rejected) "
+            f"| {run['ratio']:.2f} | {run['ratio_to_read']:.2f} | {floor['peak_rss_mb']} MB | {engine['peak_rss_mb']} MB "
             f"| {engine.get('traced_peak_mb', '—')} / {engine.get('traced_held_after_mb', '—')} MB |"
         )
 

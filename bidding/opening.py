@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto import jwk
 
-from bidding import custody, keys, readout, record, shares
+from bidding import custody, keys, readout, record, shares, unsealing
 from bidding.models import Bid, EnvelopeKey, Opening, OpeningLine, ShareRelease
 from bidding.shares import custodian_presence
 from marketplace import audit, journal, live, twofactor
@@ -192,7 +192,7 @@ def run_round(opening_id: int) -> Opening:
     read = {str(pk) for pk in OpeningLine.objects.filter(opening=opening).values_list("bid_id", flat=True)}
     pending = [(position, bid_id) for position, bid_id in enumerate(opening.bid_ids, start=1) if bid_id not in read]
     if pending:
-        key = _private_key(opening)
+        key = unsealing.OpeningKey.from_jwk(_private_key(opening))
         try:
             while pending:
                 pending = readout.read_batch(opening.pk, pending, key)

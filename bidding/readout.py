@@ -10,23 +10,26 @@ size of the batch.
 """
 
 import time
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from jwcrypto import jwk
 
-from bidding import reading, receipts
+from bidding import reading, receipts, unsealing
 from bidding.models import Bid, Envelope, OpenedDocument, Opening, OpeningLine
 from marketplace import audit, live
 
 # A batch of lines is read in one transaction: the Opening's lock, the audit chain head, the
 # event numbers and the commit are paid once a batch. It ends after this many lines or this long,
-# so the room still sees the lines come in a few at a time, in order.
+# so the room still sees the lines come in a few at a time, in order; but it holds at least
+# BATCH_MIN_LINES, so that a loaded machine, where every line is slower, does not also pay the
+# batch's queries for every line or two.
 BATCH_LINES = 50
 BATCH_SECONDS = 0.1
+BATCH_MIN_LINES = 10
 
 
 class LineRead(NamedTuple):
@@ -36,9 +39,9 @@ class LineRead(NamedTuple):
     documents: list[OpenedDocument]
 
 
-def read_batch(opening_id: int, pending: list[tuple[int, str]], key: jwk.JWK) -> list[tuple[int, str]]:
+def read_batch(opening_id: int, pending: list[tuple[int, str]], key: unsealing.OpeningKey) -> list[tuple[int, str]]:
     """Read the next bids of `pending` (position, bid) in one transaction, for up to
-    `BATCH_SECONDS` or `BATCH_LINES`, and return the bids left.
+    `BATCH_SECONDS` (but at least `BATCH_MIN_LINES`) or `BATCH_LINES`, and return the bids left.
 
     Under the Opening's lock a bid that already has a line is skipped. A line that fails (an
     error, not a rejection) ends the batch: the lines read before it are written, then the error
@@ -65,15 +68,15 @@ def read_batch(opening_id: int, pending: list[tuple[int, str]], key: jwk.JWK) ->
             with EnvelopeFetcher(opening.round) as fetcher:
                 upcoming = fetcher.fetch(to_read[0][1]) if to_read else None
                 for number, (position, bid_id) in enumerate(to_read):
-                    jwe = upcoming.result()
-                    more = number + 1 < len(to_read) and time.monotonic() < ends_at
+                    envelope = upcoming.result()
+                    more = number + 1 < len(to_read) and (number + 1 < BATCH_MIN_LINES or time.monotonic() < ends_at)
                     # The next envelope comes from PostgreSQL while this one is decrypted and checked.
                     upcoming = fetcher.fetch(to_read[number + 1][1]) if more else None
                     try:
-                        readings.append(read_line(opening, position, bids[bid_id], jwe, stored.get(bid_id, {}), key))
+                        readings.append(read_line(opening, position, bids[bid_id], envelope, stored.get(bid_id, {}), key))
                     except Exception as error:
                         failure = error
-                    del jwe
+                    del envelope
                     if failure is not None or not more:
                         left = to_read[number + 1 :] + left
                         break
@@ -88,14 +91,20 @@ def read_batch(opening_id: int, pending: list[tuple[int, str]], key: jwk.JWK) ->
 
 
 class EnvelopeFetcher:
-    """Fetches one envelope's JWE at a time in a background thread, on this thread's database
+    """Fetches one envelope at a time in a background thread, on this thread's database
     connection and inside its transaction, while this thread decrypts and checks the previous
     one: it never touches the connection while a fetch is under way (`read_line` runs no query).
-    So at most two JWEs are in memory, the one being read and the next."""
+    The thread also computes the envelope's SHA-256 (`reading.stored`), which lets this thread
+    run meanwhile. So at most two envelopes are in memory, the one being read and the next."""
 
     def __init__(self, name: str):
         self.name = name
         self.database = transaction.get_connection()  # this thread's own, not the per-thread proxy
+        # The query is compiled once: only the bid changes from one envelope to the next.
+        unset = uuid.UUID(int=0)
+        self.sql, params = Envelope.objects.filter(bid=unset, name=name).values_list("jwe").query.sql_with_params()
+        self.params = list(params)
+        self.bid_at = next(i for i, param in enumerate(self.params) if param in (unset, unset.hex, str(unset)))
 
     def __enter__(self) -> "EnvelopeFetcher":
         self.database.inc_thread_sharing()
@@ -107,21 +116,24 @@ class EnvelopeFetcher:
         self.database.dec_thread_sharing()
 
     def fetch(self, bid_id: str) -> Future:
-        sql, params = Envelope.objects.filter(bid=bid_id, name=self.name).values_list("jwe").query.sql_with_params()
-        return self.pool.submit(self._run, sql, params)
+        params = self.params.copy()
+        params[self.bid_at] = Bid._meta.pk.get_db_prep_value(uuid.UUID(bid_id), self.database)
+        return self.pool.submit(self._run, params)
 
-    def _run(self, sql: str, params: tuple) -> str | None:
+    def _run(self, params: list) -> reading.Stored | None:
         with self.database.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(self.sql, params)
             row = cursor.fetchone()
-        return row[0] if row else None
+        return reading.stored(row[0]) if row else None
 
 
-def read_line(opening: Opening, position: int, bid: Bid, jwe: str | None, stored_digests: dict[str, str], key: jwk.JWK) -> LineRead:
+def read_line(
+    opening: Opening, position: int, bid: Bid, envelope: reading.Stored | None, stored_digests: dict[str, str], key: unsealing.OpeningKey
+) -> LineRead:
     """Decrypt and check one bid's envelope (None if it has none of this round): its line and
     documents, written by the batch. Runs no query (see `EnvelopeFetcher`)."""
     digests = reading.receipt_digests(bid)
-    found = reading.read(jwe, bid, name=opening.round, key=key, digests=digests, lot_numbers=set(bid.lots))
+    found = reading.read(envelope, bid, name=opening.round, key=key, digests=digests, lot_numbers=set(bid.lots))
     content = {
         "supplier": {"id": bid.organisation_id, "name": bid.organisation.name},
         "received_at": receipts.utc_timestamp(bid.received_at),

@@ -7,42 +7,30 @@ can therefore open its own envelope exactly as the opening will, and run the ope
 on what it finds (`bidding.reading.check`), while the tender's key stays sealed.
 
 `seal_keeping()` seals as `bidding.sealing.seal()` does and returns the ephemeral key beside the
-envelope; `open_as_sealer()` opens an envelope with it. Both use `cryptography` directly, so
-the tests hold them against jwcrypto, the independent reference that the opening uses.
+envelope; `open_as_sealer()` opens an envelope with it. Both use `cryptography` directly, with
+the opening's Concat KDF (`bidding.unsealing`); the tests hold them against jwcrypto, the
+independent reference.
 """
 
 import json
 import os
-import struct
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from jwcrypto import jwk
 
+from bidding import unsealing
 from bidding.sealing import ALG, ENC, b64url, b64url_decode, party_info
-
-KEY_BITS = 256
 
 
 class NotOpened(Exception):
     """The envelope does not open with the kept key, and why."""
 
 
-def _length_prefixed(data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + data
-
-
 def content_key(shared_secret: bytes, *, apu: str, apv: str) -> bytes:
-    """The Concat KDF of RFC 7518 §4.6.2 for direct key agreement: the AlgorithmID is `enc`."""
-    other_info = (
-        _length_prefixed(ENC.encode("ascii"))
-        + _length_prefixed(b64url_decode(apu))
-        + _length_prefixed(b64url_decode(apv))
-        + struct.pack(">I", KEY_BITS)
-    )
-    return ConcatKDFHash(algorithm=hashes.SHA256(), length=KEY_BITS // 8, otherinfo=other_info).derive(shared_secret)
+    """The Concat KDF of RFC 7518 §4.6.2, the opening's own (`bidding.unsealing`), from the
+    header's base64url party info."""
+    return unsealing.content_key(shared_secret, apu=b64url_decode(apu), apv=b64url_decode(apv))
 
 
 def _public_key(public_jwk: dict) -> ec.EllipticCurvePublicKey:

@@ -35,7 +35,7 @@ RECIPIENT_PUBLIC = json.loads(RECIPIENT.export_public())
 def test_an_envelope_sealed_keeping_its_key_opens_alike_with_jwcrypto_and_with_the_kept_key(content, organisation, tender):
     # jwcrypto opens no envelope of empty content, its own included; a plaintext is never empty.
     compact, kept = selfcheck.seal_keeping(content, RECIPIENT_PUBLIC, kid="k", organisation_id=organisation, tender_id=tender)
-    assert sealing.open_envelope(compact, RECIPIENT) == content  # the opening's own reader, jwcrypto
+    assert sealing.open_envelope(compact, RECIPIENT) == content  # jwcrypto, the independent reference
     assert selfcheck.open_as_sealer(compact, kept, RECIPIENT_PUBLIC) == content
     sealing.inspect("bid", compact, kid="k", organisation_id=organisation, tender_id=tender, max_bytes=10**7)
 
