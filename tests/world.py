@@ -59,7 +59,7 @@ def build_world() -> dict[str, object]:
     from bidding.models import Bid, OpenedDocument
     from contracts.models import Contract, DeliveryDocument
     from evaluation.actions.challenges import lodge_challenge
-    from evaluation.models import Award, EvaluationReport
+    from evaluation.models import AwardNotice, EvaluationReport
     from marketplace.actions import issue_api_token
     from marketplace.models import Organisation, Role, User
     from opendata.models import Release
@@ -112,7 +112,8 @@ def build_world() -> dict[str, object]:
         "bid.live": Bid.objects.get(tender=live, organisation=lotus).pk,
         "bid.evaluating": Bid.objects.filter(tender__status=Tender.Status.EVALUATING, organisation=lotus).get().pk,
         "report.standstill": EvaluationReport.objects.filter(tender=standstill).order_by("version").first().version,
-        "award": Award.objects.filter(tender=standstill).order_by("pk").first().pk,
+        # The award notice (its own ids, not the awards'): /awards/<notice>/ and /api/v1/awards/<notice>/.
+        "notice": AwardNotice.objects.filter(tender=standstill).order_by("pk").first().pk,
         "challenge": challenge.pk,
         "challenge.document": challenge.documents.order_by("pk").first().pk,
         "opened.document": opened.pk,
