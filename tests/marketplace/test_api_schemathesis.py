@@ -39,9 +39,10 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        with shared_world(django_db_blocker, tmp_path_factory.mktemp("media")) as world:
+        media_root = tmp_path_factory.mktemp("media")
+        with shared_world(django_db_blocker, media_root) as world:
             tokens = {name: issue_api_token(User.objects.get(email=email), "schemathesis")[1] for name, email in PERSONAS.items() if email}
-            yield world | {"tokens": tokens}
+            yield world | {"tokens": tokens, "media_root": media_root}
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
@@ -68,7 +69,10 @@ def persona(request):
     database=None,
     phases=[Phase.explicit, Phase.generate],
 )
-def test_every_operation_answers_as_its_schema_says(case, persona, world):
+def test_every_operation_answers_as_its_schema_says(case, persona, world, settings):
+    # The world's files are where the world wrote them (each test would have a folder of its own):
+    # a generated id that names one of its documents downloads it.
+    settings.MEDIA_ROOT = world["media_root"]
     token = world["tokens"].get(persona)
     headers = {"Authorization": f"Token {token}"} if token else {}
     case.call_and_validate(headers=headers, checks=CHECKS)
