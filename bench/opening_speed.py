@@ -5,7 +5,12 @@ opening reading from the database can go below. Peak memory of the opening proce
 and 1,000 bids shows it does not grow with the number of bids.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/th_bench_opening .venv/bin/python -m bench.opening_speed
-        # --bids 250,1000 --mb 1
+        # --bids 250,1000 --mb 1 --reuse
+
+With `--reuse`, a tender sealed by an earlier run with the same size is opened again: its
+opening is undone first (lines, documents, round; bids and tender back to submitted and closed;
+the audit and live events it wrote stay, as they would on any platform), so a run at 1,000 bids
+does not seal for minutes before measuring.
 
 Each measurement runs in a fresh process (`--measure engine|floor|read --tender <id>`), so its peak
 resident memory (VmHWM) is its own and not the setup's. The bids are sealed with
@@ -118,10 +123,34 @@ def tender_with_sealed_bids(bids: int, envelope_bytes: int, label: str):
     return tender
 
 
+def reusable_tender(bids: int, envelope_bytes: int):
+    """A tender of `bids` sealed bids of this size left by an earlier run, its opening undone;
+    None if there is none."""
+    from django.db import transaction
+
+    from bidding.models import Bid, Envelope, OpenedDocument, Opening, OpeningLine
+    from tenders.models import Tender
+
+    label = f"Opening speed ({bids} bids)"
+    for tender in Tender.objects.filter(title__endswith=label).order_by("-pk"):
+        sizes = Envelope.objects.filter(bid__tender=tender).values_list("size", flat=True)
+        if len(sizes) != bids or not all(abs(size - envelope_bytes) < envelope_bytes * 0.05 for size in sizes):
+            continue
+        with transaction.atomic():
+            OpenedDocument.objects.filter(bid__tender=tender).delete()
+            OpeningLine.objects.filter(opening__tender=tender).delete()
+            Opening.objects.filter(tender=tender).delete()
+            Bid.objects.filter(tender=tender).update(status=Bid.Status.SUBMITTED, status_reason="")
+            Tender.objects.filter(pk=tender.pk).update(status=Tender.Status.CLOSED)
+        return Tender.objects.get(pk=tender.pk)
+    return None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bids", default="250,1000", help="tender sizes, comma-separated; the last is the speed comparison")
     parser.add_argument("--mb", type=float, default=1.0, help="size of each sealed envelope (compact JWE), MB")
+    parser.add_argument("--reuse", action="store_true", help="open again a tender sealed by an earlier run, if there is one")
     parser.add_argument("--trace-memory", action="store_true", help="trace the engine's Python allocations (slower: not for timing)")
     parser.add_argument("--measure", choices=["engine", "engine-traced", "floor", "read"], help=argparse.SUPPRESS)
     parser.add_argument("--tender", type=int, help=argparse.SUPPRESS)
@@ -158,8 +187,12 @@ def main() -> None:
             shutil.copy(ROOT / "var" / name, data_dir / name)
     try:
         for bids in [int(n) for n in args.bids.split(",")]:
-            print(f"{bids} bids of {envelope_bytes / 2**20:.1f} MB: sealing…", flush=True)
-            tender = tender_with_sealed_bids(bids, envelope_bytes, f"{bids} bids")
+            tender = reusable_tender(bids, envelope_bytes) if args.reuse else None
+            if tender is None:
+                print(f"{bids} bids of {envelope_bytes / 2**20:.1f} MB: sealing…", flush=True)
+                tender = tender_with_sealed_bids(bids, envelope_bytes, f"{bids} bids")
+            else:
+                print(f"{bids} bids of {envelope_bytes / 2**20:.1f} MB: tender {tender.pk} sealed earlier, opened again", flush=True)
             floor = run_measurement("floor", tender.pk, data_dir)
             print(f"  floor (read + jwcrypto decrypt): {json.dumps(floor)}", flush=True)
             read = run_measurement("read", tender.pk, data_dir)

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto import jwk
 
-from bidding import custody, keys, readout, record, shares, unsealing
+from bidding import custody, envelopes, keys, readout, record, shares, unsealing
 from bidding.models import Bid, EnvelopeKey, Opening, OpeningLine, ShareRelease
 from bidding.shares import custodian_presence
 from marketplace import audit, journal, live, twofactor
@@ -194,8 +194,9 @@ def run_round(opening_id: int) -> Opening:
     if pending:
         key = unsealing.OpeningKey.from_jwk(_private_key(opening))
         try:
-            while pending:
-                pending = readout.read_batch(opening.pk, pending, key)
+            with envelopes.envelopes_for(opening.round, [bid_id for _position, bid_id in pending]) as source:
+                while pending:
+                    pending = readout.read_batch(opening.pk, pending, key, source)
         finally:
             del key  # the private key lives for this run only, in this frame
     return record.complete_round(opening.pk)

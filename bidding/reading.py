@@ -83,13 +83,20 @@ class Stored(NamedTuple):
 
 
 def stored(jwe: str) -> Stored:
-    """The stored JWE and its digest, computed where it is fetched: hashlib lets other threads
-    run while it hashes (`bidding.readout.EnvelopeFetcher`)."""
+    """The stored JWE and its digest."""
     try:
         compact = jwe.encode("ascii")
     except UnicodeEncodeError:
         return Stored(None, "")
     return Stored(compact, hashlib.sha256(compact).hexdigest())
+
+
+def stored_bytes(jwe: bytes) -> Stored:
+    """`stored` for the JWE's bytes as PostgreSQL sent them (UTF-8): the same digest and bytes
+    for the same stored text (`bidding.envelopes.EnvelopeStream`)."""
+    if not jwe.isascii():
+        return Stored(None, "")
+    return Stored(jwe, hashlib.sha256(jwe).hexdigest())
 
 
 def read(

@@ -1,17 +1,14 @@
-"""Reading out a round: its bids in batches, one transaction a batch, the next envelope fetched
-while the current one is decrypted and checked.
+"""Reading out a round: its bids in batches, one transaction a batch, the envelopes coming in
+meanwhile (`bidding.envelopes`).
 
 A batch reads the bids it holds in order of receipt, one line per bid, under the Opening's row
 lock: the line is written at most once (the lock, and the unique (opening, bid) constraint), and
 a run that stops half-way (a worker killed, an exception) is resumed by the next run from the
-first bid without a line. While an envelope is decrypted and checked the next one is fetched
-(`EnvelopeFetcher`), and each is dropped once read, so memory holds at most two whatever the
-size of the batch.
+first bid without a line. Each envelope is dropped once read: what a batch keeps of a line is
+its line and its documents' rows (their files already stored), never the envelope.
 """
 
 import time
-import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import NamedTuple
 
 from django.core.files.base import ContentFile
@@ -19,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bidding import reading, receipts, unsealing
+from bidding.envelopes import EnvelopesByQuery, EnvelopeStream
 from bidding.models import Bid, Envelope, OpenedDocument, Opening, OpeningLine
 from marketplace import audit, live
 
@@ -31,6 +29,8 @@ BATCH_LINES = 50
 BATCH_SECONDS = 0.1
 BATCH_MIN_LINES = 10
 
+EnvelopeSource = EnvelopeStream | EnvelopesByQuery
+
 
 class LineRead(NamedTuple):
     """One bid read: its line and its documents (their files already stored), to be written."""
@@ -39,8 +39,11 @@ class LineRead(NamedTuple):
     documents: list[OpenedDocument]
 
 
-def read_batch(opening_id: int, pending: list[tuple[int, str]], key: unsealing.OpeningKey) -> list[tuple[int, str]]:
-    """Read the next bids of `pending` (position, bid) in one transaction, for up to
+def read_batch(
+    opening_id: int, pending: list[tuple[int, str]], key: unsealing.OpeningKey, envelopes: EnvelopeSource
+) -> list[tuple[int, str]]:
+    """Read the next bids of `pending` (position, bid) in one transaction, their envelopes taken
+    from `envelopes` (`bidding.envelopes`, which yields them in the order of `pending`), for up to
     `BATCH_SECONDS` (but at least `BATCH_MIN_LINES`) or `BATCH_LINES`, and return the bids left.
 
     Under the Opening's lock a bid that already has a line is skipped. A line that fails (an
@@ -65,21 +68,17 @@ def read_batch(opening_id: int, pending: list[tuple[int, str]], key: unsealing.O
             for bid_id, name, sha256 in Envelope.objects.filter(bid__in=bids).values_list("bid_id", "name", "sha256"):
                 stored.setdefault(str(bid_id), {})[name] = sha256
             ends_at = time.monotonic() + BATCH_SECONDS
-            with EnvelopeFetcher(opening.round) as fetcher:
-                upcoming = fetcher.fetch(to_read[0][1]) if to_read else None
-                for number, (position, bid_id) in enumerate(to_read):
-                    envelope = upcoming.result()
-                    more = number + 1 < len(to_read) and (number + 1 < BATCH_MIN_LINES or time.monotonic() < ends_at)
-                    # The next envelope comes from PostgreSQL while this one is decrypted and checked.
-                    upcoming = fetcher.fetch(to_read[number + 1][1]) if more else None
-                    try:
-                        readings.append(read_line(opening, position, bids[bid_id], envelope, stored.get(bid_id, {}), key))
-                    except Exception as error:
-                        failure = error
-                    del envelope
-                    if failure is not None or not more:
-                        left = to_read[number + 1 :] + left
-                        break
+            for number, (position, bid_id) in enumerate(to_read):
+                envelope = envelopes.take(bid_id)
+                try:
+                    readings.append(read_line(opening, position, bids[bid_id], envelope, stored.get(bid_id, {}), key))
+                except Exception as error:
+                    failure = error
+                del envelope
+                more = number + 1 < len(to_read) and (number + 1 < BATCH_MIN_LINES or time.monotonic() < ends_at)
+                if failure is not None or not more:
+                    left = to_read[number + 1 :] + left
+                    break
             _write_lines(opening, readings)
     except BaseException:
         for reading_ in readings:
@@ -90,48 +89,11 @@ def read_batch(opening_id: int, pending: list[tuple[int, str]], key: unsealing.O
     return left
 
 
-class EnvelopeFetcher:
-    """Fetches one envelope at a time in a background thread, on this thread's database
-    connection and inside its transaction, while this thread decrypts and checks the previous
-    one: it never touches the connection while a fetch is under way (`read_line` runs no query).
-    The thread also computes the envelope's SHA-256 (`reading.stored`), which lets this thread
-    run meanwhile. So at most two envelopes are in memory, the one being read and the next."""
-
-    def __init__(self, name: str):
-        self.name = name
-        self.database = transaction.get_connection()  # this thread's own, not the per-thread proxy
-        # The query is compiled once: only the bid changes from one envelope to the next.
-        unset = uuid.UUID(int=0)
-        self.sql, params = Envelope.objects.filter(bid=unset, name=name).values_list("jwe").query.sql_with_params()
-        self.params = list(params)
-        self.bid_at = next(i for i, param in enumerate(self.params) if param in (unset, unset.hex, str(unset)))
-
-    def __enter__(self) -> "EnvelopeFetcher":
-        self.database.inc_thread_sharing()
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="opening-envelope")
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.pool.shutdown(wait=True)  # no fetch outlives the batch's use of the connection
-        self.database.dec_thread_sharing()
-
-    def fetch(self, bid_id: str) -> Future:
-        params = self.params.copy()
-        params[self.bid_at] = Bid._meta.pk.get_db_prep_value(uuid.UUID(bid_id), self.database)
-        return self.pool.submit(self._run, params)
-
-    def _run(self, params: list) -> reading.Stored | None:
-        with self.database.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            row = cursor.fetchone()
-        return reading.stored(row[0]) if row else None
-
-
 def read_line(
     opening: Opening, position: int, bid: Bid, envelope: reading.Stored | None, stored_digests: dict[str, str], key: unsealing.OpeningKey
 ) -> LineRead:
     """Decrypt and check one bid's envelope (None if it has none of this round): its line and
-    documents, written by the batch. Runs no query (see `EnvelopeFetcher`)."""
+    documents, written by the batch. Runs no query."""
     digests = reading.receipt_digests(bid)
     found = reading.read(envelope, bid, name=opening.round, key=key, digests=digests, lot_numbers=set(bid.lots))
     content = {
