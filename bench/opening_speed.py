@@ -1,8 +1,8 @@
 """Opening speed: 1,000 sealed bids of 1 MB opened by the engine (`bidding.opening.open_tender`,
 platform custody), against the floor — a plain loop that reads the same JWEs from the database
-and decrypts them with jwcrypto in one process — and the same loop reading only, which no
-opening reading from the database can go below. Peak memory of the opening process for 250
-and 1,000 bids shows it does not grow with the number of bids.
+and decrypts them with jwcrypto in one process — and the same loop reading only (one row a
+round trip), about what reading the envelopes from the database costs. Peak memory of the
+opening process for 250 and 1,000 bids shows it does not grow with the number of bids.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/th_bench_opening .venv/bin/python -m bench.opening_speed
         # --bids 250,1000 --mb 1 --reuse
@@ -52,7 +52,7 @@ def rss_mb() -> float:
 
 def measure_floor(tender_id: int, decrypt: bool = True) -> dict:
     """Read each envelope and decrypt it with jwcrypto: nothing else. Without `decrypt`, only
-    read it: what no opening that reads the envelopes from the database can go below."""
+    read it: about what reading the envelopes from the database costs."""
     from django.utils import timezone
 
     from bidding import keys, sealing
