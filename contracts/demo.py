@@ -58,8 +58,7 @@ def seed(world, stdout) -> None:
     officer, evaluator = world.users["officer@mpw.example"], world.users["evaluator@mpw.example"]
     tenders = world.sealed.pop("contracts", None)
     if tenders is None:  # the evaluation demo had nothing to wait for: wait here
-        deadline = (timezone.now() + timedelta(seconds=evaluation_demo.SECONDS_TO_DEADLINE)).replace(microsecond=0)
-        tenders = _seal(world, deadline)
+        deadline, tenders = evaluation_demo.sealed_in_time(lambda deadline: _seal(world, deadline), stdout)
         if tenders:
             time.sleep(max(0.0, (deadline - timezone.now()).total_seconds()) + 1)
     if not tenders:
@@ -97,7 +96,7 @@ def _publish(officer, agency, title: str, deadline) -> Tender:
         "estimated_value": spec["estimated_value"],
         "currency": "EUR",
         "submission_deadline": deadline,
-        "clarification_deadline": deadline - timedelta(seconds=2),
+        "clarification_deadline": deadline - evaluation_demo.CLARIFICATION_LEAD,
         "standstill_days": 0,  # the demo confirms its awards at once; a real tender keeps its standstill
     }
     tender = tender_actions.create_draft(officer, agency, DraftSpec(fields=fields, lots=[LotSpec(items=[spec["item"]])]))
