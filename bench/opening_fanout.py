@@ -12,6 +12,7 @@ the lines, and over every single delivery. Every client must get every line, in 
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import resource
@@ -261,6 +262,16 @@ def wait_for_file(path: Path, process: subprocess.Popen, timeout: float) -> str:
     return path.read_text()
 
 
+def runnable_wait_seconds(pid: int) -> float:
+    """Time the process's threads spent ready to run but waiting for a core (Linux schedstat):
+    on a shared machine, what the others' load cost this process."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a thread that ended meanwhile
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a running process has used so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -331,6 +342,8 @@ def figures(committed: dict[int, float], lines: list[int], results: list[dict], 
         "connected": len(arrivals) - len(failures),
         "lines": len(expected),
         "delivered": len(deliveries),
+        # The events of one frame share their arrival time.
+        "frames_received": sum(len({at for _, _, at in client}) for client in arrivals),
         "expected_deliveries": len(expected) * clients,
         "clients_with_every_line_in_order": complete,
         "clients_in_order": in_order,
@@ -360,6 +373,7 @@ def one_run(layer: str, frames: str, args) -> dict:
             )
             committed = commit_probe()
             print(f"{layer}: opening {args.bids} bids…", flush=True)
+            waits = [runnable_wait_seconds(p.pid) for p in [daphne] + [p for p, _, _ in watchers]]
             daphne_cpu = cpu_seconds(daphne.pid)
             clients_cpu = sum(cpu_seconds(p.pid) for p, _, _ in watchers)
             started = time.monotonic()
@@ -368,6 +382,7 @@ def one_run(layer: str, frames: str, args) -> dict:
             # The window ends when the last client has its last line (before the clients close).
             clients_window_cpu = sum(cpu_seconds(p.pid) for p, _, _ in watchers) - clients_cpu
             daphne_cpu = cpu_seconds(daphne.pid) - daphne_cpu
+            waits = [runnable_wait_seconds(p.pid) - w for p, w in zip([daphne] + [p for p, _, _ in watchers], waits, strict=True)]
             wall = time.monotonic() - started
             for process, _, _ in watchers:
                 process.wait(timeout=args.timeout + 30)
@@ -381,9 +396,14 @@ def one_run(layer: str, frames: str, args) -> dict:
     lines = list(LiveEvent.objects.filter(subject=subject, kind=LINE_KIND).order_by("seq").values_list("seq", flat=True))
     row = figures(committed, lines, results, args.clients)
     row["frames"] = frames
+    # Seconds each side was ready to run but waited for a core, in the same window.
+    row["daphne_waited_for_cpu_s"] = round(waits[0], 2)
+    row["clients_waited_for_cpu_s"] = round(sum(waits[1:]), 2)
     row["clients_window_cpu_s"] = round(clients_window_cpu, 2)
     row["daphne_cpu_s"] = round(daphne_cpu, 2)
     row["daphne_cpu_us_per_delivery"] = round(daphne_cpu / max(1, row["delivered"]) * 1e6, 1)
+    row["events_per_frame"] = round(row["delivered"] / max(1, row["frames_received"]), 1)
+    row["daphne_cpu_us_per_frame"] = round(daphne_cpu / max(1, row["frames_received"]) * 1e6, 1)
     row["clients_cpu_s"] = round(sum(r["cpu_s"] for r in results), 2)
     row["clients_cpu_us_per_delivery"] = round(row["clients_window_cpu_s"] / max(1, row["delivered"]) * 1e6, 1)
     # Of the machine's CPU time while the opening ran and the clients read it: (wall × cores).
