@@ -175,11 +175,13 @@ class Hub:
                 listener.take(events)  # duplicates, a gap, or busy replaying: the listener sorts it out
         # No await until every prepared frame is written: the listeners' order cannot interleave.
         for writer, (batches, singles) in prepared.items():
-            if batches:
-                writer.write(batch, batches)
-            if singles:
-                for frame in frames:
+            try:
+                if batches:
+                    writer.write(batch, batches)
+                for frame in frames if singles else []:
                     writer.write(frame, singles)
+            except Exception:  # the writer skips a failing socket itself; this is for the writer
+                logger.exception("could not write live frames to the listeners of %s", self.subject)
         for written, listener in enumerate(one_by_one, start=1):
             try:
                 for frame in [batch] if listener.batches else frames:
