@@ -3,7 +3,9 @@
 import asyncio
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from marketplace import access, fanout, live, twofactor
@@ -26,6 +28,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     # The client accepts frames of several events: {"type": "events", "events": [...]}.
     batches: bool = False
     hub: fanout.Hub | None = None
+    # The server's `fanout.PREPARED_FRAMES` extension for this connection, if it offers one.
+    frames: dict | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -52,6 +56,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN, reason="not allowed")
             return
         self.subject, self.batches = subject, batch_raw == "1"
+        self.frames = self.scope.get("extensions", {}).get(fanout.PREPARED_FRAMES)
         # Join before replaying so nothing committed in between is lost; duplicates are dropped.
         self.hub = await fanout.join(subject, self)
         live.StoreTailer.ensure_running()
@@ -63,6 +68,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if after_raw is not None:
             await self._catch_up()
         await self._drain()
+
+    async def dispatch(self, message) -> None:
+        # channels closes stale database connections in a thread before every message; this
+        # consumer reads the database only through `database_sync_to_async`, which does so itself,
+        # and skipping the hop saves thousands of them when a crowded opening room empties.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message) -> None:
+        # As channels' own, without its group bookkeeping (the hub holds the group) and its
+        # closing of stale database connections (see `dispatch`).
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     def _may_hear(self, subject: str) -> bool:
         # A session still short of its second factor hears only what anyone may.

@@ -12,6 +12,12 @@ past what the hub has fanned out, reads the missed events from the store and fan
 listener is never left behind for longer than that, even if no later event shows it the gap.
 (With the in-memory layer the store tailer, `live.StoreTailer`, already delivers from the store.)
 
+Under the product's server (`marketplace.server`) a websocket's scope offers `PREPARED_FRAMES`:
+the hub then frames each batch once and has the server write those bytes to all of its
+up-to-date listeners in one call, instead of one ASGI `websocket.send` per listener (each framed
+anew). Listeners without it (another ASGI server, tests through channels' communicator) are sent
+to as before.
+
 Batches form while the hub is busy writing: under load, the events that arrive during one pass
 go out together in the next. A subject with many listeners also waits a little between passes
 (at most `MAX_PAUSE`), so frames stay few when lines arrive faster than a crowd can read them.
@@ -35,6 +41,8 @@ PAUSE_PER_LISTENER = 0.000125
 MAX_PAUSE = 0.25
 # Let the event loop read sockets and the channel layer between this many writes.
 WRITES_PER_TURN = 100
+# The ASGI extension of `marketplace.server`: {"writer": FrameWriter, "socket": the connection}.
+PREPARED_FRAMES = "tenderhall.prepared_frames"
 
 _hubs: dict[tuple[asyncio.AbstractEventLoop, str], "Hub"] = {}
 
@@ -152,15 +160,33 @@ class Hub:
         chained = all(later.get("prev_seq") == earlier["seq"] for earlier, later in itertools.pairwise(events))
         frames = [event_frame(e) for e in events]
         batch = frames[0] if len(events) == 1 else batch_frame(events)
-        for written, listener in enumerate(list(self.listeners), start=1):
+        # Sockets the server writes itself, per writer: those taking batches, those taking events.
+        prepared: dict[object, tuple[list, list]] = {}
+        one_by_one = []
+        for listener in list(self.listeners):
             if chained and not listener.busy and listener.last_seq == events[0].get("prev_seq"):
                 listener.last_seq = events[-1]["seq"]
-                try:
-                    for frame in [batch] if listener.batches else frames:
-                        await listener.send(text_data=frame)
-                except Exception:  # one listener's failure must not stop the others' events
-                    logger.exception("could not write a live event to a listener of %s", self.subject)
+                if listener.frames is None:
+                    one_by_one.append(listener)
+                else:
+                    batches, singles = prepared.setdefault(listener.frames["writer"], ([], []))
+                    (batches if listener.batches else singles).append(listener.frames["socket"])
             else:
                 listener.take(events)  # duplicates, a gap, or busy replaying: the listener sorts it out
+        # No await until every prepared frame is written: the listeners' order cannot interleave.
+        for writer, (batches, singles) in prepared.items():
+            try:
+                if batches:
+                    writer.write(batch, batches)
+                for frame in frames if singles else []:
+                    writer.write(frame, singles)
+            except Exception:  # the writer skips a failing socket itself; this is for the writer
+                logger.exception("could not write live frames to the listeners of %s", self.subject)
+        for written, listener in enumerate(one_by_one, start=1):
+            try:
+                for frame in [batch] if listener.batches else frames:
+                    await listener.send(text_data=frame)
+            except Exception:  # one listener's failure must not stop the others' events
+                logger.exception("could not write a live event to a listener of %s", self.subject)
             if written % WRITES_PER_TURN == 0:
                 await asyncio.sleep(0)

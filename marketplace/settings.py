@@ -170,6 +170,9 @@ else:
 LIVE_TAIL_INTERVAL_MS = env_int("LIVE_TAIL_INTERVAL_MS", 250, minimum=20, maximum=10_000)
 # With Redis, how often each subject's hub checks the store for broadcasts it missed (seconds).
 LIVE_RESYNC_SECONDS = env_int("LIVE_RESYNC_SECONDS", 5, minimum=1, maximum=300)
+# A watcher that leaves this many bytes of live frames unread is disconnected (it reconnects and
+# replays from the store) rather than buffered without bound (marketplace/server.py).
+LIVE_MAX_UNSENT_BYTES = env_int("LIVE_MAX_UNSENT_BYTES", 4 * 1024 * 1024, minimum=16 * 1024)
 
 # Background work -----------------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -62,8 +62,12 @@ class SocketListener:
     `start()` returns once the server said hello; `events()` waits for `wanted` events.
     """
 
-    def __init__(self, port: int, subject: str, *, cookie: str | None = None, wanted: int = 1, after: int | None = None):
+    def __init__(
+        self, port: int, subject: str, *, cookie: str | None = None, wanted: int = 1, after: int | None = None, batch: bool = False
+    ):
         self.url = f"ws://127.0.0.1:{port}/ws/live/?subject={subject}" + (f"&after={after}" if after is not None else "")
+        self.url += "&batch=1" if batch else ""
+        self.frames = 0
         self.headers = {"Origin": f"http://127.0.0.1:{port}"} | ({"Cookie": cookie} if cookie else {})
         self.wanted = wanted
         self.ready = threading.Event()
@@ -99,5 +103,8 @@ class SocketListener:
             self.ready.set()
             while len(self.received) < self.wanted:
                 message = json.loads(await asyncio.wait_for(socket.recv(), 60))
+                self.frames += 1
                 if message["type"] == "event":
                     self.received.append(message)
+                elif message["type"] == "events":
+                    self.received.extend({"type": "event"} | event for event in message["events"])

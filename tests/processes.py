@@ -64,7 +64,8 @@ class Processes:
 
     def daphne(self) -> int:
         port = free_port()
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"]
+        # The product's daphne (as `manage.py serve` starts it), with its prepared live frames.
+        command = [sys.executable, "-m", "marketplace.server", "-b", "127.0.0.1", "-p", str(port), "marketplace.asgi:application"]
         self._start(command)
         self.ports.append(port)
         wait_for_http(f"http://127.0.0.1:{port}/api/v1/audit/head")

@@ -1,4 +1,4 @@
-"""Run the whole platform in the foreground: daphne (HTTP + websockets) and one db_worker."""
+"""Run the whole platform in the foreground: daphne (HTTP + websockets, `marketplace.server`) and one db_worker."""
 
 import signal
 import subprocess
@@ -38,7 +38,8 @@ class Command(BaseCommand):
         ensure_heartbeat()
         periodic.ensure_all()
         python = sys.executable
-        commands = [[python, "-m", "daphne", "-b", host, "-p", str(port), "marketplace.asgi:application"]]
+        # daphne with the live fan-out's prepared frames (marketplace/server.py)
+        commands = [[python, "-m", "marketplace.server", "-b", host, "-p", str(port), "marketplace.asgi:application"]]
         commands += [[python, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"] for _ in range(workers)]
         processes = [subprocess.Popen(command) for command in commands]
         self.stdout.write(self.style.SUCCESS(f"Tenderhall is running on http://{host}:{port}/ — press Ctrl-C to stop."))
