@@ -24,6 +24,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/th_bench_search"
+LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 PLACES = [
     "Naas",
@@ -142,6 +143,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="timed requests per size and per interface")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--compare", action="store_true", help="also time the API with the recency slices off (every match read and sorted), side by side"
+    )
     args = parser.parse_args()
 
     os.environ |= {
@@ -158,17 +162,21 @@ def main() -> None:
 
         django.setup()
         from django.core.management import call_command
+        from django.test.utils import override_settings
 
         call_command("migrate", verbosity=0)
         seeder = Seeder(random.Random(2026))
         scenarios = make_scenarios(random.Random(4), args.requests)
         results = []
-        for size in sorted(args.sizes):
-            started = time.perf_counter()
-            seeder.grow_to(size)
-            seeded_in = time.perf_counter() - started
-            print(f"seeded {size:,} tenders in {seeded_in:.0f} s", file=sys.stderr)
-            results.append(measure(size, scenarios))
+        # The API's throttle counts in a local-memory cache, as it counts in Redis in production
+        # (not in SQL queries), with a rate above the benchmark's.
+        with override_settings(CACHES=LOCAL_CACHE, API_ANONYMOUS_PER_MINUTE=10**9):
+            for size in sorted(args.sizes):
+                started = time.perf_counter()
+                seeder.grow_to(size)
+                seeded_in = time.perf_counter() - started
+                print(f"seeded {size:,} tenders in {seeded_in:.0f} s", file=sys.stderr)
+                results.append(measure(size, scenarios, compare=args.compare))
         report(results, args)
     finally:
         if not args.keep:
@@ -349,6 +357,8 @@ TENDER_DEFAULTS = {
     "min_bids": 1,
     "max_envelope_bytes": 25 * 1024 * 1024,
     "deposit_waived_for_sme": False,
+    "deposit_guarantee_accepted": True,
+    "bid_validity_days": 90,
     "min_response_days": 0,
     "standstill_days": 10,
     "challenge_answer_days": 5,
@@ -361,7 +371,7 @@ TENDER_DEFAULTS = {
 TENDER_COLUMNS = [
     "id", "reference", "title", "description", "method", "main_category", "estimated_value", "currency", "divided_into_lots",
     "envelope_mode", "award_method", "abnormally_low_percent", "evaluation_committee_required", "min_bids", "max_envelope_bytes",
-    "deposit_waived_for_sme", "min_response_days", "clarification_deadline", "submission_deadline", "standstill_days",
+    "deposit_waived_for_sme", "deposit_guarantee_accepted", "bid_validity_days", "min_response_days", "clarification_deadline", "submission_deadline", "standstill_days",
     "challenge_answer_days", "custody", "opening_quorum_hours", "status", "created_at", "updated_at", "published_at",
     "cancellation_reason", "unsuccessful_reason", "buyer_id", "category_codes",
 ]  # fmt: skip
@@ -387,24 +397,30 @@ def make_scenarios(rng: random.Random, count: int) -> list[dict]:
     return scenarios
 
 
-def measure(size: int, scenarios: list[dict]) -> dict:
+def measure(size: int, scenarios: list[dict], compare: bool = False) -> dict:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from tenders import paging
+
     client = Client(HTTP_HOST="127.0.0.1")
     result = {"size": size}
     counts = [client.get("/api/v1/tenders/", params).json()["count"] for params in scenarios]
-    for name, path in (("api", "/api/v1/tenders/"), ("html", "/tenders/")):
-        for params in scenarios[:20]:  # warm the caches and the connection
-            client.get(path, params)
-        timings = []
-        for params in scenarios:
-            started = time.perf_counter()
-            response = client.get(path, params)
-            timings.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, (response.status_code, params)
+    interfaces = [("api", "/api/v1/tenders/"), ("html", "/tenders/")] + ([("api-plain", "/api/v1/tenders/")] if compare else [])
+    for name, path in interfaces:
+        slices_on = paging.search_order.is_marked
+        if name == "api-plain":  # the search as it was: every match read, then sorted
+            paging.search_order.is_marked = lambda queryset: False
+        try:
+            timings = time_requests(client, path, scenarios)
+        finally:
+            paging.search_order.is_marked = slices_on
 
+        if name == "api-plain":
+            result[name] = {"p50": statistics.median(timings), "p95": statistics.quantiles(timings, n=20)[18]}
+            print(f"{size:,} {name}: p50 {result[name]['p50']:.1f} ms, p95 {result[name]['p95']:.1f} ms", file=sys.stderr)
+            continue
         # Queries per page, counted on the first request with more than 100 matches, at two page sizes.
         broad = next(p for p, n in zip(scenarios, counts, strict=True) if n > 100)
         queries = {}
@@ -422,8 +438,21 @@ def measure(size: int, scenarios: list[dict]) -> dict:
     return result
 
 
+def time_requests(client, path: str, scenarios: list[dict]) -> list[float]:
+    for params in scenarios[:20]:  # warm the caches and the connection
+        client.get(path, params)
+    timings = []
+    for params in scenarios:
+        started = time.perf_counter()
+        response = client.get(path, params)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (response.status_code, params)
+    return timings
+
+
 def report(results: list[dict], args) -> None:
     command = "python -m bench.search " + " ".join(f"--sizes {' '.join(map(str, args.sizes))}".split()) + f" --requests {args.requests}"
+    command += " --compare" if args.compare else ""
     print(f"\nCommand: `{command}` ({datetime.now(UTC):%Y-%m-%d}, PostgreSQL, in-process test client, {args.requests} requests each)\n")
     print("| tenders | interface | p50 | p95 | SQL queries per page (20 / 100 results) | median matches |")
     print("|---|---|---|---|---|---|")
@@ -434,9 +463,13 @@ def report(results: list[dict], args) -> None:
             print(
                 f"| {result['size']:,} | {name.upper()} | {r['p50']:.1f} ms | {r['p95']:.1f} ms | {r['queries']['20']} / {r['queries']['100']} | {matches} |"
             )
+    if args.compare:
+        print("\n| tenders | API, slices off: p50 | p95 |\n|---|---|---|")
+        for result in results:
+            print(f"| {result['size']:,} | {result['api-plain']['p50']:.1f} ms | {result['api-plain']['p95']:.1f} ms |")
     if len(results) >= 2:
         first, last = results[0], results[-1]
-        for name in ("api", "html"):
+        for name in ("api", "html", *(["api-plain"] if args.compare else [])):
             print(
                 f"\np95 {name.upper()} at {last['size']:,} ÷ p95 at {first['size']:,}: {last[name]['p95'] / first[name]['p95']:.2f}×",
                 end="",

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from marketplace import currencies
 from marketplace.models import Organisation
 from suppliers import cpv
+from tenders import search_order
 from tenders.models import Lot, ProcurementMethod, Tender
 from tenders.widgets import CompactCheckboxes, CompactSelect
 
@@ -154,7 +155,15 @@ class TenderFilter(django_filters.FilterSet):
         queryset = super().qs
         if not getattr(self.form, "cleaned_data", {}).get("ordering"):
             queryset = queryset.order_by(*SORTS["-published"])
+        if settings.IS_POSTGRES and self._looks_up_the_search_document():
+            # Newest first, its page can be read in recency slices (tenders/search_order.py).
+            queryset = search_order.mark(queryset)
         return queryset
+
+    def _looks_up_the_search_document(self) -> bool:
+        data = getattr(self.form, "cleaned_data", {})
+        words = (data.get("q") or "").strip()
+        return bool(data.get("category")) or bool(words and not REFERENCE_RE.match(words))
 
     def filter_text(self, queryset, name, value):
         words = value.strip()
