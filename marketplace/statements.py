@@ -51,22 +51,42 @@ def fetch(model: type[models.Model], sql: str, params: Sequence = (), *, annotat
     `annotations`: names for columns the statement selects after the model's (`column_list()`),
     set on each instance as they come back from the database."""
     meta = _columns(model, connection.vendor)
-    names = [f.attname for f in meta.fields]
-    width = len(names)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    width = len(meta.fields)
     instances = []
-    for row in rows:
-        values = list(row[:width])
-        for position, (converters, expression) in meta.converters:
-            for convert in converters:
-                values[position] = convert(values[position], expression, connection)
-        instance = model.from_db(connection.alias, names, values)
+    for row in _rows(sql, params):
+        instance = _instance(model, meta, row[:width])
         for name, value in zip(annotations, row[width:], strict=True):
             setattr(instance, name, value)
         instances.append(instance)
     return instances
+
+
+def fetch_joined(model: type[models.Model], related: str, sql: str, params: Sequence = ()) -> list[models.Model]:
+    """As `select_related(related)`: the statement selects `column_list(model)`, then the related
+    model's `column_list()` (an inner join), and each instance comes back with its related one."""
+    field = model._meta.get_field(related)
+    meta, other = _columns(model, connection.vendor), _columns(field.related_model, connection.vendor)
+    width = len(meta.fields)
+    instances = []
+    for row in _rows(sql, params):
+        instance = _instance(model, meta, row[:width])
+        field.set_cached_value(instance, _instance(field.related_model, other, row[width:]))
+        instances.append(instance)
+    return instances
+
+
+def _rows(sql: str, params: Sequence) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _instance(model: type[models.Model], meta: _Columns, row: Sequence) -> models.Model:
+    values = list(row)
+    for position, (converters, expression) in meta.converters:
+        for convert in converters:
+            values[position] = convert(values[position], expression, connection)
+    return model.from_db(connection.alias, [f.attname for f in meta.fields], values)
 
 
 @cache
