@@ -67,12 +67,17 @@ def try_lock_head() -> ChainHead | None:
         return _lock_head()
     # Precompiled (`marketplace.statements`): every bid's submission asks.
     found = statements.fetch(ChainHead, f"{statements.select_sql(ChainHead)} WHERE {_HEAD}.id = 1 FOR UPDATE SKIP LOCKED")
-    if not found and not ChainHead.objects.filter(pk=1).exists():
-        return _lock_head()  # its first use: nobody can hold it yet
-    return found[0] if found else None
+    if found:
+        return found[0]
+    with connection.cursor() as cursor:
+        cursor.execute(_HEAD_EXISTS)
+        if cursor.fetchone() is None:
+            return _lock_head()  # its first use: nobody can hold it yet
+    return None
 
 
 _HEAD = f'"{ChainHead._meta.db_table}"'
+_HEAD_EXISTS = f"SELECT 1 FROM {_HEAD} WHERE id = 1"  # noqa: S608 (a model's own table)
 
 
 def drain_journal_after_commit() -> None:
