@@ -196,7 +196,9 @@ def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelope
             digests = {e.name: e.sha256 for e in inspected}
             bid.receipt = receipts.issue(receipts.bid_payload(bid, digests))
             stored = [Envelope(bid=bid, name=e.name, kid=e.kid, jwe=e.compact, sha256=e.sha256, size=e.size) for e in inspected]
-            statements.execute([statements.insert_statement([bid]), statements.insert_statement(stored)])
+            # Two round trips, not one: the fault tests cut the connection between the bid and its envelopes.
+            statements.execute([statements.insert_statement([bid])])
+            statements.execute([statements.insert_statement(stored)])
             statements.mark_saved([bid, *stored])
             # The bid's events go with it: on the chain at once if its head is free, else in the
             # journal for the sequencer — a submission never waits for the others' turn.
