@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import secrets
 import socket
 import statistics
@@ -73,7 +74,20 @@ def start_daphne(lock: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit(f"daphne did not start: {process.stderr.read().decode()[-2000:]}")
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU a running process has used (/proc/<pid>/stat, Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# The CPU the last run_load() took: daphne's and the load generator's, in seconds.
+last_cpu: dict[str, float] = {}
+
+
 def run_load(base: str, requests: list[dict], clients: int, rate: float | None = None) -> list[dict]:
+    server = servers_by_base.get(base)
+    daphne_before = process_cpu_seconds(server.pid) if server else 0.0
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as folder:
         source, out = Path(folder, "requests.jsonl"), Path(folder, "results.jsonl")
         source.write_text("".join(json.dumps(r) + "\n" for r in requests))
@@ -93,7 +107,21 @@ def run_load(base: str, requests: list[dict], clients: int, rate: float | None =
         if rate:
             command += ["--rate", str(rate)]
         subprocess.run(command, cwd=ROOT, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        last_cpu["daphne"] = process_cpu_seconds(server.pid) - daphne_before if server else 0.0
+        last_cpu["load"] = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
         return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+servers_by_base: dict[str, subprocess.Popen] = {}
+
+
+def cpu_figures(requests: int) -> dict:
+    """Of the last run_load(): CPU per request in daphne and in the load generator (ms)."""
+    return {
+        "daphne_cpu_ms_per_request": round(last_cpu["daphne"] * 1000 / requests, 1),
+        "load_generator_cpu_ms_per_request": round(last_cpu["load"] * 1000 / requests, 1),
+    }
 
 
 def figures(results: list[dict]) -> dict:
@@ -193,10 +221,11 @@ def burst(agency, officer, credentials, args, base: str, label: str, rate: float
         flush=True,
     )
     results = run_load(base, requests[: args.bids], args.clients, rate)
+    cpu = cpu_figures(args.bids)
     journal_after_burst = journal.pending()
     time.sleep(max(0.0, (deadline - timezone.now()).total_seconds() + 1))
     late = run_load(base, requests[args.bids :], args.clients)
-    figures_ = figures(results) | verify_burst(tender, results, sealed, deadline, late)
+    figures_ = figures(results) | cpu | verify_burst(tender, results, sealed, deadline, late)
     figures_["journal_rows_when_the_burst_ended"] = journal_after_burst
     figures_["started_before_deadline_s"] = round((deadline - started).total_seconds(), 1)
     figures_["ratio_to_ceiling"] = round(figures_["accepted_per_second"] / ceiling_rate, 2)
@@ -239,6 +268,7 @@ def main() -> None:
 
     locks = args.locks.split(",")
     servers = {lock: start_daphne(lock) for lock in dict.fromkeys(("share", *locks))}
+    servers_by_base.update({base: process for process, base in servers.values()})
     try:
         base = servers["share"][1]
         blob = secrets.token_urlsafe(size)[:size]
@@ -249,7 +279,7 @@ def main() -> None:
         ceiling_rate = 1.0
         if "saturated" in phases:
             print(f"ceiling: {args.bids} × {args.kb} KB to the bare endpoint, {args.clients} clients…", flush=True)
-            ceiling = figures(run_load(base, ceiling_requests, args.clients))
+            ceiling = figures(run_load(base, ceiling_requests, args.clients)) | cpu_figures(args.bids)
             print(json.dumps(ceiling), flush=True)
             ceiling_rate = ceiling["accepted_per_second"]
             rows.append(("ceiling: 100 KB in one row, saturated", ceiling | {"ratio_to_ceiling": 1.0}))
@@ -260,7 +290,7 @@ def main() -> None:
                 rows.append(("sealed bids, tender FOR UPDATE, saturated", update))
         if "paced" in phases:
             print(f"ceiling, paced: {args.bids} over {args.paced_seconds:.0f} s…", flush=True)
-            ceiling_paced = figures(run_load(base, ceiling_requests, args.clients, rate))
+            ceiling_paced = figures(run_load(base, ceiling_requests, args.clients, rate)) | cpu_figures(args.bids)
             print(json.dumps(ceiling_paced), flush=True)
             rows.append((f"ceiling, paced ({rate:.0f}/s)", ceiling_paced | {"ratio_to_ceiling": None}))
             paced = burst(agency, officer, credentials, args, base, "share, paced", rate, ceiling_rate)
@@ -275,8 +305,10 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"\nwritten to {out}\n")
-    print("| run | accepted | accepted/s | p50 | p99 | ratio to ceiling | lost | duplicated | late accepted |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        "| run | accepted | accepted/s | p50 | p99 | ratio to ceiling | daphne CPU/request | load generator CPU/request | lost | duplicated | late accepted |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for label, row in rows:
         checks = (
             f"{row['lost']} | {row['duplicated']} | {row['late_accepted']} ({row['late_probes_refused_409']}/{row['late_probes']} late probes got 409)"
@@ -284,8 +316,9 @@ def main() -> None:
             else "— | — | —"
         )
         ratio = "—" if row["ratio_to_ceiling"] is None else f"{row['ratio_to_ceiling']:.2f}"
+        cpu = f"{row['daphne_cpu_ms_per_request']} ms | {row['load_generator_cpu_ms_per_request']} ms"
         print(
-            f"| {label} | {row['accepted']}/{row['sent']} | {row['accepted_per_second']} | {row['p50_ms']} ms | {row['p99_ms']} ms | {ratio} | {checks} |"
+            f"| {label} | {row['accepted']}/{row['sent']} | {row['accepted_per_second']} | {row['p50_ms']} ms | {row['p99_ms']} ms | {ratio} | {cpu} | {checks} |"
         )
 
 

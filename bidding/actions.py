@@ -15,29 +15,33 @@ from django.utils.translation import gettext as _
 from bidding import custody, receipts, sealing
 from bidding.models import Bid, CustodianKey, CustodianShare, Envelope, EnvelopeKey
 from bidding.signals import bid_eligibility_check, bid_withdrawn
-from marketplace import audit, journal
+from marketplace import audit, journal, statements
 from marketplace.access import FIRM_ROLES
 from marketplace.errors import ActionError, Conflict, Forbidden, Problem
 from marketplace.models import Organisation, User
 from marketplace.notify import notify
 from suppliers.models import Supplier
-from tenders.models import Lot, Tender
+from tenders.models import Item, Lot, Tender
 
 
 def lock_tender_for_bidding(tender_id: int) -> Tender:
     """The tender, share-locked until commit (FOR SHARE)."""
-    if connection.vendor == "postgresql":
-        [tender] = Tender.objects.raw('SELECT * FROM "tenders_tender" WHERE id = %s FOR SHARE', [tender_id])
-        return tender
     # SQLite takes the database write lock at BEGIN (IMMEDIATE), which excludes everything else.
-    return Tender.objects.select_for_update().get(pk=tender_id)
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    [tender] = statements.fetch(Tender, f"{statements.select_sql(Tender)} WHERE {_TENDER}.id = %s{lock}", [tender_id])
+    return tender
+
+
+_TENDER = f'"{Tender._meta.db_table}"'
+_ENVELOPE_KEY = f'"{EnvelopeKey._meta.db_table}"'
 
 
 def inspect_envelopes(tender: Tender, organisation: Organisation, envelopes) -> list[sealing.Inspected]:
     """Every envelope the tender expects, each a well-formed JWE for its key; nothing else."""
     if not isinstance(envelopes, dict):
         raise ActionError(_('Send the envelopes as an object: {"<envelope name>": "<compact JWE>"}.'), code="invalid", field="envelopes")
-    expected = {k.name: k for k in EnvelopeKey.objects.filter(tender=tender)}
+    keys = statements.fetch(EnvelopeKey, f"{statements.select_sql(EnvelopeKey)} WHERE {_ENVELOPE_KEY}.tender_id = %s", [tender.pk])
+    expected = {k.name: k for k in keys}
     problems = [
         Problem(_("The envelope “%(name)s” is missing.") % {"name": name}, "missing_envelope", f"envelopes.{name}")
         for name in sorted(set(expected) - set(envelopes))
@@ -70,11 +74,19 @@ def lots_and_categories(tender: Tender) -> tuple[dict[int, bool], set[str]]:
     """In one query: the tender's lots (number → reserved for SMEs) and its items' CPV codes."""
     available: dict[int, bool] = {}
     categories: set[str] = set()
-    for number, sme_reserved, cpv in Lot.objects.filter(tender=tender).order_by().values_list("number", "sme_reserved", "items__cpv"):
-        available[number] = sme_reserved
-        if cpv:
-            categories.add(cpv)
+    with connection.cursor() as cursor:
+        cursor.execute(_LOTS_AND_CATEGORIES, [tender.pk])
+        for number, sme_reserved, cpv in cursor.fetchall():
+            available[number] = bool(sme_reserved)
+            if cpv:
+                categories.add(cpv)
     return available, categories
+
+
+_LOTS_AND_CATEGORIES = (
+    f'SELECT lot.number, lot.sme_reserved, item.cpv FROM "{Lot._meta.db_table}" lot'  # noqa: S608 (models' own tables)
+    f' LEFT OUTER JOIN "{Item._meta.db_table}" item ON item.lot_id = lot.id WHERE lot.tender_id = %s'
+)
 
 
 def is_sme(organisation: Organisation) -> bool:
@@ -141,7 +153,14 @@ def live_bid_count(payload: dict) -> dict:
     """The officers' `bids.count` payload, completed with the number of live bids when the event
     is put on the chain (under the chain head lock, after every act sequenced before it), so the
     last event always carries the true number."""
-    return payload | {"count": Bid.objects.filter(tender_id=payload["tender"]).live().count()}
+    with connection.cursor() as cursor:
+        cursor.execute(_LIVE_BIDS, [payload["tender"], Bid.Status.SUBMITTED])
+        [(count,)] = cursor.fetchall()
+    return payload | {"count": count}
+
+
+# Bid.objects.filter(tender_id=…).live().count(), precompiled: it runs on every submission.
+_LIVE_BIDS = f'SELECT COUNT(*) FROM "{Bid._meta.db_table}" WHERE tender_id = %s AND status = %s'  # noqa: S608 (a model's own table)
 
 
 def _count_event(tender: Tender) -> journal.Live:
@@ -176,10 +195,11 @@ def submit_bid(actor: User, organisation: Organisation, tender: Tender, envelope
             bid = Bid(tender=tender, organisation=organisation, submitted_by=actor, lots=lot_numbers, received_at=now, replaces=old)
             digests = {e.name: e.sha256 for e in inspected}
             bid.receipt = receipts.issue(receipts.bid_payload(bid, digests))
-            bid.save(force_insert=True)
-            Envelope.objects.bulk_create(
-                [Envelope(bid=bid, name=e.name, kid=e.kid, jwe=e.compact, sha256=e.sha256, size=e.size) for e in inspected]
-            )
+            stored = [Envelope(bid=bid, name=e.name, kid=e.kid, jwe=e.compact, sha256=e.sha256, size=e.size) for e in inspected]
+            # Two round trips, not one: the fault tests cut the connection between the bid and its envelopes.
+            statements.execute([statements.insert_statement([bid])])
+            statements.execute([statements.insert_statement(stored)])
+            statements.mark_saved([bid, *stored])
             # The bid's events go with it: on the chain at once if its head is free, else in the
             # journal for the sequencer — a submission never waits for the others' turn.
             entries = []

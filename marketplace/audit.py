@@ -21,10 +21,9 @@ from datetime import datetime
 import rfc8785
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import sql
 from django.utils import timezone
 
-from marketplace import signing
+from marketplace import signing, statements
 from marketplace.models import GENESIS_HASH, AuditCheckpoint, AuditEvent, ChainHead
 
 # The address of the request being served, set by RequestContextMiddleware.
@@ -66,10 +65,19 @@ def try_lock_head() -> ChainHead | None:
         raise RuntimeError("the chain head may only be locked inside a transaction")
     if not connection.features.has_select_for_update_skip_locked:
         return _lock_head()
-    head = ChainHead.objects.select_for_update(skip_locked=True).filter(pk=1).first()
-    if head is None and not ChainHead.objects.filter(pk=1).exists():
-        return _lock_head()  # its first use: nobody can hold it yet
-    return head
+    # Precompiled (`marketplace.statements`): every bid's submission asks.
+    found = statements.fetch(ChainHead, f"{statements.select_sql(ChainHead)} WHERE {_HEAD}.id = 1 FOR UPDATE SKIP LOCKED")
+    if found:
+        return found[0]
+    with connection.cursor() as cursor:
+        cursor.execute(_HEAD_EXISTS)
+        if cursor.fetchone() is None:
+            return _lock_head()  # its first use: nobody can hold it yet
+    return None
+
+
+_HEAD = f'"{ChainHead._meta.db_table}"'
+_HEAD_EXISTS = f"SELECT 1 FROM {_HEAD} WHERE id = 1"  # noqa: S608 (a model's own table)
 
 
 def drain_journal_after_commit() -> None:
@@ -98,26 +106,25 @@ def holding_head(head: ChainHead | None = None) -> Iterator[ChainHead]:
 
 def write_appended(head: ChainHead, rows: list[models.Model]) -> None:
     """Insert the appended rows (audit and live events) and write the head back."""
-    head_fields = ["audit_length", "audit_hash", "live_seq"]
     if connection.vendor != "postgresql":
         for row in rows:
             row.save(force_insert=True)
-        head.save(update_fields=head_fields)
+        head.save(update_fields=["audit_length", "audit_hash", "live_seq"])
         return
-    # Client-side binding (the PostgreSQL backend's default) sends several statements at once.
-    statements = []
+    # Precompiled (`marketplace.statements`): each statement runs for every bid in a burst. Rows
+    # of one model go in one multi-row insert, in their order.
+    batches: list[list[models.Model]] = []
     for row in rows:
-        insert = sql.InsertQuery(type(row))
-        insert.insert_values([f for f in row._meta.local_concrete_fields if not f.primary_key], [row])
-        statements += insert.get_compiler(connection=connection).as_sql()
-    update = sql.UpdateQuery(ChainHead)
-    update.add_update_values({name: getattr(head, name) for name in head_fields})
-    update.add_q(models.Q(pk=head.pk))
-    statements.append(update.get_compiler(connection=connection).as_sql())
-    with connection.cursor() as cursor:
-        cursor.execute("; ".join(statement for statement, _ in statements), [p for _, params in statements for p in params])
-    for row in rows:
-        row._state.adding, row._state.db = False, connection.alias
+        if batches and type(batches[-1][0]) is type(row):
+            batches[-1].append(row)
+        else:
+            batches.append([row])
+    head_update = (_HEAD_UPDATE, [head.audit_length, head.audit_hash, head.live_seq, head.pk])
+    statements.execute([statements.insert_statement(batch) for batch in batches] + [head_update])
+    statements.mark_saved(rows)
+
+
+_HEAD_UPDATE = f"UPDATE {_HEAD} SET audit_length = %s, audit_hash = %s, live_seq = %s WHERE id = %s"  # noqa: S608 (a model's own table)
 
 
 def link_hash(prev_hash: str, fields: dict) -> str:

@@ -12,7 +12,7 @@ import re
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from marketplace.audit import json_safe, lock_head
@@ -100,7 +100,13 @@ def events_after(subject: str, after: int, limit: int = 1000) -> list[dict]:
 
 
 def last_seq_of(subject: str) -> int:
-    return LiveEvent.objects.filter(subject=subject).aggregate(m=Max("seq"))["m"] or 0
+    # Precompiled: every event published on the chain head asks, a bid's count among them.
+    with connection.cursor() as cursor:
+        cursor.execute(_LAST_SEQ, [subject])
+        return cursor.fetchone()[0] or 0
+
+
+_LAST_SEQ = f'SELECT MAX(seq) FROM "{LiveEvent._meta.db_table}" WHERE subject = %s'  # noqa: S608 (a model's own table)
 
 
 class StoreTailer:
