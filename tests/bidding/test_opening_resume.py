@@ -194,7 +194,9 @@ def test_a_worker_killed_half_way_is_resumed_by_the_sweep(officer, tmp_path):
     deadline = timezone.now() + timedelta(seconds=2)
     with time_machine.travel(timezone.now() - timedelta(days=1)):
         tender = helpers.publish(helpers.make_tender(officer, deadline=deadline, max_envelope_bytes=8 * 1024 * 1024), officer)
-        bids = submit_bids_with_large_documents(tender, 24)
+        # Three batches at the least (a batch holds at least `BATCH_MIN_LINES`), so that a worker
+        # killed after the first commit has lines left to read however fast it reads.
+        bids = submit_bids_with_large_documents(tender, 3 * readout.BATCH_MIN_LINES)
     with Processes(helpers.process_environment(tmp_path, OPENING_SWEEP_SECONDS="5")) as platform:
         platform.worker()
         first_worker = platform.started[-1]
