@@ -17,7 +17,7 @@ from bidding.models import Envelope, Opening, OpeningLine
 from marketplace.errors import StorageFull
 from tenders.models import Tender
 from tests.bidding import helpers
-from tests.bidding.test_opening_resume import Interrupted, assert_read_exactly_once, submit_bids
+from tests.bidding.test_opening_resume import Interrupted, assert_read_exactly_once, die_after_reading, submit_bids
 from tests.conftest import uses_postgres
 
 
@@ -80,15 +80,7 @@ def test_a_run_stopped_while_streaming_resumes_and_rejects_the_altered_envelope(
     tender, bids, deadline = tender_with_bids(officer, 6)
     altered = Envelope.objects.get(bid=bids[4])
     Envelope.objects.filter(pk=altered.pk).update(jwe="x" + altered.jwe[1:])
-    read_line, calls = readout.read_line, []
-
-    def stop_after_two(*args, **kwargs):
-        if len(calls) == 2:
-            raise Interrupted("the worker died")
-        calls.append(args)
-        return read_line(*args, **kwargs)
-
-    monkeypatch.setattr(readout, "read_line", stop_after_two)
+    read_line = die_after_reading(monkeypatch, 2)
     with time_machine.travel(deadline + timedelta(seconds=1)):
         with pytest.raises(Interrupted):
             opening.open_tender(tender.pk)

@@ -55,19 +55,25 @@ class Interrupted(Exception):
     pass
 
 
-@pytest.mark.django_db
-def test_a_run_stopped_after_n_lines_resumes_where_it_stopped(tender, deadline, monkeypatch):
-    bids = submit_bids(tender)
-    read_line = readout.read_line
-    calls = []
+def die_after_reading(monkeypatch, lines: int):
+    """The worker dies (`Interrupted`) as it starts reading line `lines + 1`; returns the real
+    `readout.read_line`, to put back for the resumed run."""
+    read_line, calls = readout.read_line, []
 
-    def stop_after_two(*args, **kwargs):
-        if len(calls) == 2:
+    def dying(*args, **kwargs):
+        if len(calls) == lines:
             raise Interrupted("the worker died")
         calls.append(args)
         return read_line(*args, **kwargs)
 
-    monkeypatch.setattr(readout, "read_line", stop_after_two)
+    monkeypatch.setattr(readout, "read_line", dying)
+    return read_line
+
+
+@pytest.mark.django_db
+def test_a_run_stopped_after_n_lines_resumes_where_it_stopped(tender, deadline, monkeypatch):
+    bids = submit_bids(tender)
+    read_line = die_after_reading(monkeypatch, 2)
     with time_machine.travel(deadline + timedelta(seconds=1)):
         with pytest.raises(Interrupted):
             opening.open_tender(tender.pk)
